@@ -1,0 +1,60 @@
+#include "args.h"
+
+#include <cstdio>
+
+namespace oq::cli {
+
+Args::Args(int argc, char** argv, int first, const std::set<std::string>& value_flags, const std::set<std::string>& switches) {
+  for (int i = first; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a.size() > 2 && a.compare(0, 2, "--") == 0) {
+      std::string value;
+      bool inline_value = false;
+      if (const auto eq = a.find('='); eq != std::string::npos) {
+        value = a.substr(eq + 1);
+        a = a.substr(0, eq);
+        inline_value = true;
+      }
+      if (value_flags.count(a)) {
+        if (!inline_value) {
+          if (i + 1 >= argc) {
+            error_ = a + " needs a value";
+            return;
+          }
+          value = argv[++i];
+        }
+        values_[a] = value;
+      } else if (switches.count(a) && !inline_value) {
+        values_[a] = "1";
+      } else {
+        error_ = "unknown option " + a;
+        return;
+      }
+    } else if (a == "-o" && value_flags.count("-o")) {
+      if (i + 1 >= argc) {
+        error_ = "-o needs a value";
+        return;
+      }
+      values_["-o"] = argv[++i];
+    } else {
+      positional_.push_back(a);
+    }
+  }
+}
+
+std::string Args::get(const std::string& flag, const std::string& fallback) const {
+  auto it = values_.find(flag);
+  return it == values_.end() ? fallback : it->second;
+}
+
+int fail(const std::string& text) {
+  std::fprintf(stderr, "error: %s\n", text.c_str());
+  return 1;
+}
+
+int usage_fail(const std::string& text, const char* usage) {
+  std::fprintf(stderr, "usage error: %s\n%s", text.c_str(), usage);
+  return 2;
+}
+
+}  // namespace oq::cli

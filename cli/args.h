@@ -1,0 +1,39 @@
+// A small, strict argument reader for the subcommands: flags are declared, anything else is a
+// usage error (exit 2) that names the offending word.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace oq::cli {
+
+struct UsageError {
+  std::string message;
+};
+
+class Args {
+ public:
+  // value_flags take a value ("--series UID" or "--series=UID"); switches do not.
+  Args(int argc, char** argv, int first, const std::set<std::string>& value_flags, const std::set<std::string>& switches);
+
+  bool ok() const { return error_.empty(); }
+  const std::string& error() const { return error_; }
+  bool has(const std::string& flag) const { return values_.count(flag) > 0; }
+  std::string get(const std::string& flag, const std::string& fallback = {}) const;
+  const std::vector<std::string>& positional() const { return positional_; }
+
+ private:
+  std::map<std::string, std::string> values_;
+  std::vector<std::string> positional_;
+  std::string error_;
+};
+
+// Prints "error: <text>" on stderr and returns 1 (input could not be processed).
+int fail(const std::string& text);
+// Prints "usage error: <text>" and the hint, returns 2.
+int usage_fail(const std::string& text, const char* usage);
+
+}  // namespace oq::cli

@@ -1,0 +1,10 @@
+// One function per subcommand; each returns the process exit code (0 ok, 1 input, 2 usage).
+#pragma once
+
+namespace oq::cli {
+
+int cmd_info(int argc, char** argv);
+int cmd_convert(int argc, char** argv);
+int cmd_plugins(int argc, char** argv);
+
+}  // namespace oq::cli

@@ -1,0 +1,44 @@
+// oncoquant: the command-line entry point. Dispatches to one file per subcommand.
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "commands.h"
+
+namespace {
+
+const char* kUsage =
+    "OncoQuant - imaging and pathology analysis for metastatic breast cancer studies\n"
+    "\n"
+    "usage: oncoquant <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  info PATH... [--json]         list the studies, series and slides in files, folders and DICOMDIRs,\n"
+    "                                and every file that cannot be used, with the reason\n"
+    "  convert INPUT -o OUT          write one series as a volume (.nii.gz, .nrrd, .mha)\n"
+    "  plugins [--json]              list the loaders and exporters of this build\n"
+    "\n"
+    "oncoquant <command> --help describes each command's options.\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  const std::string cmd = argv[1];
+  if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (cmd == "--version") {
+    std::puts("oncoquant 0.1.0");
+    return 0;
+  }
+  if (cmd == "info") return oq::cli::cmd_info(argc, argv);
+  if (cmd == "convert") return oq::cli::cmd_convert(argc, argv);
+  if (cmd == "plugins") return oq::cli::cmd_plugins(argc, argv);
+  std::fprintf(stderr, "usage error: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
+  return 2;
+}

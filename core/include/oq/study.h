@@ -1,0 +1,84 @@
+// What an archive holds, as the suite catalogues it: patients' studies with their series,
+// whole-slide images, and every file that could not be used with the reason.
+// Plain data, no library types: every command and exporter reads these.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace oq {
+
+// PET quantification as far as the headers allow it.
+struct PetQuantInfo {
+  std::string units;             // (0054,1001): BQML, GML, CNTS, ...
+  std::string decay_correction;  // (0054,1102): START, ADMIN, NONE
+  bool suv_bw_available = false;
+  std::string suv_bw_reason;  // why not, when not available
+  bool sul_lbm_available = false;
+  std::string sul_lbm_reason;
+  double suv_bw_factor = 0;   // SUVbw per rescaled unit (first frame; per-frame factors may differ)
+  std::string radionuclide;   // e.g. "F-18 (half-life 6586.2 s)"
+};
+
+struct SeriesInfo {
+  std::string uid;  // Series Instance UID; "UID#n" for the n-th part of a series that had to be split
+  std::string description;
+  std::string modality;   // CT, PT, NM, ...
+  std::string sop_class;  // human name of the SOP class
+  int number = 0;
+  std::string frame_of_reference_uid;
+  std::string loader;  // the plugin that catalogued it
+  std::size_t instances = 0;  // files
+  std::size_t frames = 0;     // slices or frames in the volume
+  std::array<std::size_t, 3> matrix{0, 0, 0};  // columns, rows, slices
+  std::array<double, 3> spacing{0, 0, 0};      // mm: column step, row step, slice step
+  std::vector<std::string> transfer_syntaxes;
+  bool loadable = true;
+  std::string problem;                // why not loadable
+  std::vector<std::string> warnings;  // loadable, but the reader should know (e.g. resampled)
+  std::optional<PetQuantInfo> pet;
+  std::vector<std::string> views;  // NM planar views: "anterior", "posterior", ...
+  std::vector<std::string> files;  // the files holding it
+};
+
+struct StudyInfo {
+  std::string patient_id;  // pseudonymous in study archives; names are never printed
+  std::string study_uid;
+  std::string study_date;  // ISO 8601
+  std::string description;
+  std::vector<SeriesInfo> series;
+};
+
+struct SlideLevel {
+  std::int64_t width = 0, height = 0;
+  double downsample = 1;
+};
+
+struct SlideInfo {
+  std::string path;
+  std::string vendor;
+  std::string loader;
+  std::int64_t width = 0, height = 0;
+  std::optional<double> mpp_x, mpp_y;  // microns per pixel, when the file says
+  std::vector<SlideLevel> levels;
+};
+
+struct Unreadable {
+  std::string path;
+  std::string reason;
+};
+
+struct Catalog {
+  std::vector<StudyInfo> studies;
+  std::vector<SlideInfo> slides;
+  std::vector<Unreadable> unreadable;
+
+  // Adds a series under its study, creating the study entry on first sight.
+  void add_series(const StudyInfo& study_header, SeriesInfo series);
+  std::vector<const SeriesInfo*> all_series() const;
+};
+
+}  // namespace oq

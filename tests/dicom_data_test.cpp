@@ -1,0 +1,170 @@
+// The real third-party DICOM in ../shared/data: every file is either loaded or refused with a
+// reason, every CT converts, and the named acceptance cases hold.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "support.h"
+
+namespace {
+
+using namespace oqtest;
+using nlohmann::json;
+
+json info_json(const std::string& path) {
+  const CliRun r = oncoquant("info --json --quiet " + quote(path));
+  EXPECT_TRUE(r.exit_code == 0 || r.exit_code == 1) << path << ": " << r.err;
+  return json::parse(r.out);
+}
+
+TEST(SharedDicom, EveryFileIsLoadedOrRefusedWithAReason) {
+  const auto files = files_under(shared_dir() + "/data/dicom");
+  ASSERT_GT(files.size(), 100u);
+  const fs::path out_dir = scratch("every_file");
+  std::size_t loaded = 0, refused = 0;
+  for (const auto& f : files) {
+    SCOPED_TRACE(f.string());
+    const json j = info_json(f.string());
+    std::size_t series = 0;
+    for (const auto& st : j["studies"])
+      for (const auto& se : st["series"]) {
+        ++series;
+        if (!se["loadable"].get<bool>()) {
+          EXPECT_FALSE(se["problem"].get<std::string>().empty());
+        }
+      }
+    if (series == 0) {
+      ASSERT_EQ(j["unreadable"].size(), 1u) << j.dump();
+      EXPECT_EQ(j["unreadable"][0]["path"], f.string());
+      EXPECT_GT(j["unreadable"][0]["reason"].get<std::string>().size(), 8u);
+    }
+    // And convert: a volume, or one clear error naming the file, and no output left behind.
+    const fs::path out = out_dir / "v.nii.gz";
+    fs::remove(out);
+    const CliRun c = oncoquant("convert --quiet " + quote(f.string()) + " -o " + quote(out.string()));
+    if (c.exit_code == 0) {
+      EXPECT_TRUE(fs::exists(out));
+      ++loaded;
+    } else {
+      EXPECT_EQ(c.exit_code, 1) << c.err;
+      EXPECT_EQ(c.err.rfind("error: ", 0), 0u) << c.err;
+      EXPECT_NE(c.err.find(f.string()), std::string::npos) << "the error must name the file: " << c.err;
+      EXPECT_FALSE(fs::exists(out));
+      ++refused;
+    }
+    EXPECT_TRUE(fs::is_empty(out_dir) || fs::exists(out)) << "no temporary files left";
+  }
+  EXPECT_GT(loaded, 40u);
+  EXPECT_GT(refused, 20u);
+}
+
+TEST(SharedDicom, EveryCtSeriesConverts) {
+  const std::string ct = shared_dir() + "/data/dicom/ct";
+  const json j = info_json(ct);
+  const fs::path out_dir = scratch("every_ct");
+  std::size_t converted = 0;
+  for (const auto& st : j["studies"])
+    for (const auto& se : st["series"]) {
+      const std::string uid = se["uid"];
+      if (!se["loadable"].get<bool>()) {
+        // The pydicom DICOMDIR samples keep 4 slices of a 165-slice series: refusing it is right.
+        EXPECT_NE(se["problem"].get<std::string>().find("missing slice"), std::string::npos) << uid;
+        const CliRun c = oncoquant("convert --quiet " + quote(ct) + " --series " + uid + " -o " + quote((out_dir / "x.nrrd").string()));
+        EXPECT_EQ(c.exit_code, 1);
+        EXPECT_NE(c.err.find("missing slice"), std::string::npos) << c.err;
+        continue;
+      }
+      const fs::path out = out_dir / (std::to_string(converted) + ".nrrd");
+      const CliRun c = oncoquant("convert --quiet " + quote(ct) + " --series " + uid + " -o " + quote(out.string()));
+      ASSERT_EQ(c.exit_code, 0) << uid << ": " << c.err;
+      const VolumeData v = read_volume(out.string());
+      EXPECT_EQ(v.size[0], se["matrix"][0].get<std::size_t>());
+      // Values are HU: air near -1000, nothing below -3100 (padding) and the body above water.
+      const auto [mn, mx] = std::minmax_element(v.voxels.begin(), v.voxels.end());
+      EXPECT_GE(*mn, -3100.0f) << uid;
+      EXPECT_GT(*mx, 0.0f) << uid;
+      ++converted;
+    }
+  EXPECT_GE(converted, 9u);
+}
+
+TEST(SharedDicom, EgsnrcSeriesWithoutMetaHeaderLoadsAsTenSlicesFiveMillimetresApart) {
+  const fs::path out = scratch("egs") / "egs.nii.gz";
+  const CliRun c = oncoquant("convert --quiet " + quote(shared_dir() + "/data/dicom/ct/egsnrc_bone_phantom_series") + " -o " + quote(out.string()));
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  const VolumeData v = read_volume(out.string());
+  EXPECT_EQ(v.size[2], 10u);
+  EXPECT_NEAR(v.spacing[2], 5.0, 1e-6);
+  EXPECT_NEAR(v.spacing[0], 0.69, 1e-6);
+  EXPECT_NEAR(v.origin[2], -4.5, 1e-6);  // the lowest slice comes first (slice_names.txt order)
+}
+
+TEST(SharedDicom, Nm1RleAndUncompressedDecodeToIdenticalPixels) {
+  const fs::path dir = scratch("nm1");
+  const std::string nm = shared_dir() + "/data/dicom/nm/";
+  const CliRun a = oncoquant("convert --quiet " + quote(nm + "nema-wg04_NM1_RLE.dcm") + " -o " + quote((dir / "rle.mha").string()));
+  const CliRun b = oncoquant("convert --quiet " + quote(nm + "nema-wg04_NM1_uncompressed_DERIVED.dcm") + " -o " + quote((dir / "raw.mha").string()));
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  const VolumeData va = read_volume((dir / "rle.mha").string());
+  const VolumeData vb = read_volume((dir / "raw.mha").string());
+  EXPECT_EQ(va.size, (std::array<std::size_t, 3>{256, 1024, 1}));
+  ASSERT_EQ(va.voxels, vb.voxels);
+  EXPECT_GT(*std::max_element(va.voxels.begin(), va.voxels.end()), 100.0f) << "counts, not an empty image";
+}
+
+TEST(SharedDicom, NmIsKeptAsCountsAndPetReportsSuvAvailability) {
+  const json nm = info_json(shared_dir() + "/data/dicom/nm/nema-wg04_NM1_RLE.dcm");
+  EXPECT_EQ(nm["studies"][0]["series"][0]["modality"], "NM");
+  const json pt = info_json(shared_dir() + "/data/dicom/pet/tcia-acrin-flt-breast_pt_1.dcm");
+  const auto& pet = pt["studies"][0]["series"][0]["pet"];
+  EXPECT_EQ(pet["units"], "BQML");
+  EXPECT_TRUE(pet["suv_available"].get<bool>());
+}
+
+TEST(SharedDicom, MultiFrameEnhancedAndLegacyConvertedCtLoad) {
+  const fs::path dir = scratch("mf");
+  const CliRun a = oncoquant("convert --quiet " + quote(shared_dir() + "/data/dicom/ct/pydicom-data_eCT_Supplemental.dcm") + " -o " +
+                          quote((dir / "e.nii.gz").string()));
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  EXPECT_EQ(read_volume((dir / "e.nii.gz").string()).size[2], 2u);
+  // The legacy converted object holds the same 3 slices as the classic files beside it.
+  const std::string d = shared_dir() + "/data/dicom/ct/dcmqi_23x38x3/";
+  const CliRun b = oncoquant("convert --quiet " + quote(d + "legacy_enhanced_mf.dcm") + " -o " + quote((dir / "l.nii.gz").string()));
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  const json classic = info_json(d);
+  std::string classic_uid;
+  for (const auto& se : classic["studies"][0]["series"])
+    if (se["instances"] == 3) classic_uid = se["uid"];
+  const CliRun c = oncoquant("convert --quiet " + quote(d) + " --series " + classic_uid + " -o " + quote((dir / "c.nii.gz").string()));
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  const VolumeData l = read_volume((dir / "l.nii.gz").string());
+  const VolumeData k = read_volume((dir / "c.nii.gz").string());
+  EXPECT_EQ(l.size, k.size);
+  EXPECT_EQ(l.voxels, k.voxels);
+  for (int i = 0; i < 3; ++i) EXPECT_NEAR(l.origin[i], k.origin[i], 1e-4);
+}
+
+TEST(SharedDicom, DicomdirIsFollowed) {
+  const fs::path dir = scratch("dicomdir");
+  fs::create_directories(dir / "SUB");
+  int i = 0;
+  for (const auto& f : files_under(shared_dir() + "/data/dicom/ct/pydicom_dicomdir_CT5N_series"))
+    fs::copy_file(f, dir / "SUB" / ("IM" + std::to_string(++i)));
+  const CliRun mk = shell("cd " + quote(dir.string()) + " && dcmmkdir --recurse +I +id . SUB");
+  ASSERT_EQ(mk.exit_code, 0) << mk.err;
+  const json j = info_json((dir / "DICOMDIR").string());
+  ASSERT_EQ(j["studies"].size(), 1u);
+  EXPECT_EQ(j["studies"][0]["series"][0]["instances"], 5);
+  EXPECT_TRUE(j["unreadable"].empty()) << j["unreadable"].dump();
+}
+
+TEST(SharedDicom, InfoListsSlidesWithLevelsAndMicronsPerPixel) {
+  const json j = info_json(shared_dir() + "/data/wsi/CMU-1-Small-Region.svs");
+  ASSERT_EQ(j["slides"].size(), 1u);
+  EXPECT_EQ(j["slides"][0]["vendor"], "aperio");
+  EXPECT_EQ(j["slides"][0]["width"], 2220);
+  EXPECT_NEAR(j["slides"][0]["mpp_x"].get<double>(), 0.499, 1e-3);
+}
+
+}  // namespace

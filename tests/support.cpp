@@ -1,0 +1,80 @@
+#include "support.h"
+
+#include <itkImage.h>
+#include <itkImageFileReader.h>
+#include <itkImageRegionConstIterator.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <sys/wait.h>
+
+namespace oqtest {
+
+std::string quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+static std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+CliRun shell(const std::string& command) {
+  static int counter = 0;
+  const fs::path base = fs::temp_directory_path() / ("oqtest_run_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+  const std::string full = command + " >" + quote(base.string() + ".out") + " 2>" + quote(base.string() + ".err");
+  const int status = std::system(full.c_str());
+  CliRun r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = slurp(base.string() + ".out");
+  r.err = slurp(base.string() + ".err");
+  fs::remove(base.string() + ".out");
+  fs::remove(base.string() + ".err");
+  return r;
+}
+
+CliRun oncoquant(const std::string& args) { return shell(quote(std::string(OQ_BINARY_DIR) + "/bin/oncoquant") + " " + args); }
+
+std::string shared_dir() { return OQ_SHARED_DIR; }
+
+fs::path scratch(const std::string& name) {
+  const fs::path d = fs::temp_directory_path() / ("oqtest_" + std::to_string(::getpid())) / name;
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+VolumeData read_volume(const std::string& path) {
+  using Image = itk::Image<float, 3>;
+  auto reader = itk::ImageFileReader<Image>::New();
+  reader->SetFileName(path);
+  reader->Update();
+  Image::Pointer img = reader->GetOutput();
+  VolumeData v;
+  const auto region = img->GetLargestPossibleRegion();
+  for (unsigned i = 0; i < 3; ++i) {
+    v.size[i] = region.GetSize()[i];
+    v.spacing[i] = img->GetSpacing()[i];
+    v.origin[i] = img->GetOrigin()[i];
+    for (unsigned j = 0; j < 3; ++j) v.direction[3 * i + j] = img->GetDirection()(i, j);
+  }
+  v.voxels.assign(img->GetBufferPointer(), img->GetBufferPointer() + region.GetNumberOfPixels());
+  return v;
+}
+
+std::vector<fs::path> files_under(const fs::path& dir) {
+  std::vector<fs::path> out;
+  for (const auto& e : fs::recursive_directory_iterator(dir))
+    if (e.is_regular_file()) out.push_back(e.path());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace oqtest

@@ -1,0 +1,39 @@
+// Helpers for the integration tests: run the real programs, make scratch folders, read volumes back.
+#pragma once
+
+#include <array>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace oqtest {
+
+namespace fs = std::filesystem;
+
+struct CliRun {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs build/bin/oncoquant with the given argument string (shell-quoted by the caller).
+CliRun oncoquant(const std::string& args);
+// Runs any shell command; returns exit code and output.
+CliRun shell(const std::string& command);
+std::string quote(const std::string& s);
+
+std::string shared_dir();  // ../shared
+fs::path scratch(const std::string& name);  // a fresh, empty folder for one test
+
+struct VolumeData {
+  std::array<std::size_t, 3> size{};
+  std::array<double, 3> spacing{};
+  std::array<double, 3> origin{};
+  std::array<double, 9> direction{};
+  std::vector<float> voxels;
+};
+VolumeData read_volume(const std::string& path);  // via ITK, any format ITK reads
+
+std::vector<fs::path> files_under(const fs::path& dir);
+
+}  // namespace oqtest

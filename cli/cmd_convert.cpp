@@ -52,10 +52,10 @@ int cmd_convert(int argc, char** argv) {
   if (!loader || !loader->loader || !loader->loader->load_volume)
     return fail(input + ": series " + s.uid + " cannot be loaded as a volume");
   if (!s.loadable) return fail(s.files.front() + ": series " + s.uid + " cannot be converted: " + s.problem);
-  for (const auto& w : s.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
-
   auto volume = loader->loader->load_volume(s, options);
   if (!volume.ok()) return fail(volume.error().describe());
+  // Warnings only once the series loaded: a refused input gets its one error line and nothing else.
+  for (const auto& w : s.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
   if (Status st = exporter->exporter->write_volume(*volume, out); !st.ok()) return fail(st.error().describe());
   const Grid& g = volume->grid();
   std::fprintf(stderr, "wrote %s: %s %zu x %zu x %zu, %s, %s\n", out.c_str(), s.modality.c_str(), g.size[0], g.size[1], g.size[2],

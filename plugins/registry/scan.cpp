@@ -75,6 +75,11 @@ Catalog scan_inputs(const std::vector<std::string>& paths) {
   Progress progress("scanning", files.size(), "files");
   for (const auto& f : files) {
     const FileProbe pr = probe(f);
+    if (pr.size == 0) {
+      out.unreadable.push_back({f, "empty file"});
+      progress.advance();
+      continue;
+    }
     const PluginDescriptor* best = nullptr;
     Detection best_det;
     std::string declined;
@@ -90,7 +95,6 @@ Catalog scan_inputs(const std::vector<std::string>& paths) {
       }
     }
     if (best) claimed[best].push_back(f);
-    else if (pr.size == 0) out.unreadable.push_back({f, "empty file"});
     else out.unreadable.push_back({f, "not a DICOM file or a slide (" + declined + ")"});
     progress.advance();
   }

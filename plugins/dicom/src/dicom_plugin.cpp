@@ -109,7 +109,7 @@ Assembly assemble(const std::vector<std::string>& input_files) {
     }
     a.files = files.size();
     for (const auto& t : ts) a.transfer_syntaxes.push_back(transfer_syntax_name(t));
-    if (auto it = pet_headers.find(first.series_uid); it != pet_headers.end()) {
+    if (auto it = pet_headers.find(first.series_uid); it != pet_headers.end() && first.modality == "PT") {
       pet::SeriesHeader ph = it->second;
       ph.frames.clear();
       for (const auto& f : part.frames) ph.frames.push_back(f.pet_frame);
@@ -259,6 +259,8 @@ Result<Volume> load_volume(const SeriesInfo& info, const LoadOptions& options) {
   const Assembled* found = nullptr;
   for (const auto& a : as.series)
     if (a.part.uid == info.uid) found = &a;
+  // A part of a split series, re-read from its own files alone, comes back whole (no "#n").
+  if (!found && as.series.size() == 1 && info.uid.rfind(as.series.front().part.uid + "#", 0) == 0) found = &as.series.front();
   if (!found) {
     std::string why = "series not found in its files";
     if (!as.unreadable.empty()) why += " (" + as.unreadable.front().path + ": " + as.unreadable.front().reason + ")";
@@ -368,7 +370,9 @@ Result<Volume> load_volume(const SeriesInfo& info, const LoadOptions& options) {
       if (Status s = rescaled(k, slice); !s.ok()) return s.error();
       if (p.resampling == Resampling::kGantryTilt) {
         const double pad = *std::min_element(slice.begin(), slice.end());
-        shift_slice(slice, shifted, w, h, p.tilt_shift_mm[k][0] / p.grid.spacing[0], p.tilt_shift_mm[k][1] / p.grid.spacing[1], pad);
+        // A slice whose origin sits +d along an in-plane axis holds, at pixel j, what the
+        // orthogonal grid has at j + d/spacing: so the grid reads the slice at j - d/spacing.
+        shift_slice(slice, shifted, w, h, -p.tilt_shift_mm[k][0] / p.grid.spacing[0], -p.tilt_shift_mm[k][1] / p.grid.spacing[1], pad);
         store(vol, k, shifted, clipped);
       } else {
         store(vol, k, slice, clipped);

@@ -2,10 +2,15 @@
 
 #include <gdcmImage.h>
 #include <gdcmImageReader.h>
+#include <gdcmTrace.h>
 
 namespace oq::dicom {
 
 Result<std::vector<unsigned char>> gdcm_decode_pixels(const std::string& path, std::size_t expected_bytes) {
+  // GDCM prints its own diagnostics on stderr; we report one error line of our own instead.
+  gdcm::Trace::SetError(false);
+  gdcm::Trace::SetWarning(false);
+  gdcm::Trace::SetDebug(false);
   gdcm::ImageReader reader;
   reader.SetFileName(path.c_str());
   if (!reader.Read()) return Error(ErrorCode::kUnreadable, "no decoder could read the compressed pixel data", path);

@@ -3,7 +3,10 @@
 
 #include "args.h"
 #include "commands.h"
+#include <optional>
+
 #include "oq/plugin.h"
+#include "oq/resample.h"
 #include "oq/progress.h"
 #include "oq/scan.h"
 
@@ -12,18 +15,20 @@ namespace oq::cli {
 namespace {
 
 const char* kConvertUsage =
-    "usage: oncoquant convert INPUT -o OUT [--series UID] [--units native|hu|suvbw|suvlbm] [--allow-pet-intercept]\n"
+    "usage: oncoquant convert INPUT -o OUT [--series UID] [--units native|hu|suvbw|suvlbm] [--resample-to UID]\n"
     "  Writes one series as a volume on its own grid (.nii.gz, .nii, .nrrd or .mha, by extension).\n"
     "  INPUT is a folder or file holding the series; --series picks one when there are several.\n"
     "  Default units: CT in HU, PET in SUVbw (an error when SUV is unavailable, unless --units native),\n"
     "  NM in counts. suvlbm is SULlbm (Janmahasatian lean body mass) for PERCIST.\n"
+    "  --resample-to UID       resample onto the grid of series UID (same Frame of Reference, e.g. PET onto\n"
+    "                          its CT of one PET-CT); trilinear, float output\n"
     "  --allow-pet-intercept   accept a PET series with a non-zero Rescale Intercept (refused by default)\n"
     "  --quiet                 no progress on stderr\n";
 
 }  // namespace
 
 int cmd_convert(int argc, char** argv) {
-  Args args(argc, argv, 2, {"-o", "--out", "--series", "--units"}, {"--help", "--allow-pet-intercept", "--quiet"});
+  Args args(argc, argv, 2, {"-o", "--out", "--series", "--units", "--resample-to"}, {"--help", "--allow-pet-intercept", "--quiet"});
   if (args.has("--help")) {
     std::fputs(kConvertUsage, stdout);
     return 0;
@@ -52,10 +57,25 @@ int cmd_convert(int argc, char** argv) {
   if (!loader || !loader->loader || !loader->loader->load_volume)
     return fail(input + ": series " + s.uid + " cannot be loaded as a volume");
   if (!s.loadable) return fail(s.files.front() + ": series " + s.uid + " cannot be converted: " + s.problem);
+  std::optional<Grid> target;
+  if (args.has("--resample-to")) {
+    auto ref = select_series(catalog, args.get("--resample-to"), input);
+    if (!ref.ok()) return fail(ref.error().describe());
+    const SeriesInfo& r = **ref;
+    if (r.frame_of_reference_uid.empty() || r.frame_of_reference_uid != s.frame_of_reference_uid)
+      return fail(input + ": series " + s.uid + " and " + r.uid +
+                  " do not share a Frame of Reference UID; pairing them needs a registration, not a resampling");
+    if (!r.loadable) return fail(input + ": reference series " + r.uid + " is not loadable: " + r.problem);
+    target = grid_of(r);
+  }
   auto volume = loader->loader->load_volume(s, options);
   if (!volume.ok()) return fail(volume.error().describe());
   // Warnings only once the series loaded: a refused input gets its one error line and nothing else.
   for (const auto& w : s.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
+  if (target) {
+    // PET outside its own field of view is no uptake, not a number to interpolate.
+    *volume = resample_linear(*volume, *target, 0.0);
+  }
   if (Status st = exporter->exporter->write_volume(*volume, out); !st.ok()) return fail(st.error().describe());
   const Grid& g = volume->grid();
   std::fprintf(stderr, "wrote %s: %s %zu x %zu x %zu, %s, %s\n", out.c_str(), s.modality.c_str(), g.size[0], g.size[1], g.size[2],

@@ -38,6 +38,9 @@ nlohmann::json to_json(const SeriesInfo& s) {
   if (!s.problem.empty()) j["problem"] = s.problem;
   j["warnings"] = s.warnings;
   if (!s.views.empty()) j["views"] = s.views;
+  j["origin"] = s.origin;
+  j["direction"] = s.direction;
+  j["paired_series"] = s.paired_series;
   if (s.pet) {
     nlohmann::json p;
     p["units"] = s.pet->units;
@@ -114,6 +117,7 @@ void print_text(const Catalog& c) {
         else
           std::printf("    PET %s: SUV unavailable: %s\n", s.pet->units.c_str(), s.pet->suv_bw_reason.c_str());
       }
+      for (const auto& p : s.paired_series) std::printf("    same Frame of Reference as series %s\n", p.c_str());
       if (!s.loadable) std::printf("    NOT LOADABLE: %s\n", s.problem.c_str());
       for (const auto& w : s.warnings) std::printf("    warning: %s\n", w.c_str());
     }

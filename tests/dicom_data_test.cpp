@@ -168,3 +168,103 @@ TEST(SharedDicom, InfoListsSlidesWithLevelsAndMicronsPerPixel) {
 }
 
 }  // namespace
+
+namespace {
+
+using namespace oqtest;
+
+TEST(NmImage, MultiFrameViewsAreIdentifiedAndKeptAsCounts) {
+  const fs::path dir = scratch("nm_views");
+  const fs::path nm = dir / "wb.dcm";
+  const CliRun mk = shell(quote(std::string(OQ_BINARY_DIR) + "/bin/make_nm_views") + " " +
+                          quote(shared_dir() + "/data/dicom/nm/nema-wg04_NM1_uncompressed_DERIVED.dcm") + " " + quote(nm.string()));
+  ASSERT_EQ(mk.exit_code, 0) << mk.err;
+  const CliRun info = oncoquant("info --json --quiet " + quote(nm.string()));
+  ASSERT_EQ(info.exit_code, 0) << info.err;
+  const auto j = nlohmann::json::parse(info.out);
+  const auto& se = j["studies"][0]["series"][0];
+  EXPECT_EQ(se["views"], nlohmann::json::array({"anterior", "posterior"}));
+  const CliRun c = oncoquant("convert --quiet " + quote(nm.string()) + " -o " + quote((dir / "wb.nrrd").string()));
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  const CliRun c1 = oncoquant("convert --quiet " + quote(shared_dir() + "/data/dicom/nm/nema-wg04_NM1_uncompressed_DERIVED.dcm") +
+                              " -o " + quote((dir / "sc.nrrd").string()));
+  ASSERT_EQ(c1.exit_code, 0) << c1.err;
+  const VolumeData v = read_volume((dir / "wb.nrrd").string());
+  const VolumeData sc = read_volume((dir / "sc.nrrd").string());
+  ASSERT_EQ(v.size[2], 2u);
+  const std::size_t w = v.size[0], h = v.size[1];
+  for (std::size_t y = 0; y < h; y += 37)
+    for (std::size_t x = 0; x < w; x += 11) {
+      EXPECT_EQ(v.voxels[y * w + x], sc.voxels[y * w + x]);                   // anterior: as acquired
+      EXPECT_EQ(v.voxels[w * h + y * w + (w - 1 - x)], sc.voxels[y * w + x]);  // posterior: mirrored
+    }
+}
+
+TEST(PetCt, PetIsPairedWithItsCtAndResampledOntoItsGrid) {
+  const fs::path dir = scratch("petct");
+  const fs::path pt = dir / "PT", ct = dir / "CT";
+  fs::create_directories(pt);
+  fs::create_directories(ct);
+  for (const auto& f : files_under(shared_dir() + "/data/dicom/pet/ibsi-suv-dro/DRO_0_0/PT")) fs::copy_file(f, pt / f.filename());
+  for (const auto& f : files_under(shared_dir() + "/data/dicom/ct/egsnrc_bone_phantom_series"))
+    if (f.extension() == ".dcm") fs::copy_file(f, ct / f.filename());
+  // Centre the reference object's activity (around x = y = 512 mm) on the CT's field of view.
+  for (const auto& f : files_under(pt)) {
+    const CliRun pos = shell("dcmdump -q +P 0020,0032 " + quote(f.string()));
+    const std::string val = pos.out.substr(pos.out.find('[') + 1, pos.out.find(']') - pos.out.find('[') - 1);
+    double x = 0, y = 0, z = 0;
+    ASSERT_EQ(std::sscanf(val.c_str(), "%lf\\%lf\\%lf", &x, &y, &z), 3) << val;
+    char buf[128];
+    std::snprintf(buf, sizeof buf, "%.3f\\\\%.3f\\\\%.3f", x - 512, y - 512, z);
+    ASSERT_EQ(shell("dcmodify -nb -q -m \"(0020,0032)=" + std::string(buf) + "\" " + quote(f.string())).exit_code, 0);
+  }
+  const CliRun pet_info = oncoquant("info --json --quiet " + quote(pt.string()));
+  const auto pj = nlohmann::json::parse(pet_info.out)["studies"][0];
+  const std::string for_uid = pj["series"][0]["frame_of_reference_uid"];
+  const std::string study_uid = pj["study_uid"];
+  const std::string pet_uid = pj["series"][0]["uid"];
+  // Make the CT part of the same PET-CT acquisition: same study, same Frame of Reference.
+  const CliRun mod = shell("dcmodify -nb -q -m \"(0020,0052)=" + for_uid + "\" -m \"(0020,000d)=" + study_uid + "\" -m \"(0010,0020)=DRO\" " +
+                           quote(ct.string()) + "/*.dcm");
+  ASSERT_EQ(mod.exit_code, 0) << mod.err;
+  const CliRun info = oncoquant("info --json --quiet " + quote(dir.string()));
+  const auto j = nlohmann::json::parse(info.out);
+  std::string ct_uid;
+  for (const auto& st : j["studies"])
+    for (const auto& se : st["series"]) {
+      if (se["modality"] == "CT") ct_uid = se["uid"];
+      if (se["modality"] == "PT") {
+        EXPECT_EQ(se["paired_series"].size(), 1u) << se.dump();
+      }
+    }
+  ASSERT_FALSE(ct_uid.empty());
+  const fs::path out = dir / "pet_on_ct.nii.gz";
+  const CliRun c = oncoquant("convert --quiet " + quote(dir.string()) + " --series " + pet_uid + " --resample-to " + ct_uid + " -o " +
+                             quote(out.string()));
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  const VolumeData v = read_volume(out.string());
+  const fs::path ct_out = dir / "ct.nii.gz", pet_out = dir / "pet.nii.gz";
+  ASSERT_EQ(oncoquant("convert --quiet " + quote(dir.string()) + " --series " + ct_uid + " -o " + quote(ct_out.string())).exit_code, 0);
+  ASSERT_EQ(oncoquant("convert --quiet " + quote(dir.string()) + " --series " + pet_uid + " -o " + quote(pet_out.string())).exit_code, 0);
+  const VolumeData ctv = read_volume(ct_out.string());
+  const VolumeData petv = read_volume(pet_out.string());
+  EXPECT_EQ(v.size, ctv.size);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_NEAR(v.origin[i], ctv.origin[i], 1e-4);
+    EXPECT_NEAR(v.spacing[i], ctv.spacing[i], 1e-6);
+  }
+  // Interpolated SUV stays within the PET's own range and is not empty.
+  const float pet_max = *std::max_element(petv.voxels.begin(), petv.voxels.end());
+  const float pet_min = *std::min_element(petv.voxels.begin(), petv.voxels.end());
+  const auto [mn, mx] = std::minmax_element(v.voxels.begin(), v.voxels.end());
+  EXPECT_GE(*mn, std::min(0.0f, pet_min) - 1e-4f);
+  EXPECT_LE(*mx, pet_max + 1e-4f);
+  EXPECT_GT(*mx, 0.0f);
+
+  // A CT of another Frame of Reference is not resampled blindly.
+  const CliRun other = oncoquant("convert --quiet " + quote(dir.string()) + " --series " + pet_uid + " --resample-to " + ct_uid +
+                                 "X -o " + quote((dir / "x.nii.gz").string()));
+  EXPECT_EQ(other.exit_code, 1);
+}
+
+}  // namespace

@@ -22,4 +22,25 @@ std::vector<const SeriesInfo*> Catalog::all_series() const {
   return out;
 }
 
+void Catalog::pair_by_frame_of_reference() {
+  for (auto& st : studies)
+    for (auto& a : st.series) {
+      a.paired_series.clear();
+      if (a.frame_of_reference_uid.empty()) continue;
+      for (const auto& st2 : studies)
+        for (const auto& b : st2.series)
+          if (&a != &b && b.frame_of_reference_uid == a.frame_of_reference_uid && b.modality != a.modality)
+            a.paired_series.push_back(b.uid);
+    }
+}
+
+Grid grid_of(const SeriesInfo& s) {
+  Grid g;
+  g.size = s.matrix;
+  g.spacing = s.spacing;
+  g.origin = s.origin;
+  g.direction = s.direction;
+  return g;
+}
+
 }  // namespace oq

@@ -108,6 +108,7 @@ Catalog scan_inputs(const std::vector<std::string>& paths) {
   std::stable_sort(out.studies.begin(), out.studies.end(), [](const StudyInfo& a, const StudyInfo& b) {
     return a.patient_id != b.patient_id ? a.patient_id < b.patient_id : a.study_date < b.study_date;
   });
+  out.pair_by_frame_of_reference();
   std::sort(out.unreadable.begin(), out.unreadable.end(), [](const Unreadable& a, const Unreadable& b) { return a.path < b.path; });
   return out;
 }

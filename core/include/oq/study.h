@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "oq/volume.h"
+
 namespace oq {
 
 // PET quantification as far as the headers allow it.
@@ -35,12 +37,16 @@ struct SeriesInfo {
   std::size_t frames = 0;     // slices or frames in the volume
   std::array<std::size_t, 3> matrix{0, 0, 0};  // columns, rows, slices
   std::array<double, 3> spacing{0, 0, 0};      // mm: column step, row step, slice step
+  std::array<double, 3> origin{0, 0, 0};       // LPS mm of the first voxel
+  std::array<double, 9> direction{1, 0, 0, 0, 1, 0, 0, 0, 1};  // as Grid::direction
   std::vector<std::string> transfer_syntaxes;
   bool loadable = true;
   std::string problem;                // why not loadable
   std::vector<std::string> warnings;  // loadable, but the reader should know (e.g. resampled)
   std::optional<PetQuantInfo> pet;
   std::vector<std::string> views;  // NM planar views: "anterior", "posterior", ...
+  // Series of other modalities in the same Frame of Reference (PET <-> CT of one PET-CT).
+  std::vector<std::string> paired_series;
   std::vector<std::string> files;  // the files holding it
 };
 
@@ -79,6 +85,11 @@ struct Catalog {
   // Adds a series under its study, creating the study entry on first sight.
   void add_series(const StudyInfo& study_header, SeriesInfo series);
   std::vector<const SeriesInfo*> all_series() const;
+  // Links series that share a Frame of Reference UID across modalities (PET-CT pairs).
+  void pair_by_frame_of_reference();
 };
+
+// The voxel grid a catalogued series loads onto.
+Grid grid_of(const SeriesInfo& s);
 
 }  // namespace oq

@@ -137,6 +137,8 @@ SeriesInfo describe(const Assembled& a) {
   s.frames = p.frames.size();
   s.matrix = p.grid.size;
   s.spacing = p.grid.spacing;
+  s.origin = p.grid.origin;
+  s.direction = p.grid.direction;
   s.transfer_syntaxes = a.transfer_syntaxes;
   s.loadable = p.loadable;
   s.problem = p.problem;

@@ -1,13 +1,13 @@
 // oncoquant convert: one series to a volume file (cli.md).
 #include <cstdio>
 
+#include <optional>
 #include "args.h"
 #include "commands.h"
-#include <optional>
 
 #include "oq/plugin.h"
-#include "oq/resample.h"
 #include "oq/progress.h"
+#include "oq/resample.h"
 #include "oq/scan.h"
 
 namespace oq::cli {
@@ -28,7 +28,8 @@ const char* kConvertUsage =
 }  // namespace
 
 int cmd_convert(int argc, char** argv) {
-  Args args(argc, argv, 2, {"-o", "--out", "--series", "--units", "--resample-to"}, {"--help", "--allow-pet-intercept", "--quiet"});
+  Args args(argc, argv, 2, {"-o", "--out", "--series", "--units", "--resample-to"},
+            {"--help", "--allow-pet-intercept", "--quiet"});
   if (args.has("--help")) {
     std::fputs(kConvertUsage, stdout);
     return 0;

@@ -46,8 +46,10 @@ nlohmann::json to_json(const SeriesInfo& s) {
     p["units"] = s.pet->units;
     p["decay_correction"] = s.pet->decay_correction;
     p["suv_available"] = s.pet->suv_bw_available;
-    if (!s.pet->suv_bw_available) p["suv_unavailable_reason"] = s.pet->suv_bw_reason;
-    else p["suv_bw_factor"] = s.pet->suv_bw_factor;
+    if (!s.pet->suv_bw_available)
+      p["suv_unavailable_reason"] = s.pet->suv_bw_reason;
+    else
+      p["suv_bw_factor"] = s.pet->suv_bw_factor;
     p["sul_lbm_available"] = s.pet->sul_lbm_available;
     if (!s.pet->sul_lbm_available) p["sul_lbm_unavailable_reason"] = s.pet->sul_lbm_reason;
     if (!s.pet->radionuclide.empty()) p["radionuclide"] = s.pet->radionuclide;
@@ -79,7 +81,8 @@ nlohmann::json to_json(const Catalog& c) {
     js["mpp_x"] = s.mpp_x ? nlohmann::json(*s.mpp_x) : nlohmann::json(nullptr);
     js["mpp_y"] = s.mpp_y ? nlohmann::json(*s.mpp_y) : nlohmann::json(nullptr);
     js["levels"] = nlohmann::json::array();
-    for (const auto& l : s.levels) js["levels"].push_back({{"width", l.width}, {"height", l.height}, {"downsample", l.downsample}});
+    for (const auto& l : s.levels)
+      js["levels"].push_back({{"width", l.width}, {"height", l.height}, {"downsample", l.downsample}});
     j["slides"].push_back(js);
   }
   j["unreadable"] = nlohmann::json::array();
@@ -100,8 +103,8 @@ void print_text(const Catalog& c) {
                 st.study_date.empty() ? "(no date)" : st.study_date.c_str(), st.description.c_str(), st.study_uid.c_str());
     for (const auto& s : st.series) {
       std::printf("  series %d  %s  \"%s\"\n    UID %s\n", s.number, s.modality.c_str(), s.description.c_str(), s.uid.c_str());
-      std::printf("    %s, %zu file%s, %zu x %zu x %zu, spacing %s\n", s.sop_class.c_str(), s.instances, s.instances == 1 ? "" : "s",
-                  s.matrix[0], s.matrix[1], s.matrix[2], fmt_spacing(s.spacing).c_str());
+      std::printf("    %s, %zu file%s, %zu x %zu x %zu, spacing %s\n", s.sop_class.c_str(), s.instances,
+                  s.instances == 1 ? "" : "s", s.matrix[0], s.matrix[1], s.matrix[2], fmt_spacing(s.spacing).c_str());
       std::string ts;
       for (const auto& t : s.transfer_syntaxes) ts += (ts.empty() ? "" : ", ") + t;
       std::printf("    transfer syntax: %s\n", ts.c_str());
@@ -112,8 +115,8 @@ void print_text(const Catalog& c) {
       }
       if (s.pet) {
         if (s.pet->suv_bw_available)
-          std::printf("    PET %s, decay correction %s: SUVbw available%s\n", s.pet->units.c_str(), s.pet->decay_correction.c_str(),
-                      s.pet->sul_lbm_available ? ", SULlbm available" : "");
+          std::printf("    PET %s, decay correction %s: SUVbw available%s\n", s.pet->units.c_str(),
+                      s.pet->decay_correction.c_str(), s.pet->sul_lbm_available ? ", SULlbm available" : "");
         else
           std::printf("    PET %s: SUV unavailable: %s\n", s.pet->units.c_str(), s.pet->suv_bw_reason.c_str());
       }
@@ -124,10 +127,12 @@ void print_text(const Catalog& c) {
   }
   if (!c.slides.empty()) std::printf("Slides\n");
   for (const auto& s : c.slides) {
-    std::printf("  %s  %s  %lld x %lld, %zu level%s, ", s.path.c_str(), s.vendor.c_str(), static_cast<long long>(s.width), static_cast<long long>(s.height), s.levels.size(),
-                s.levels.size() == 1 ? "" : "s");
-    if (s.mpp_x && s.mpp_y) std::printf("%.4f x %.4f um/px\n", *s.mpp_x, *s.mpp_y);
-    else std::printf("microns per pixel unknown\n");
+    std::printf("  %s  %s  %lld x %lld, %zu level%s, ", s.path.c_str(), s.vendor.c_str(), static_cast<long long>(s.width),
+                static_cast<long long>(s.height), s.levels.size(), s.levels.size() == 1 ? "" : "s");
+    if (s.mpp_x && s.mpp_y)
+      std::printf("%.4f x %.4f um/px\n", *s.mpp_x, *s.mpp_y);
+    else
+      std::printf("microns per pixel unknown\n");
   }
   if (!c.unreadable.empty()) std::printf("Unusable files (%zu)\n", c.unreadable.size());
   for (const auto& u : c.unreadable) std::printf("  %s: %s\n", u.path.c_str(), u.reason.c_str());
@@ -145,8 +150,10 @@ int cmd_info(int argc, char** argv) {
   if (args.positional().empty()) return usage_fail("info needs at least one PATH", kInfoUsage);
   if (args.has("--quiet")) Progress::set_quiet(true);
   const Catalog c = scan_inputs(args.positional());
-  if (args.has("--json")) std::cout << to_json(c).dump(2) << "\n";
-  else print_text(c);
+  if (args.has("--json"))
+    std::cout << to_json(c).dump(2) << "\n";
+  else
+    print_text(c);
   // Nothing usable at all: say so once, as an error, so scripts can tell.
   if (c.studies.empty() && c.slides.empty()) {
     if (c.unreadable.empty()) return fail("no files found in " + args.positional().front());

@@ -10,7 +10,8 @@
 namespace oq::cli {
 
 int cmd_plugins(int argc, char** argv) {
-  static const char* usage = "usage: oncoquant plugins [--json]\n  Lists every plugin of this build: name, kind, priority, what it does.\n";
+  static const char* usage =
+      "usage: oncoquant plugins [--json]\n  Lists every plugin of this build: name, kind, priority, what it does.\n";
   Args args(argc, argv, 2, {}, {"--json", "--help"});
   if (args.has("--help")) {
     std::fputs(usage, stdout);
@@ -24,7 +25,8 @@ int cmd_plugins(int argc, char** argv) {
     std::cout << j.dump(2) << "\n";
     return 0;
   }
-  for (const auto* p : all_plugins()) std::printf("%-12s %-10s priority %3d  %s\n", p->name, to_string(p->kind), p->priority, p->summary);
+  for (const auto* p : all_plugins())
+    std::printf("%-12s %-10s priority %3d  %s\n", p->name, to_string(p->kind), p->priority, p->summary);
   return 0;
 }
 

@@ -37,8 +37,11 @@ void expect_refused(const std::string& input_args, const std::string& subject, c
   EXPECT_TRUE(fs::is_empty(out.parent_path())) << "no partial output";
 }
 
-const char* kRealFiles[] = {"dicom/ct/orthanc_SignedCT.dcm", "dicom/ct/nema-wg04_CT2_JLSN.dcm", "dicom/nm/nema-wg04_NM1_RLE.dcm",
-                            "dicom/pet/tcia-acrin-flt-breast_pt_1.dcm", "dicom/ct/pydicom-data_eCT_Supplemental.dcm",
+const char* kRealFiles[] = {"dicom/ct/orthanc_SignedCT.dcm",
+                            "dicom/ct/nema-wg04_CT2_JLSN.dcm",
+                            "dicom/nm/nema-wg04_NM1_RLE.dcm",
+                            "dicom/pet/tcia-acrin-flt-breast_pt_1.dcm",
+                            "dicom/ct/pydicom-data_eCT_Supplemental.dcm",
                             "dicom/ct/egsnrc_bone_phantom_series/1998052815582995.dcm"};
 
 TEST(Corruption, TruncatedFilesAreRefusedNamingTheFile) {
@@ -158,7 +161,10 @@ TEST(Geometry, GantryTiltIsCorrectedByShiftingSlices) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("gantry tilt of 12.00 degrees"), std::string::npos) << r.err;
   const fs::path ref = scratch("tilt_ref") / "r.nii.gz";
-  ASSERT_EQ(oncoquant("convert --quiet " + quote(shared_dir() + "/data/dicom/ct/egsnrc_bone_phantom_series") + " -o " + quote(ref.string())).exit_code, 0);
+  ASSERT_EQ(oncoquant("convert --quiet " + quote(shared_dir() + "/data/dicom/ct/egsnrc_bone_phantom_series") + " -o " +
+                      quote(ref.string()))
+                .exit_code,
+            0);
   const VolumeData t = read_volume(out.string());
   const VolumeData o = read_volume(ref.string());
   ASSERT_EQ(t.size, o.size);

@@ -69,7 +69,8 @@ TEST(SharedDicom, EveryCtSeriesConverts) {
       if (!se["loadable"].get<bool>()) {
         // The pydicom DICOMDIR samples keep 4 slices of a 165-slice series: refusing it is right.
         EXPECT_NE(se["problem"].get<std::string>().find("missing slice"), std::string::npos) << uid;
-        const CliRun c = oncoquant("convert --quiet " + quote(ct) + " --series " + uid + " -o " + quote((out_dir / "x.nrrd").string()));
+        const CliRun c =
+            oncoquant("convert --quiet " + quote(ct) + " --series " + uid + " -o " + quote((out_dir / "x.nrrd").string()));
         EXPECT_EQ(c.exit_code, 1);
         EXPECT_NE(c.err.find("missing slice"), std::string::npos) << c.err;
         continue;
@@ -90,7 +91,8 @@ TEST(SharedDicom, EveryCtSeriesConverts) {
 
 TEST(SharedDicom, EgsnrcSeriesWithoutMetaHeaderLoadsAsTenSlicesFiveMillimetresApart) {
   const fs::path out = scratch("egs") / "egs.nii.gz";
-  const CliRun c = oncoquant("convert --quiet " + quote(shared_dir() + "/data/dicom/ct/egsnrc_bone_phantom_series") + " -o " + quote(out.string()));
+  const CliRun c = oncoquant("convert --quiet " + quote(shared_dir() + "/data/dicom/ct/egsnrc_bone_phantom_series") + " -o " +
+                             quote(out.string()));
   ASSERT_EQ(c.exit_code, 0) << c.err;
   const VolumeData v = read_volume(out.string());
   EXPECT_EQ(v.size[2], 10u);
@@ -102,8 +104,10 @@ TEST(SharedDicom, EgsnrcSeriesWithoutMetaHeaderLoadsAsTenSlicesFiveMillimetresAp
 TEST(SharedDicom, Nm1RleAndUncompressedDecodeToIdenticalPixels) {
   const fs::path dir = scratch("nm1");
   const std::string nm = shared_dir() + "/data/dicom/nm/";
-  const CliRun a = oncoquant("convert --quiet " + quote(nm + "nema-wg04_NM1_RLE.dcm") + " -o " + quote((dir / "rle.mha").string()));
-  const CliRun b = oncoquant("convert --quiet " + quote(nm + "nema-wg04_NM1_uncompressed_DERIVED.dcm") + " -o " + quote((dir / "raw.mha").string()));
+  const CliRun a =
+      oncoquant("convert --quiet " + quote(nm + "nema-wg04_NM1_RLE.dcm") + " -o " + quote((dir / "rle.mha").string()));
+  const CliRun b = oncoquant("convert --quiet " + quote(nm + "nema-wg04_NM1_uncompressed_DERIVED.dcm") + " -o " +
+                             quote((dir / "raw.mha").string()));
   ASSERT_EQ(a.exit_code, 0) << a.err;
   ASSERT_EQ(b.exit_code, 0) << b.err;
   const VolumeData va = read_volume((dir / "rle.mha").string());
@@ -124,19 +128,21 @@ TEST(SharedDicom, NmIsKeptAsCountsAndPetReportsSuvAvailability) {
 
 TEST(SharedDicom, MultiFrameEnhancedAndLegacyConvertedCtLoad) {
   const fs::path dir = scratch("mf");
-  const CliRun a = oncoquant("convert --quiet " + quote(shared_dir() + "/data/dicom/ct/pydicom-data_eCT_Supplemental.dcm") + " -o " +
-                          quote((dir / "e.nii.gz").string()));
+  const CliRun a = oncoquant("convert --quiet " + quote(shared_dir() + "/data/dicom/ct/pydicom-data_eCT_Supplemental.dcm") +
+                             " -o " + quote((dir / "e.nii.gz").string()));
   ASSERT_EQ(a.exit_code, 0) << a.err;
   EXPECT_EQ(read_volume((dir / "e.nii.gz").string()).size[2], 2u);
   // The legacy converted object holds the same 3 slices as the classic files beside it.
   const std::string d = shared_dir() + "/data/dicom/ct/dcmqi_23x38x3/";
-  const CliRun b = oncoquant("convert --quiet " + quote(d + "legacy_enhanced_mf.dcm") + " -o " + quote((dir / "l.nii.gz").string()));
+  const CliRun b =
+      oncoquant("convert --quiet " + quote(d + "legacy_enhanced_mf.dcm") + " -o " + quote((dir / "l.nii.gz").string()));
   ASSERT_EQ(b.exit_code, 0) << b.err;
   const json classic = info_json(d);
   std::string classic_uid;
   for (const auto& se : classic["studies"][0]["series"])
     if (se["instances"] == 3) classic_uid = se["uid"];
-  const CliRun c = oncoquant("convert --quiet " + quote(d) + " --series " + classic_uid + " -o " + quote((dir / "c.nii.gz").string()));
+  const CliRun c =
+      oncoquant("convert --quiet " + quote(d) + " --series " + classic_uid + " -o " + quote((dir / "c.nii.gz").string()));
   ASSERT_EQ(c.exit_code, 0) << c.err;
   const VolumeData l = read_volume((dir / "l.nii.gz").string());
   const VolumeData k = read_volume((dir / "c.nii.gz").string());
@@ -176,8 +182,9 @@ using namespace oqtest;
 TEST(NmImage, MultiFrameViewsAreIdentifiedAndKeptAsCounts) {
   const fs::path dir = scratch("nm_views");
   const fs::path nm = dir / "wb.dcm";
-  const CliRun mk = shell(quote(std::string(OQ_BINARY_DIR) + "/bin/make_nm_views") + " " +
-                          quote(shared_dir() + "/data/dicom/nm/nema-wg04_NM1_uncompressed_DERIVED.dcm") + " " + quote(nm.string()));
+  const CliRun mk =
+      shell(quote(std::string(OQ_BINARY_DIR) + "/bin/make_nm_views") + " " +
+            quote(shared_dir() + "/data/dicom/nm/nema-wg04_NM1_uncompressed_DERIVED.dcm") + " " + quote(nm.string()));
   ASSERT_EQ(mk.exit_code, 0) << mk.err;
   const CliRun info = oncoquant("info --json --quiet " + quote(nm.string()));
   ASSERT_EQ(info.exit_code, 0) << info.err;
@@ -195,7 +202,7 @@ TEST(NmImage, MultiFrameViewsAreIdentifiedAndKeptAsCounts) {
   const std::size_t w = v.size[0], h = v.size[1];
   for (std::size_t y = 0; y < h; y += 37)
     for (std::size_t x = 0; x < w; x += 11) {
-      EXPECT_EQ(v.voxels[y * w + x], sc.voxels[y * w + x]);                   // anterior: as acquired
+      EXPECT_EQ(v.voxels[y * w + x], sc.voxels[y * w + x]);                    // anterior: as acquired
       EXPECT_EQ(v.voxels[w * h + y * w + (w - 1 - x)], sc.voxels[y * w + x]);  // posterior: mirrored
     }
 }
@@ -224,8 +231,8 @@ TEST(PetCt, PetIsPairedWithItsCtAndResampledOntoItsGrid) {
   const std::string study_uid = pj["study_uid"];
   const std::string pet_uid = pj["series"][0]["uid"];
   // Make the CT part of the same PET-CT acquisition: same study, same Frame of Reference.
-  const CliRun mod = shell("dcmodify -nb -q -m \"(0020,0052)=" + for_uid + "\" -m \"(0020,000d)=" + study_uid + "\" -m \"(0010,0020)=DRO\" " +
-                           quote(ct.string()) + "/*.dcm");
+  const CliRun mod = shell("dcmodify -nb -q -m \"(0020,0052)=" + for_uid + "\" -m \"(0020,000d)=" + study_uid +
+                           "\" -m \"(0010,0020)=DRO\" " + quote(ct.string()) + "/*.dcm");
   ASSERT_EQ(mod.exit_code, 0) << mod.err;
   const CliRun info = oncoquant("info --json --quiet " + quote(dir.string()));
   const auto j = nlohmann::json::parse(info.out);
@@ -239,13 +246,16 @@ TEST(PetCt, PetIsPairedWithItsCtAndResampledOntoItsGrid) {
     }
   ASSERT_FALSE(ct_uid.empty());
   const fs::path out = dir / "pet_on_ct.nii.gz";
-  const CliRun c = oncoquant("convert --quiet " + quote(dir.string()) + " --series " + pet_uid + " --resample-to " + ct_uid + " -o " +
-                             quote(out.string()));
+  const CliRun c = oncoquant("convert --quiet " + quote(dir.string()) + " --series " + pet_uid + " --resample-to " + ct_uid +
+                             " -o " + quote(out.string()));
   ASSERT_EQ(c.exit_code, 0) << c.err;
   const VolumeData v = read_volume(out.string());
   const fs::path ct_out = dir / "ct.nii.gz", pet_out = dir / "pet.nii.gz";
-  ASSERT_EQ(oncoquant("convert --quiet " + quote(dir.string()) + " --series " + ct_uid + " -o " + quote(ct_out.string())).exit_code, 0);
-  ASSERT_EQ(oncoquant("convert --quiet " + quote(dir.string()) + " --series " + pet_uid + " -o " + quote(pet_out.string())).exit_code, 0);
+  ASSERT_EQ(
+      oncoquant("convert --quiet " + quote(dir.string()) + " --series " + ct_uid + " -o " + quote(ct_out.string())).exit_code, 0);
+  ASSERT_EQ(
+      oncoquant("convert --quiet " + quote(dir.string()) + " --series " + pet_uid + " -o " + quote(pet_out.string())).exit_code,
+      0);
   const VolumeData ctv = read_volume(ct_out.string());
   const VolumeData petv = read_volume(pet_out.string());
   EXPECT_EQ(v.size, ctv.size);

@@ -5,11 +5,11 @@
 #include <itkImageRegionConstIterator.h>
 #include <unistd.h>
 
+#include <sys/wait.h>
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
-#include <sys/wait.h>
 
 namespace oqtest {
 
@@ -28,7 +28,8 @@ static std::string slurp(const fs::path& p) {
 
 CliRun shell(const std::string& command) {
   static int counter = 0;
-  const fs::path base = fs::temp_directory_path() / ("oqtest_run_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+  const fs::path base =
+      fs::temp_directory_path() / ("oqtest_run_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
   const std::string full = command + " >" + quote(base.string() + ".out") + " 2>" + quote(base.string() + ".err");
   const int status = std::system(full.c_str());
   CliRun r;
@@ -40,9 +41,13 @@ CliRun shell(const std::string& command) {
   return r;
 }
 
-CliRun oncoquant(const std::string& args) { return shell(quote(std::string(OQ_BINARY_DIR) + "/bin/oncoquant") + " " + args); }
+CliRun oncoquant(const std::string& args) {
+  return shell(quote(std::string(OQ_BINARY_DIR) + "/bin/oncoquant") + " " + args);
+}
 
-std::string shared_dir() { return OQ_SHARED_DIR; }
+std::string shared_dir() {
+  return OQ_SHARED_DIR;
+}
 
 fs::path scratch(const std::string& name) {
   const fs::path d = fs::temp_directory_path() / ("oqtest_" + std::to_string(::getpid())) / name;

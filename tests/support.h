@@ -22,7 +22,7 @@ CliRun oncoquant(const std::string& args);
 CliRun shell(const std::string& command);
 std::string quote(const std::string& s);
 
-std::string shared_dir();  // ../shared
+std::string shared_dir();                   // ../shared
 fs::path scratch(const std::string& name);  // a fresh, empty folder for one test
 
 struct VolumeData {

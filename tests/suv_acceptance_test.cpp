@@ -27,11 +27,13 @@ std::vector<DroCase> dro_catalogue() {
     std::string cur;
     bool quoted = false;
     for (char c : line) {
-      if (c == '"') quoted = !quoted;
+      if (c == '"')
+        quoted = !quoted;
       else if (c == ',' && !quoted) {
         cols.push_back(cur);
         cur.clear();
-      } else cur += c;
+      } else
+        cur += c;
     }
     cols.push_back(cur);
     if (cols.size() >= 6 && fs::exists(shared_dir() + "/data/dicom/pet/ibsi-suv-dro/" + cols[1]))
@@ -68,8 +70,8 @@ TEST(IbsiSuvDro, EveryObjectGivesTheCatalogueStatisticsInsideItsMask) {
       if (mask.voxels[i] > 0.5f) inside.push_back(suv.voxels[i]);
     ASSERT_FALSE(inside.empty());
     std::sort(inside.begin(), inside.end());
-    const double median = inside.size() % 2 ? inside[inside.size() / 2]
-                                            : 0.5 * (inside[inside.size() / 2 - 1] + inside[inside.size() / 2]);
+    const double median =
+        inside.size() % 2 ? inside[inside.size() / 2] : 0.5 * (inside[inside.size() / 2 - 1] + inside[inside.size() / 2]);
     EXPECT_EQ(two_decimals(inside.front()), c.min);
     EXPECT_EQ(two_decimals(median), c.median);
     EXPECT_EQ(two_decimals(inside.back()), c.max);
@@ -80,8 +82,10 @@ TEST(IbsiSuvDro, SulLbmAndNativeUnitsAreOffered) {
   const std::string dir = shared_dir() + "/data/dicom/pet/ibsi-suv-dro/DRO_0_0/PT";
   const fs::path out_dir = scratch("dro_units");
   const CliRun bw = oncoquant("convert " + quote(dir) + " -o " + quote((out_dir / "bw.mha").string()) + " --quiet");
-  const CliRun sul = oncoquant("convert " + quote(dir) + " -o " + quote((out_dir / "sul.mha").string()) + " --units suvlbm --quiet");
-  const CliRun native = oncoquant("convert " + quote(dir) + " -o " + quote((out_dir / "bq.mha").string()) + " --units native --quiet");
+  const CliRun sul =
+      oncoquant("convert " + quote(dir) + " -o " + quote((out_dir / "sul.mha").string()) + " --units suvlbm --quiet");
+  const CliRun native =
+      oncoquant("convert " + quote(dir) + " -o " + quote((out_dir / "bq.mha").string()) + " --units native --quiet");
   ASSERT_EQ(bw.exit_code, 0) << bw.err;
   ASSERT_EQ(sul.exit_code, 0) << sul.err;
   ASSERT_EQ(native.exit_code, 0) << native.err;

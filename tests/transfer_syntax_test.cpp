@@ -13,7 +13,7 @@ using namespace oqtest;
 
 struct Variant {
   const char* name;
-  const char* command;  // {in} and {out} are replaced
+  const char* command;          // {in} and {out} are replaced
   const char* expected_syntax;  // as `info` names it
   bool lossless;
 };
@@ -75,7 +75,8 @@ TEST(TransferSyntaxBaseline, EightBitJpegBaselineSecondaryCapture) {
   const std::string original = shared_dir() + "/data/dicom/ct/orthanc_SignedCT.dcm";
   ASSERT_EQ(shell("dcmj2pnm +oj +Ww 40 400 " + quote(original) + " " + quote((dir / "w.jpg").string())).exit_code, 0);
   ASSERT_EQ(shell("img2dcm " + quote((dir / "w.jpg").string()) + " " + quote((dir / "sc.dcm").string())).exit_code, 0);
-  const CliRun conv = oncoquant("convert --quiet " + quote((dir / "sc.dcm").string()) + " -o " + quote((dir / "sc.mha").string()));
+  const CliRun conv =
+      oncoquant("convert --quiet " + quote((dir / "sc.dcm").string()) + " -o " + quote((dir / "sc.mha").string()));
   ASSERT_EQ(conv.exit_code, 0) << conv.err;
   const VolumeData v = read_volume((dir / "sc.mha").string());
   EXPECT_EQ(v.size[0], 512u);

@@ -11,12 +11,16 @@ namespace {
 std::atomic<bool> g_quiet{false};
 }
 
-void Progress::set_quiet(bool quiet) { g_quiet = quiet; }
+void Progress::set_quiet(bool quiet) {
+  g_quiet = quiet;
+}
 
 Progress::Progress(std::string label, std::size_t total, const char* unit)
     : label_(std::move(label)), unit_(unit), total_(total), tty_(::isatty(STDERR_FILENO) != 0) {}
 
-Progress::~Progress() { finish(); }
+Progress::~Progress() {
+  finish();
+}
 
 void Progress::advance(std::size_t n) {
   done_ += n;
@@ -35,8 +39,8 @@ void Progress::draw(bool final_line) {
   if (tty_) {
     const int width = 30;
     const int filled = pct * width / 100;
-    std::fprintf(stderr, "\r%s [%.*s%*s] %3d%% %zu/%zu %s", label_.c_str(), filled,
-                 "##############################", width - filled, "", pct, done_, total_, unit_.c_str());
+    std::fprintf(stderr, "\r%s [%.*s%*s] %3d%% %zu/%zu %s", label_.c_str(), filled, "##############################",
+                 width - filled, "", pct, done_, total_, unit_.c_str());
     if (final_line) std::fputc('\n', stderr);
     std::fflush(stderr);
   } else if (total_ >= 50) {

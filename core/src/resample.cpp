@@ -18,19 +18,20 @@ Volume resample_linear(const Volume& src, const Grid& target, double outside) {
     const Vec3 p = sg.to_index(target.to_lps(a == 0, a == 1, a == 2));
     step[a] = {p[0] - o[0], p[1] - o[1], p[2] - o[2]};
   }
-  auto at = [&](long x, long y, long z) {
-    return src.value(static_cast<std::size_t>((z * ny + y) * nx + x));
-  };
+  auto at = [&](long x, long y, long z) { return src.value(static_cast<std::size_t>((z * ny + y) * nx + x)); };
   std::size_t n = 0;
   for (std::size_t k = 0; k < target.size[2]; ++k)
     for (std::size_t j = 0; j < target.size[1]; ++j)
       for (std::size_t i = 0; i < target.size[0]; ++i, ++n) {
         double c[3];
         for (int a = 0; a < 3; ++a)
-          c[a] = o[a] + static_cast<double>(i) * step[0][a] + static_cast<double>(j) * step[1][a] + static_cast<double>(k) * step[2][a];
+          c[a] = o[a] + static_cast<double>(i) * step[0][a] + static_cast<double>(j) * step[1][a] +
+                 static_cast<double>(k) * step[2][a];
         // A single-slice source is treated as a slab one voxel thick.
-        long x0 = static_cast<long>(std::floor(c[0])), y0 = static_cast<long>(std::floor(c[1])), z0 = static_cast<long>(std::floor(c[2]));
-        const double tx = c[0] - static_cast<double>(x0), ty = c[1] - static_cast<double>(y0), tz = c[2] - static_cast<double>(z0);
+        long x0 = static_cast<long>(std::floor(c[0])), y0 = static_cast<long>(std::floor(c[1])),
+             z0 = static_cast<long>(std::floor(c[2]));
+        const double tx = c[0] - static_cast<double>(x0), ty = c[1] - static_cast<double>(y0),
+                     tz = c[2] - static_cast<double>(z0);
         if (c[0] < -0.5 || c[1] < -0.5 || c[2] < -0.5 || c[0] > static_cast<double>(nx) - 0.5 ||
             c[1] > static_cast<double>(ny) - 0.5 || c[2] > static_cast<double>(nz) - 0.5) {
           dst[n] = static_cast<float>(outside);

@@ -6,20 +6,27 @@ namespace oq {
 
 const char* to_string(VoxelType t) {
   switch (t) {
-    case VoxelType::kUInt8: return "uint8";
-    case VoxelType::kInt16: return "int16";
-    case VoxelType::kUInt16: return "uint16";
-    case VoxelType::kFloat32: return "float32";
+    case VoxelType::kUInt8:
+      return "uint8";
+    case VoxelType::kInt16:
+      return "int16";
+    case VoxelType::kUInt16:
+      return "uint16";
+    case VoxelType::kFloat32:
+      return "float32";
   }
   return "?";
 }
 
 std::size_t voxel_size(VoxelType t) {
   switch (t) {
-    case VoxelType::kUInt8: return 1;
+    case VoxelType::kUInt8:
+      return 1;
     case VoxelType::kInt16:
-    case VoxelType::kUInt16: return 2;
-    case VoxelType::kFloat32: return 4;
+    case VoxelType::kUInt16:
+      return 2;
+    case VoxelType::kFloat32:
+      return 4;
   }
   return 0;
 }
@@ -43,25 +50,36 @@ Vec3 Grid::to_index(const Vec3& lps) const {
   return idx;
 }
 
-Volume::Volume(const Grid& grid, VoxelType type)
-    : grid_(grid), type_(type), bytes_(grid.voxel_count() * voxel_size(type)) {}
+Volume::Volume(const Grid& grid, VoxelType type) : grid_(grid), type_(type), bytes_(grid.voxel_count() * voxel_size(type)) {}
 
 double Volume::value(std::size_t n) const {
   switch (type_) {
-    case VoxelType::kUInt8: return data<std::uint8_t>()[n];
-    case VoxelType::kInt16: return data<std::int16_t>()[n];
-    case VoxelType::kUInt16: return data<std::uint16_t>()[n];
-    case VoxelType::kFloat32: return data<float>()[n];
+    case VoxelType::kUInt8:
+      return data<std::uint8_t>()[n];
+    case VoxelType::kInt16:
+      return data<std::int16_t>()[n];
+    case VoxelType::kUInt16:
+      return data<std::uint16_t>()[n];
+    case VoxelType::kFloat32:
+      return data<float>()[n];
   }
   return NAN;
 }
 
 void Volume::set_value(std::size_t n, double v) {
   switch (type_) {
-    case VoxelType::kUInt8: data<std::uint8_t>()[n] = static_cast<std::uint8_t>(v); break;
-    case VoxelType::kInt16: data<std::int16_t>()[n] = static_cast<std::int16_t>(v); break;
-    case VoxelType::kUInt16: data<std::uint16_t>()[n] = static_cast<std::uint16_t>(v); break;
-    case VoxelType::kFloat32: data<float>()[n] = static_cast<float>(v); break;
+    case VoxelType::kUInt8:
+      data<std::uint8_t>()[n] = static_cast<std::uint8_t>(v);
+      break;
+    case VoxelType::kInt16:
+      data<std::int16_t>()[n] = static_cast<std::int16_t>(v);
+      break;
+    case VoxelType::kUInt16:
+      data<std::uint16_t>()[n] = static_cast<std::uint16_t>(v);
+      break;
+    case VoxelType::kFloat32:
+      data<float>()[n] = static_cast<float>(v);
+      break;
   }
 }
 

@@ -24,7 +24,8 @@ TEST(Resample, LinearRampSurvivesAChangeOfGrid) {
   n = 0;
   for (std::size_t k = 0; k < fine.size[2]; ++k)
     for (std::size_t j = 0; j < fine.size[1]; ++j)
-      for (std::size_t i = 0; i < fine.size[0]; ++i, ++n) EXPECT_NEAR(out.value(n), fine.to_lps(double(i), double(j), double(k))[0] * 0.1 + 5, 1e-4);
+      for (std::size_t i = 0; i < fine.size[0]; ++i, ++n)
+        EXPECT_NEAR(out.value(n), fine.to_lps(double(i), double(j), double(k))[0] * 0.1 + 5, 1e-4);
 }
 
 TEST(Resample, OutsideTheSourceGetsTheOutsideValue) {

@@ -94,8 +94,10 @@ Catalog scan_inputs(const std::vector<std::string>& paths) {
         best_det = d;
       }
     }
-    if (best) claimed[best].push_back(f);
-    else out.unreadable.push_back({f, "not a DICOM file or a slide (" + declined + ")"});
+    if (best)
+      claimed[best].push_back(f);
+    else
+      out.unreadable.push_back({f, "not a DICOM file or a slide (" + declined + ")"});
     progress.advance();
   }
   progress.finish();
@@ -109,7 +111,8 @@ Catalog scan_inputs(const std::vector<std::string>& paths) {
     return a.patient_id != b.patient_id ? a.patient_id < b.patient_id : a.study_date < b.study_date;
   });
   out.pair_by_frame_of_reference();
-  std::sort(out.unreadable.begin(), out.unreadable.end(), [](const Unreadable& a, const Unreadable& b) { return a.path < b.path; });
+  std::sort(out.unreadable.begin(), out.unreadable.end(),
+            [](const Unreadable& a, const Unreadable& b) { return a.path < b.path; });
   return out;
 }
 
@@ -129,16 +132,20 @@ Result<const SeriesInfo*> select_series(const Catalog& catalog, const std::strin
     return Error(ErrorCode::kNotFound, "no series " + uid, input);
   }
   if (all.empty()) {
+    if (catalog.unreadable.size() == 1 && catalog.unreadable.front().path == input)
+      return Error(ErrorCode::kUnreadable, catalog.unreadable.front().reason, input);
     std::string why = "no image series found";
     if (!catalog.unreadable.empty())
       why += " (" + catalog.unreadable.front().path + ": " + catalog.unreadable.front().reason +
-             (catalog.unreadable.size() > 1 ? ", and " + std::to_string(catalog.unreadable.size() - 1) + " more unusable files)" : ")");
+             (catalog.unreadable.size() > 1 ? ", and " + std::to_string(catalog.unreadable.size() - 1) + " more unusable files)"
+                                            : ")");
     return Error(ErrorCode::kNotFound, why, input);
   }
   if (all.size() > 1) {
     std::string list;
     for (const auto* s : all) list += "\n  " + s->uid + " (" + s->modality + ", " + s->description + ")";
-    return Error(ErrorCode::kInvalidArgument, std::to_string(all.size()) + " series found; choose one with --series:" + list, input);
+    return Error(ErrorCode::kInvalidArgument, std::to_string(all.size()) + " series found; choose one with --series:" + list,
+                 input);
   }
   return all.front();
 }

@@ -10,14 +10,14 @@
 namespace oq {
 
 enum class ErrorCode {
-  kInvalidArgument,   // the caller asked for something that makes no sense (usage)
-  kNotFound,          // a file, series or tag that was asked for does not exist
-  kUnreadable,        // bytes that are not what they claim to be (corrupt, truncated, wrong format)
-  kUnsupported,       // valid input we deliberately do not handle (names what and why)
-  kInconsistent,      // a series whose parts do not fit together (mixed sizes, missing slices)
-  kUnavailable,       // a quantity that cannot be derived from this input (e.g. SUV without weight)
-  kIo,                // the file system refused (permissions, disk full)
-  kInternal,          // a bug: should never reach a user
+  kInvalidArgument,  // the caller asked for something that makes no sense (usage)
+  kNotFound,         // a file, series or tag that was asked for does not exist
+  kUnreadable,       // bytes that are not what they claim to be (corrupt, truncated, wrong format)
+  kUnsupported,      // valid input we deliberately do not handle (names what and why)
+  kInconsistent,     // a series whose parts do not fit together (mixed sizes, missing slices)
+  kUnavailable,      // a quantity that cannot be derived from this input (e.g. SUV without weight)
+  kIo,               // the file system refused (permissions, disk full)
+  kInternal,         // a bug: should never reach a user
 };
 
 const char* to_string(ErrorCode code);
@@ -53,7 +53,7 @@ class Error {
 template <typename T>
 class Result {
  public:
-  Result(T value) : data_(std::move(value)) {}   // NOLINT(google-explicit-constructor): returns read naturally
+  Result(T value) : data_(std::move(value)) {}      // NOLINT(google-explicit-constructor): returns read naturally
   Result(Error error) : data_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return std::holds_alternative<T>(data_); }
@@ -76,6 +76,8 @@ class Result {
 // Result<void>: success or an error.
 struct Ok {};
 using Status = Result<Ok>;
-inline Status ok_status() { return Ok{}; }
+inline Status ok_status() {
+  return Ok{};
+}
 
 }  // namespace oq

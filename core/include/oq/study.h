@@ -21,8 +21,8 @@ struct PetQuantInfo {
   std::string suv_bw_reason;  // why not, when not available
   bool sul_lbm_available = false;
   std::string sul_lbm_reason;
-  double suv_bw_factor = 0;   // SUVbw per rescaled unit (first frame; per-frame factors may differ)
-  std::string radionuclide;   // e.g. "F-18 (half-life 6586.2 s)"
+  double suv_bw_factor = 0;  // SUVbw per rescaled unit (first frame; per-frame factors may differ)
+  std::string radionuclide;  // e.g. "F-18 (half-life 6586.2 s)"
 };
 
 struct SeriesInfo {
@@ -32,12 +32,12 @@ struct SeriesInfo {
   std::string sop_class;  // human name of the SOP class
   int number = 0;
   std::string frame_of_reference_uid;
-  std::string loader;  // the plugin that catalogued it
-  std::size_t instances = 0;  // files
-  std::size_t frames = 0;     // slices or frames in the volume
-  std::array<std::size_t, 3> matrix{0, 0, 0};  // columns, rows, slices
-  std::array<double, 3> spacing{0, 0, 0};      // mm: column step, row step, slice step
-  std::array<double, 3> origin{0, 0, 0};       // LPS mm of the first voxel
+  std::string loader;                                          // the plugin that catalogued it
+  std::size_t instances = 0;                                   // files
+  std::size_t frames = 0;                                      // slices or frames in the volume
+  std::array<std::size_t, 3> matrix{0, 0, 0};                  // columns, rows, slices
+  std::array<double, 3> spacing{0, 0, 0};                      // mm: column step, row step, slice step
+  std::array<double, 3> origin{0, 0, 0};                       // LPS mm of the first voxel
   std::array<double, 9> direction{1, 0, 0, 0, 1, 0, 0, 0, 1};  // as Grid::direction
   std::vector<std::string> transfer_syntaxes;
   bool loadable = true;

@@ -50,9 +50,13 @@ class Volume {
   void set_units(std::string units) { units_ = std::move(units); }
 
   template <typename T>
-  T* data() { return reinterpret_cast<T*>(bytes_.data()); }
+  T* data() {
+    return reinterpret_cast<T*>(bytes_.data());
+  }
   template <typename T>
-  const T* data() const { return reinterpret_cast<const T*>(bytes_.data()); }
+  const T* data() const {
+    return reinterpret_cast<const T*>(bytes_.data());
+  }
   void* raw() { return bytes_.data(); }
   const void* raw() const { return bytes_.data(); }
 

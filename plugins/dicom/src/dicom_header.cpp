@@ -109,12 +109,12 @@ std::string non_image_reason(const std::string& sop, const std::string& modality
     return "a DICOM whole-slide microscopy image, not a radiology series (read by the slide tools)";
   if (sop == UID_SegmentationStorage || modality == "SEG") return "a DICOM SEG segmentation, not an image series";
   if (sop == UID_RTStructureSetStorage || modality == "RTSTRUCT") return "an RT Structure Set (contours), not an image series";
-  if (sop == UID_RealWorldValueMappingStorage || modality == "RWV") return "a Real World Value Mapping object, not an image series";
+  if (sop == UID_RealWorldValueMappingStorage || modality == "RWV")
+    return "a Real World Value Mapping object, not an image series";
   const char* sop_modality = dcmSOPClassUIDToModality(sop.c_str());
   const std::string m = sop_modality ? sop_modality : modality;
   if (m == "SR" || modality == "SR") return "a DICOM Structured Report (" + sop_class_name(sop) + "), not an image series";
-  if (m == "KO" || m == "PR" || m == "REG" || m == "RTPLAN")
-    return "a " + sop_class_name(sop) + " object, not an image series";
+  if (m == "KO" || m == "PR" || m == "REG" || m == "RTPLAN") return "a " + sop_class_name(sop) + " object, not an image series";
   return {};
 }
 
@@ -248,12 +248,11 @@ Result<FileHeader> read_header(const std::string& path) {
   // Pixel data must be all there: a truncated file is refused here, not half-loaded later.
   {
     DcmElement* px = nullptr;
-    if (ds->findAndGetElement(DCM_PixelData, px).bad() || !px)
-      return Error(ErrorCode::kUnreadable, "no pixel data", path);
+    if (ds->findAndGetElement(DCM_PixelData, px).bad() || !px) return Error(ErrorCode::kUnreadable, "no pixel data", path);
     DcmXfer x(base.transfer_syntax.c_str());
     if (!x.isEncapsulated()) {
-      const unsigned long long need = static_cast<unsigned long long>(base.rows) * base.columns *
-                                      base.number_of_frames * base.samples_per_pixel * ((base.bits_allocated + 7) / 8);
+      const unsigned long long need = static_cast<unsigned long long>(base.rows) * base.columns * base.number_of_frames *
+                                      base.samples_per_pixel * ((base.bits_allocated + 7) / 8);
       const unsigned long long have = px->getLengthField();
       if (base.bits_allocated >= 8 && have < need) {
         std::ostringstream m;
@@ -291,7 +290,8 @@ Result<FileHeader> read_header(const std::string& path) {
     // GE private Post-Injection / Scan DateTime (0009,100D), creator "GEMS_PETD_01".
     {
       OFString creator;
-      if (ds->findAndGetOFString(DcmTagKey(0x0009, 0x0010), creator).good() && std::string(creator.c_str()).find("GEMS_PETD") == 0)
+      if (ds->findAndGetOFString(DcmTagKey(0x0009, 0x0010), creator).good() &&
+          std::string(creator.c_str()).find("GEMS_PETD") == 0)
         ph.ge_scan_datetime = trim(get_string(ds, DcmTagKey(0x0009, 0x100d)));
     }
     out.pet_series = ph;
@@ -301,14 +301,18 @@ Result<FileHeader> read_header(const std::string& path) {
     // Philips private group 7053: SUV Scale Factor (1000) and Activity Concentration Scale Factor (1009).
     base.pet_frame.philips_suv_factor = get_double(ds, DcmTagKey(0x7053, 0x1000));
     base.pet_frame.philips_activity_factor = get_double(ds, DcmTagKey(0x7053, 0x1009));
+    base.pet_frame.frame_duration_ms = get_double(ds, DCM_ActualFrameDuration);
+    base.pet_frame.frame_reference_ms = get_double(ds, DCM_FrameReferenceTime);
   }
 
-  const bool multiframe_fg = ds->tagExists(DCM_PerFrameFunctionalGroupsSequence) || ds->tagExists(DCM_SharedFunctionalGroupsSequence);
+  const bool multiframe_fg =
+      ds->tagExists(DCM_PerFrameFunctionalGroupsSequence) || ds->tagExists(DCM_SharedFunctionalGroupsSequence);
   for (int f = 0; f < base.number_of_frames; ++f) {
     FrameRecord r = base;
     r.frame = f;
     if (multiframe_fg) {
-      if (DcmItem* pos = functional_group(ds, f, DCM_PlanePositionSequence)) r.position = get_vector<3>(pos, DCM_ImagePositionPatient);
+      if (DcmItem* pos = functional_group(ds, f, DCM_PlanePositionSequence))
+        r.position = get_vector<3>(pos, DCM_ImagePositionPatient);
       if (DcmItem* ori = functional_group(ds, f, DCM_PlaneOrientationSequence))
         r.orientation = get_vector<6>(ori, DCM_ImageOrientationPatient);
       if (DcmItem* pm = functional_group(ds, f, DCM_PixelMeasuresSequence)) {

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <limits>
 #include <map>
+#include <mutex>
 #include <set>
 #include <sstream>
 
@@ -191,8 +192,18 @@ Detection detect(const FileProbe& probe) {
   return Detection::decline("no DICM magic and no leading DICOM tag");
 }
 
+// The series catalogued last in this process, so that loading one right after cataloguing it
+// (convert, batch) does not parse every header again.
+std::mutex g_recent_mutex;
+std::map<std::string, Assembled> g_recent;
+
 void catalog(const std::vector<std::string>& files, Catalog& out) {
   Assembly as = assemble(files);
+  {
+    std::lock_guard<std::mutex> lock(g_recent_mutex);
+    g_recent.clear();
+    for (const auto& a : as.series) g_recent.emplace(a.part.uid, a);
+  }
   for (auto& u : as.unreadable) out.unreadable.push_back(std::move(u));
   for (const auto& a : as.series) out.add_series(a.study, describe(a));
 }
@@ -227,10 +238,18 @@ void store_slice(Volume& vol, std::size_t k, const std::vector<double>& slice, s
 
 void store(Volume& vol, std::size_t k, const std::vector<double>& slice, std::size_t& clipped) {
   switch (vol.type()) {
-    case VoxelType::kUInt8: store_slice<std::uint8_t>(vol, k, slice, clipped); break;
-    case VoxelType::kInt16: store_slice<std::int16_t>(vol, k, slice, clipped); break;
-    case VoxelType::kUInt16: store_slice<std::uint16_t>(vol, k, slice, clipped); break;
-    case VoxelType::kFloat32: store_slice<float>(vol, k, slice, clipped); break;
+    case VoxelType::kUInt8:
+      store_slice<std::uint8_t>(vol, k, slice, clipped);
+      break;
+    case VoxelType::kInt16:
+      store_slice<std::int16_t>(vol, k, slice, clipped);
+      break;
+    case VoxelType::kUInt16:
+      store_slice<std::uint16_t>(vol, k, slice, clipped);
+      break;
+    case VoxelType::kFloat32:
+      store_slice<float>(vol, k, slice, clipped);
+      break;
   }
 }
 
@@ -257,7 +276,13 @@ void shift_slice(const std::vector<double>& in, std::vector<double>& out, std::s
 }
 
 Result<Volume> load_volume(const SeriesInfo& info, const LoadOptions& options) {
-  Assembly as = assemble(info.files);
+  Assembly as;
+  {
+    std::lock_guard<std::mutex> lock(g_recent_mutex);
+    auto it = g_recent.find(info.uid);
+    if (it != g_recent.end() && it->second.paths == info.files) as.series.push_back(it->second);
+  }
+  if (as.series.empty()) as = assemble(info.files);
   const Assembled* found = nullptr;
   for (const auto& a : as.series)
     if (a.part.uid == info.uid) found = &a;
@@ -277,9 +302,12 @@ Result<Volume> load_volume(const SeriesInfo& info, const LoadOptions& options) {
 
   Units units = options.units;
   if (units == Units::kDefault) {
-    if (modality == "PT") units = Units::kSUVbw;
-    else if (modality == "CT") units = Units::kHU;
-    else units = Units::kNative;
+    if (modality == "PT")
+      units = Units::kSUVbw;
+    else if (modality == "CT")
+      units = Units::kHU;
+    else
+      units = Units::kNative;
   }
   if (units == Units::kHU && modality != "CT")
     return Error(ErrorCode::kInvalidArgument, "HU applies to CT; this series is " + modality, "series " + p.uid);
@@ -352,8 +380,10 @@ Result<Volume> load_volume(const SeriesInfo& info, const LoadOptions& options) {
       while (lo + 2 < p.frames.size() && p.slice_offsets[lo + 1] <= z) ++lo;
       const std::size_t hi = std::min(lo + 1, p.frames.size() - 1);
       if (loaded_lo != lo) {
-        if (loaded_hi == lo) slice.swap(other);
-        else if (Status s = rescaled(lo, slice); !s.ok()) return s.error();
+        if (loaded_hi == lo)
+          slice.swap(other);
+        else if (Status s = rescaled(lo, slice); !s.ok())
+          return s.error();
         loaded_lo = lo;
       }
       if (loaded_hi != hi) {
@@ -374,7 +404,8 @@ Result<Volume> load_volume(const SeriesInfo& info, const LoadOptions& options) {
         const double pad = *std::min_element(slice.begin(), slice.end());
         // A slice whose origin sits +d along an in-plane axis holds, at pixel j, what the
         // orthogonal grid has at j + d/spacing: so the grid reads the slice at j - d/spacing.
-        shift_slice(slice, shifted, w, h, -p.tilt_shift_mm[k][0] / p.grid.spacing[0], -p.tilt_shift_mm[k][1] / p.grid.spacing[1], pad);
+        shift_slice(slice, shifted, w, h, -p.tilt_shift_mm[k][0] / p.grid.spacing[0], -p.tilt_shift_mm[k][1] / p.grid.spacing[1],
+                    pad);
         store(vol, k, shifted, clipped);
       } else {
         store(vol, k, slice, clipped);
@@ -396,6 +427,9 @@ const LoaderOps kOps{detect, catalog, load_volume};
 
 extern const oq::PluginDescriptor oq_plugin_dicom;
 const oq::PluginDescriptor oq_plugin_dicom{
-    "dicom", oq::PluginKind::kLoader,
-    "DICOM CT (HU), PET (SUVbw/SULlbm), NM planar views; files, folders, DICOMDIR; DCMTK codecs, GDCM for JPEG 2000", 100,
-    &oq::dicom::kOps, nullptr};
+    "dicom",
+    oq::PluginKind::kLoader,
+    "DICOM CT (HU), PET (SUVbw/SULlbm), NM planar views; files, folders, DICOMDIR; DCMTK codecs, GDCM for JPEG 2000",
+    100,
+    &oq::dicom::kOps,
+    nullptr};

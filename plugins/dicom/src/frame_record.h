@@ -25,8 +25,8 @@ struct FrameRecord {
   int bits_allocated = 0, bits_stored = 0, pixel_representation = 0, samples_per_pixel = 1;
   std::string photometric;
 
-  std::optional<std::array<double, 3>> position;     // Image Position (Patient)
-  std::optional<std::array<double, 6>> orientation;  // Image Orientation (Patient)
+  std::optional<std::array<double, 3>> position;       // Image Position (Patient)
+  std::optional<std::array<double, 6>> orientation;    // Image Orientation (Patient)
   std::optional<std::array<double, 2>> pixel_spacing;  // row spacing, column spacing
   double slice_thickness = 0;
   double gantry_tilt = 0;
@@ -47,7 +47,7 @@ struct FileHeader {
   std::optional<pet::SeriesHeader> pet_series;  // PET only
   std::string not_image_reason;                 // set for SR, SEG, DICOMDIR, ... (frames empty)
   bool is_dicomdir = false;
-  std::vector<std::string> dicomdir_files;      // files a DICOMDIR references
+  std::vector<std::string> dicomdir_files;  // files a DICOMDIR references
 };
 
 }  // namespace oq::dicom

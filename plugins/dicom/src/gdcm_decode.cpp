@@ -18,11 +18,13 @@ Result<std::vector<unsigned char>> gdcm_decode_pixels(const std::string& path, s
   const unsigned long len = image.GetBufferLength();
   if (len < expected_bytes)
     return Error(ErrorCode::kUnreadable,
-                 "decoded pixel data holds " + std::to_string(len) + " bytes, " + std::to_string(expected_bytes) + " expected", path);
+                 "decoded pixel data holds " + std::to_string(len) + " bytes, " + std::to_string(expected_bytes) + " expected",
+                 path);
   std::vector<unsigned char> out(len);
   if (!image.GetBuffer(reinterpret_cast<char*>(out.data())))
-    return Error(ErrorCode::kUnreadable, "the compressed pixel data could not be decoded (" +
-                                             std::string(image.GetTransferSyntax().GetString()) + ")", path);
+    return Error(ErrorCode::kUnreadable,
+                 "the compressed pixel data could not be decoded (" + std::string(image.GetTransferSyntax().GetString()) + ")",
+                 path);
   out.resize(expected_bytes);
   return out;
 }

@@ -62,10 +62,12 @@ struct PixelReader::Impl {
     } else {
       return Error(ErrorCode::kUnsupported, "Bits Allocated " + std::to_string(r.bits_allocated) + " is not supported", r.path);
     }
-    if (st.bad() || !data) return Error(ErrorCode::kUnreadable, std::string("cannot decode pixel data (") + st.text() + ")", r.path);
+    if (st.bad() || !data)
+      return Error(ErrorCode::kUnreadable, std::string("cannot decode pixel data (") + st.text() + ")", r.path);
     if (count < need)
       return Error(ErrorCode::kUnreadable,
-                   "pixel data holds " + std::to_string(count) + " bytes, " + std::to_string(need) + " expected (truncated?)", r.path);
+                   "pixel data holds " + std::to_string(count) + " bytes, " + std::to_string(need) + " expected (truncated?)",
+                   r.path);
     bytes.assign(static_cast<const unsigned char*>(data), static_cast<const unsigned char*>(data) + need);
     bits_allocated = r.bits_allocated;
     path = r.path;
@@ -73,9 +75,13 @@ struct PixelReader::Impl {
   }
 };
 
-PixelReader::PixelReader() : impl_(std::make_unique<Impl>()) { register_codecs(); }
+PixelReader::PixelReader() : impl_(std::make_unique<Impl>()) {
+  register_codecs();
+}
 PixelReader::~PixelReader() = default;
-const char* PixelReader::last_decoder() const { return impl_->decoder; }
+const char* PixelReader::last_decoder() const {
+  return impl_->decoder;
+}
 
 Status PixelReader::read_frame(const FrameRecord& r, std::vector<std::int32_t>& out) {
   if (r.samples_per_pixel != 1)

@@ -14,7 +14,9 @@ using Vec = std::array<double, 3>;
 Vec cross(const Vec& a, const Vec& b) {
   return {a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]};
 }
-double dot(const Vec& a, const Vec& b) { return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]; }
+double dot(const Vec& a, const Vec& b) {
+  return a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+}
 Vec normalised(Vec v) {
   const double n = std::sqrt(dot(v, v));
   if (n > 0)
@@ -69,8 +71,10 @@ void build_planar(SeriesPart& part) {
   const FrameRecord& r = fs.front();
   part.kind = StackKind::kPlanar;
   part.grid.size = {static_cast<std::size_t>(r.columns), static_cast<std::size_t>(r.rows), fs.size()};
-  if (r.pixel_spacing) part.grid.spacing = {(*r.pixel_spacing)[1], (*r.pixel_spacing)[0], 1.0};
-  else part.warnings.push_back("no Pixel Spacing: 1 mm assumed");
+  if (r.pixel_spacing)
+    part.grid.spacing = {(*r.pixel_spacing)[1], (*r.pixel_spacing)[0], 1.0};
+  else
+    part.warnings.push_back("no Pixel Spacing: 1 mm assumed");
   if (r.orientation) {
     const Vec row{(*r.orientation)[0], (*r.orientation)[1], (*r.orientation)[2]};
     const Vec col{(*r.orientation)[3], (*r.orientation)[4], (*r.orientation)[5]};
@@ -126,8 +130,8 @@ void build_volume(SeriesPart& part) {
   for (std::size_t i = 0; i + 1 < n; ++i) {
     if (steps[i] < 1e-3) {
       part.loadable = false;
-      part.problem = "two slices at the same position (" + fmt(d[i]) + " mm along the normal): " + fs[i].path + " and " +
-                     fs[i + 1].path;
+      part.problem =
+          "two slices at the same position (" + fmt(d[i]) + " mm along the normal): " + fs[i].path + " and " + fs[i + 1].path;
       return;
     }
   }
@@ -142,8 +146,8 @@ void build_volume(SeriesPart& part) {
     if (ratio > 1.5 && std::fabs(ratio - std::round(ratio)) < 0.1) {
       const long missing = std::lround(ratio) - 1;
       part.loadable = false;
-      part.problem = std::to_string(missing) + " missing slice" + (missing > 1 ? "s" : "") + " between " + fs[i].path +
-                     " and " + fs[i + 1].path + " (gap " + fmt(steps[i]) + " mm where the spacing is " + fmt(median) + " mm)";
+      part.problem = std::to_string(missing) + " missing slice" + (missing > 1 ? "s" : "") + " between " + fs[i].path + " and " +
+                     fs[i + 1].path + " (gap " + fmt(steps[i]) + " mm where the spacing is " + fmt(median) + " mm)";
       return;
     }
   }
@@ -175,8 +179,8 @@ void build_volume(SeriesPart& part) {
   g.spacing[2] = step;
   g.size[2] = out_n;
   if (part.resampling == Resampling::kNone) part.resampling = Resampling::kUnevenSpacing;
-  part.warnings.push_back("uneven slice spacing (" + fmt(sorted.front()) + " to " + fmt(sorted.back()) +
-                          " mm): resampled to " + fmt(step) + " mm by linear interpolation");
+  part.warnings.push_back("uneven slice spacing (" + fmt(sorted.front()) + " to " + fmt(sorted.back()) + " mm): resampled to " +
+                          fmt(step) + " mm by linear interpolation");
 }
 
 }  // namespace
@@ -209,8 +213,9 @@ std::vector<SeriesPart> build_series(std::vector<FrameRecord> frames) {
       if (by_acq.size() > 1 && !is_planar(fs)) {
         std::map<long long, int> seen;
         for (const auto& f : fs)
-          if (f.position) ++seen[std::llround(f.position->at(0) * 100) * 1000003LL ^ std::llround(f.position->at(1) * 100) * 7919LL ^
-                                 std::llround(f.position->at(2) * 100)];
+          if (f.position)
+            ++seen[std::llround(f.position->at(0) * 100) * 1000003LL ^ std::llround(f.position->at(1) * 100) * 7919LL ^
+                   std::llround(f.position->at(2) * 100)];
         split_by_acq = std::any_of(seen.begin(), seen.end(), [](const auto& kv) { return kv.second > 1; });
       }
       if (split_by_acq) {
@@ -226,11 +231,14 @@ std::vector<SeriesPart> build_series(std::vector<FrameRecord> frames) {
     for (std::size_t i = 0; i < parts.size(); ++i) {
       SeriesPart p;
       p.uid = parts.size() == 1 ? uid : uid + "#" + std::to_string(i + 1);
-      if (parts.size() > 1) p.split_reason = "series split into " + std::to_string(parts.size()) + " parts (" +
-                                             (reasons[i].empty() ? std::string("mixed content") : reasons[i]) + ")";
+      if (parts.size() > 1)
+        p.split_reason = "series split into " + std::to_string(parts.size()) + " parts (" +
+                         (reasons[i].empty() ? std::string("mixed content") : reasons[i]) + ")";
       p.frames = std::move(parts[i]);
-      if (is_planar(p.frames)) build_planar(p);
-      else build_volume(p);
+      if (is_planar(p.frames))
+        build_planar(p);
+      else
+        build_volume(p);
       if (!p.split_reason.empty()) p.warnings.push_back(p.split_reason);
       out.push_back(std::move(p));
     }

@@ -23,8 +23,8 @@ enum class Resampling {
 };
 
 struct SeriesPart {
-  std::string uid;           // series UID, or "UID#n" for the n-th part of a split series
-  std::string split_reason;  // why the series was split (empty when it was not)
+  std::string uid;                  // series UID, or "UID#n" for the n-th part of a split series
+  std::string split_reason;         // why the series was split (empty when it was not)
   std::vector<FrameRecord> frames;  // in output order (along the normal for volumes)
   StackKind kind = StackKind::kVolume;
   bool loadable = true;
@@ -33,7 +33,7 @@ struct SeriesPart {
 
   Grid grid;  // the output grid
   Resampling resampling = Resampling::kNone;
-  std::vector<double> slice_offsets;  // position of each frame along the normal (mm, from the first)
+  std::vector<double> slice_offsets;                 // position of each frame along the normal (mm, from the first)
   std::vector<std::array<double, 2>> tilt_shift_mm;  // in-plane shift of each frame (row, column axis)
 };
 

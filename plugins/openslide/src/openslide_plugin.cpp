@@ -73,6 +73,6 @@ const LoaderOps kOps{detect, catalog, nullptr};
 }  // namespace oq::slide
 
 extern const oq::PluginDescriptor oq_plugin_openslide;
-const oq::PluginDescriptor oq_plugin_openslide{"openslide", oq::PluginKind::kLoader,
-                                               "whole-slide images that OpenSlide 3.4 reads (SVS, NDPI, MRXS, SCN, tiled TIFF, ...)",
-                                               50, &oq::slide::kOps, nullptr};
+const oq::PluginDescriptor oq_plugin_openslide{
+    "openslide", oq::PluginKind::kLoader, "whole-slide images that OpenSlide 3.4 reads (SVS, NDPI, MRXS, SCN, tiled TIFF, ...)",
+    50,          &oq::slide::kOps,        nullptr};

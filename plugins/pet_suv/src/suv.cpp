@@ -72,7 +72,7 @@ Masses suv_type_normaliser(const std::string& type, const SeriesHeader& h) {
   if (type == "LBM") return {lbm_james_kg(w, *h.height_m, sex, 120), {}};  // Morgan & Bray's variant of James
   if (type == "LBMJAMES128") return {lbm_james_kg(w, *h.height_m, sex, 128), {}};
   if (type == "LBMJANMA") return {lbm_janmahasatian_kg(w, *h.height_m, sex), {}};
-  if (type == "IBW") return {ibw_devine_kg(*h.height_m, sex), {}};
+  if (type == "IBW") return {ibw_kg(*h.height_m, sex), {}};
   return {std::nullopt, "unknown SUV Type '" + type + "'"};
 }
 
@@ -83,8 +83,7 @@ bool has_code(const std::vector<std::string>& codes, const char* code) {
 // A frame's acquisition moment. The acquisition date is trusted only when it is within a day of
 // the series date: anonymisers shift or blank it (IBSI DRO 4_4), and a wrong date would make the
 // series look re-created after acquisition.
-std::optional<double> frame_acquisition_seconds(const FrameHeader& f, const SeriesHeader& h,
-                                                std::optional<double> series_dt) {
+std::optional<double> frame_acquisition_seconds(const FrameHeader& f, const SeriesHeader& h, std::optional<double> series_dt) {
   if (auto dt = dicom_datetime_seconds(f.acquisition_datetime)) {
     if (!series_dt || std::fabs(*dt - *series_dt) < kDay) return dt;
   }
@@ -171,15 +170,21 @@ std::optional<double> lbm_james_kg(double w, double h_m, const std::string& sex,
   return std::nullopt;
 }
 
-std::optional<double> ibw_devine_kg(double h_m, const std::string& sex) {
+std::optional<double> ibw_kg(double h_m, const std::string& sex) {
   if (h_m <= 0) return std::nullopt;
-  const double inches_over_5ft = h_m * 100.0 / 2.54 - 60.0;
-  const double male = 50.0 + 2.3 * inches_over_5ft;
-  const double female = 45.5 + 2.3 * inches_over_5ft;
+  const double over = h_m * 100.0 - 152.0;
+  const double male = 48.0 + 1.06 * over;
+  const double female = 45.5 + 0.91 * over;
   if (sex == "M") return male;
   if (sex == "F") return female;
   if (sex == "O") return (male + female) / 2;
   return std::nullopt;
+}
+
+double frame_average_offset_s(double duration, double half_life) {
+  if (duration <= 0) return 0;
+  const double lambda = std::log(2.0) / half_life;
+  return std::log(lambda * duration / (1.0 - std::exp(-lambda * duration))) / lambda;
 }
 
 double bsa_dubois_m2(double w, double h_m) {
@@ -211,6 +216,8 @@ SuvFactors compute_suv_factors(const SeriesHeader& h_in) {
   if (units != "BQML" && units != "GML" && units != "CM2ML" && units != "CNTS")
     return fail("Units " + units + " cannot be converted to SUV");
 
+  if (h.height_m && *h.height_m > 3) h.height_m = *h.height_m / 100.0;  // entered in cm
+  if (upper(trim(h.patient_sex)) == "W") h.patient_sex = "F";
   if (h.weight_kg && *h.weight_kg > 1000) {
     h.weight_kg = *h.weight_kg / 1000.0;
     notes << "weight read as grams; ";
@@ -251,13 +258,37 @@ SuvFactors compute_suv_factors(const SeriesHeader& h_in) {
       if (acq[i] && (!earliest || *acq[i] < *earliest)) earliest = acq[i];
     }
     std::vector<double> ref(n);
+    const std::string maker = upper(h.manufacturer);
+    const bool siemens_or_philips = maker.find("SIEMENS") != std::string::npos || maker.find("PHILIPS") != std::string::npos;
+    const bool ge = maker.find("GE MEDICAL") != std::string::npos || maker.find("GE HEALTHCARE") != std::string::npos;
     if (dc == "START") {
       double r;
       if (series_dt && (!earliest || *series_dt <= *earliest)) {
         r = *series_dt;
-      } else if (auto ge = dicom_datetime_seconds(h.ge_scan_datetime)) {
-        r = *ge;
+      } else if (auto ge_dt = dicom_datetime_seconds(h.ge_scan_datetime)) {
+        r = *ge_dt;
         notes << "series time after acquisition: GE scan time (0009,100D) used; ";
+      } else if (earliest && (siemens_or_philips || ge) && series_dt) {
+        // The vendors' own definition of the series start, from the first frame's timing
+        // (IBSI SUV reference): GE counts back the Frame Reference Time, Siemens and Philips
+        // also add the frame-average offset.
+        std::size_t first = 0;
+        for (std::size_t i = 0; i < n; ++i)
+          if (acq[i] && *acq[i] == *earliest) first = i;
+        const auto& f = h.frames[first];
+        if (!f.frame_reference_ms) {
+          dose_problem = "series time after acquisition and no Frame Reference Time (0054,1300) to find the scan start";
+          return false;
+        }
+        r = *earliest - *f.frame_reference_ms / 1000.0;
+        if (siemens_or_philips) {
+          if (!f.frame_duration_ms || *f.frame_duration_ms <= 0) {
+            dose_problem = "series time after acquisition and no Actual Frame Duration (0018,1242) to find the scan start";
+            return false;
+          }
+          r += frame_average_offset_s(*f.frame_duration_ms / 1000.0, *h.half_life_s);
+        }
+        notes << "series time after acquisition: scan start from the frame timing; ";
       } else if (earliest) {
         r = *earliest;
         if (series_dt) notes << "series time after acquisition: earliest acquisition time used; ";
@@ -266,13 +297,18 @@ SuvFactors compute_suv_factors(const SeriesHeader& h_in) {
         return false;
       }
       ref.assign(n, r);
-    } else {  // NONE: every frame holds activity at its own acquisition time
+    } else {  // NONE: each frame holds the average activity over its own acquisition
       for (std::size_t i = 0; i < n; ++i) {
         if (!acq[i]) {
           dose_problem = "Decay Correction NONE but a frame has no Acquisition Time";
           return false;
         }
-        ref[i] = *acq[i];
+        const auto& dur = h.frames[i].frame_duration_ms;
+        if (!dur || *dur <= 0) {
+          dose_problem = "Decay Correction NONE needs the Actual Frame Duration (0018,1242), which is missing";
+          return false;
+        }
+        ref[i] = *acq[i] + frame_average_offset_s(*dur / 1000.0, *h.half_life_s);
       }
     }
     // Injection moment: the full DateTime when given and plausible, else the time on the scan day.
@@ -280,8 +316,10 @@ SuvFactors compute_suv_factors(const SeriesHeader& h_in) {
     bool time_only = false;
     if (auto dt = dicom_datetime_seconds(h.injection_datetime)) {
       const double delta = ref[0] - *dt;
-      if (delta >= 0 && delta < 30 * kDay) inj = dt;  // an anonymised date is years off
-      else notes << "Radiopharmaceutical Start DateTime ignored (implausible date); ";
+      if (delta >= 0 && delta < 30 * kDay)
+        inj = dt;  // an anonymised date is years off
+      else
+        notes << "Radiopharmaceutical Start DateTime ignored (implausible date); ";
     }
     if (!inj) {
       auto tod = dicom_time_seconds(h.injection_time);
@@ -290,6 +328,12 @@ SuvFactors compute_suv_factors(const SeriesHeader& h_in) {
         return false;
       }
       time_only = true;
+      // A time without a date cannot be placed for a long-lived tracer (e.g. Zr-89, imaged days later).
+      if (*h.half_life_s >= 41400.0) {
+        dose_problem = "Radiopharmaceutical Start DateTime is missing and a start time alone is ambiguous for a half-life of " +
+                       fmt_seconds(*h.half_life_s);
+        return false;
+      }
       const double day0 = std::floor(ref[0] / kDay) * kDay;
       double t = day0 + *tod;
       if (t > ref[0]) {
@@ -350,7 +394,9 @@ SuvFactors compute_suv_factors(const SeriesHeader& h_in) {
         if (!dose_ok) return fail(dose_problem);
         out.bw[i] = *f.philips_activity_factor * w_kg * 1000.0 / dose_at_ref[i];
       } else {
-        return fail("Units CNTS without a usable Philips SUV Scale Factor (7053,1000) or Activity Concentration Scale Factor (7053,1009)");
+        return fail(
+            "Units CNTS without a usable Philips SUV Scale Factor (7053,1000) or Activity Concentration Scale Factor "
+            "(7053,1009)");
       }
     }
   }

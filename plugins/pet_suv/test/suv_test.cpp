@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -55,6 +56,8 @@ SeriesHeader header_from_calculate_suv_json(const std::string& path) {
     const auto& ph = inst["PhilipsPETPrivateGroup"];
     f.philips_suv_factor = num(ph, "SUVScaleFactor");
     f.philips_activity_factor = num(ph, "ActivityConcentrationScaleFactor");
+    f.frame_duration_ms = num(inst, "ActualFrameDuration");
+    f.frame_reference_ms = num(inst, "FrameReferenceTime");
     h.frames.push_back(f);
   }
   return h;
@@ -75,16 +78,22 @@ TEST_P(CalculateSuvMetadata, GivesTheListedSuvBwScaleFactor) {
   for (double v : f.bw) EXPECT_NEAR(v / c.expected, 1.0, 1e-6) << c.file;
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Vendors, CalculateSuvMetadata,
-    ::testing::Values(VendorCase{"BQML_AC_DT_lessThan_S_DT_SIEMENS-instances.json", 0.0004069156854009332},
-                      VendorCase{"CPS_AND_BQML_AC_DT_-_S_DT-instances.json", 0.00026503312764157046},
-                      VendorCase{"GE_MEDICAL_AND_BQML-instances.json", 0.0005367387681819742},
-                      VendorCase{"PHILIPS_BQML-instances.json", 0.0007463747013889488},
-                      VendorCase{"PHILIPS_CNTS_AND_BQML_SUV-instances.json", 0.000551},
-                      VendorCase{"PHILIPS_CNTS_AND_SUV-instances.json", 0.000728},
-                      VendorCase{"RADIOPHARM_DATETIME_UNDEFINED-instances.json", 0.0003721089202818729},
-                      VendorCase{"SIEMENS-instances.json", 0.00042748316187197236}));
+INSTANTIATE_TEST_SUITE_P(Vendors, CalculateSuvMetadata,
+                         ::testing::Values(VendorCase{"BQML_AC_DT_lessThan_S_DT_SIEMENS-instances.json", 0.0004069156854009332},
+                                           VendorCase{"CPS_AND_BQML_AC_DT_-_S_DT-instances.json", 0.00026503312764157046},
+                                           VendorCase{"GE_MEDICAL_AND_BQML-instances.json", 0.0005367387681819742},
+                                           VendorCase{"PHILIPS_BQML-instances.json", 0.0007463747013889488},
+                                           VendorCase{"PHILIPS_CNTS_AND_BQML_SUV-instances.json", 0.000551},
+                                           VendorCase{"PHILIPS_CNTS_AND_SUV-instances.json", 0.000728},
+                                           VendorCase{"RADIOPHARM_DATETIME_UNDEFINED-instances.json", 0.0003721089202818729},
+                                           VendorCase{"SIEMENS-instances.json", 0.00042748316187197236}),
+                         [](const ::testing::TestParamInfo<VendorCase>& i) {
+                           std::string n = i.param.file;
+                           n = n.substr(0, n.find("-instances"));
+                           for (auto& c : n)
+                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+                           return n;
+                         });
 
 SeriesHeader fdg_default() {
   SeriesHeader h;
@@ -102,6 +111,8 @@ SeriesHeader fdg_default() {
   oq::pet::FrameHeader f;
   f.acquisition_date = "20250101";
   f.acquisition_time = "110000";
+  f.frame_duration_ms = 120000;
+  f.frame_reference_ms = 0;
   h.frames = {f};
   return h;
 }
@@ -157,7 +168,7 @@ TEST(SuvBw, SeriesTimeAfterAcquisitionFallsBackToGePrivateThenEarliestAcquisitio
   EXPECT_NEAR(compute_suv_factors(h).bw[0], expected_bw(70, 370e6, 2700), 1e-12);
 }
 
-TEST(SuvBw, DecayNoneUsesEachFramesOwnAcquisitionTime) {
+TEST(SuvBw, DecayNoneUsesEachFramesOwnAcquisitionAndFrameAverageTime) {
   auto h = fdg_default();
   h.decay_correction = "NONE";
   auto later = h.frames[0];
@@ -165,11 +176,42 @@ TEST(SuvBw, DecayNoneUsesEachFramesOwnAcquisitionTime) {
   h.frames.push_back(later);
   const auto f = compute_suv_factors(h);
   ASSERT_TRUE(f.bw_available) << f.bw_reason;
-  EXPECT_NEAR(f.bw[0], expected_bw(70, 370e6, 3600), 1e-12);
-  EXPECT_NEAR(f.bw[1], expected_bw(70, 370e6, 4200), 1e-12);
+  // Independent check of the frame-average time: the mean of 2^(-t/T) over [0, 120 s] equals
+  // 2^(-t_avg/T), integrated numerically here.
+  double mean = 0;
+  const int steps = 120000;
+  for (int i = 0; i < steps; ++i) mean += std::pow(2.0, -(120.0 * (i + 0.5) / steps) / 6586.2) / steps;
+  const double t_avg = -std::log2(mean) * 6586.2;
+  EXPECT_NEAR(oq::pet::frame_average_offset_s(120, 6586.2), t_avg, 1e-6);
+  EXPECT_NEAR(f.bw[0], expected_bw(70, 370e6, 3600 + t_avg), 1e-12);
+  EXPECT_NEAR(f.bw[1], expected_bw(70, 370e6, 4200 + t_avg), 1e-12);
+  h.frames[1].frame_duration_ms.reset();
+  EXPECT_FALSE(compute_suv_factors(h).bw_available);
 }
 
-TEST(SuvBw, TimeOnlyInjectionMoreThanADayBeforeIsRefused) {
+TEST(SuvBw, SiemensSeriesRecreatedAfterAcquisitionUsesFrameTiming) {
+  auto h = fdg_default();
+  h.manufacturer = "SIEMENS";
+  h.series_time = "120000";
+  h.frames[0].frame_reference_ms = 30000;
+  const double t_avg = oq::pet::frame_average_offset_s(120, 6586.2);
+  EXPECT_NEAR(compute_suv_factors(h).bw[0], expected_bw(70, 370e6, 3600 - 30 + t_avg), 1e-12);
+  h.manufacturer = "GE MEDICAL SYSTEMS";
+  EXPECT_NEAR(compute_suv_factors(h).bw[0], expected_bw(70, 370e6, 3600 - 30), 1e-12);
+  h.manufacturer = "PHILIPS";
+  h.frames[0].frame_duration_ms.reset();
+  EXPECT_FALSE(compute_suv_factors(h).bw_available) << "frame duration is needed outside GE";
+}
+
+TEST(SuvBw, StartTimeAloneIsAmbiguousForLongLivedTracers) {
+  auto h = fdg_default();
+  h.half_life_s = 282240;  // Zr-89
+  const auto f = compute_suv_factors(h);
+  EXPECT_FALSE(f.bw_available);
+  EXPECT_NE(f.bw_reason.find("ambiguous"), std::string::npos);
+}
+
+TEST(SuvBw, FullInjectionDateTimeAllowsUptakeOverADay) {
   auto h = fdg_default();
   h.injection_datetime = "20241230100000";  // full datetime: a Zr-89 study imaged 2 days later is fine
   h.half_life_s = 282240;
@@ -190,7 +232,7 @@ TEST(SuvBw, GmlOtherNormalisationsAreConvertedBackToBodyWeight) {
   EXPECT_NEAR(compute_suv_factors(h).bw[0], 70 / lbm, 1e-12);
   h.suv_type = "IBW";
   h.patient_sex = "O";
-  const double ibw = (50 + 45.5) / 2 + 2.3 * (165 / 2.54 - 60);
+  const double ibw = (48.0 + 1.06 * 13 + 45.5 + 0.91 * 13) / 2;
   EXPECT_NEAR(compute_suv_factors(h).bw[0], 70 / ibw, 1e-12);
   h.patient_sex = "";
   EXPECT_FALSE(compute_suv_factors(h).bw_available);

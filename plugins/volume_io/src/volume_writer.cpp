@@ -54,10 +54,14 @@ Status write_typed(const Volume& vol, const std::string& path) {
 
 Status write_volume(const Volume& vol, const std::string& path) {
   switch (vol.type()) {
-    case VoxelType::kUInt8: return write_typed<unsigned char>(vol, path);
-    case VoxelType::kInt16: return write_typed<short>(vol, path);
-    case VoxelType::kUInt16: return write_typed<unsigned short>(vol, path);
-    case VoxelType::kFloat32: return write_typed<float>(vol, path);
+    case VoxelType::kUInt8:
+      return write_typed<unsigned char>(vol, path);
+    case VoxelType::kInt16:
+      return write_typed<short>(vol, path);
+    case VoxelType::kUInt16:
+      return write_typed<unsigned short>(vol, path);
+    case VoxelType::kFloat32:
+      return write_typed<float>(vol, path);
   }
   return Error(ErrorCode::kInternal, "unknown voxel type", path);
 }
@@ -80,6 +84,6 @@ const ExporterOps kOps{accepts, write_volume};
 }  // namespace oq::volume_io
 
 extern const oq::PluginDescriptor oq_plugin_volume_io;
-const oq::PluginDescriptor oq_plugin_volume_io{"itk-volume", oq::PluginKind::kExporter,
-                                               "volumes as NIfTI (.nii.gz), NRRD (.nrrd) or MetaImage (.mha) via ITK", 100,
-                                               nullptr, &oq::volume_io::kOps};
+const oq::PluginDescriptor oq_plugin_volume_io{
+    "itk-volume", oq::PluginKind::kExporter, "volumes as NIfTI (.nii.gz), NRRD (.nrrd) or MetaImage (.mha) via ITK", 100,
+    nullptr,      &oq::volume_io::kOps};

@@ -11,19 +11,21 @@ namespace oq::pet {
 
 // What one PET frame (a slice of a classic series, or one frame of a multi-frame object) says.
 struct FrameHeader {
-  std::string acquisition_date;      // DA (0008,0022)
-  std::string acquisition_time;      // TM (0008,0032)
-  std::string acquisition_datetime;  // DT (0008,002A) or Frame Acquisition DateTime
+  std::string acquisition_date;                   // DA (0008,0022)
+  std::string acquisition_time;                   // TM (0008,0032)
+  std::string acquisition_datetime;               // DT (0008,002A) or Frame Acquisition DateTime
   std::optional<double> philips_suv_factor;       // (7053,1000)
   std::optional<double> philips_activity_factor;  // (7053,1009)
+  std::optional<double> frame_duration_ms;        // Actual Frame Duration (0018,1242)
+  std::optional<double> frame_reference_ms;       // Frame Reference Time (0054,1300)
 };
 
 // What the series says (values as stored; absent values are empty / nullopt).
 struct SeriesHeader {
   std::string manufacturer;
-  std::string units;             // (0054,1001)
-  std::string suv_type;          // (0054,1006)
-  std::string decay_correction;  // (0054,1102)
+  std::string units;                         // (0054,1001)
+  std::string suv_type;                      // (0054,1006)
+  std::string decay_correction;              // (0054,1102)
   std::vector<std::string> corrected_image;  // (0028,0051)
   std::string patient_sex;                   // M, F, O
   std::optional<double> weight_kg;           // (0010,1030)
@@ -63,7 +65,11 @@ std::optional<double> dicom_time_seconds(const std::string& tm);  // seconds aft
 // Normalising masses in kg; sex M, F or O (mean of M and F). nullopt when inputs are missing.
 std::optional<double> lbm_janmahasatian_kg(double weight_kg, double height_m, const std::string& sex);
 std::optional<double> lbm_james_kg(double weight_kg, double height_m, const std::string& sex, double male_coeff = 128);
-std::optional<double> ibw_devine_kg(double height_m, const std::string& sex);
+// Ideal body weight as the IBSI SUV reference computes it: 48.0 + 1.06 (H - 152) for men,
+// 45.5 + 0.91 (H - 152) for women, H in cm.
+std::optional<double> ibw_kg(double height_m, const std::string& sex);
+// Seconds after a frame's start at which the decaying activity equals its frame average.
+double frame_average_offset_s(double frame_duration_s, double half_life_s);
 double bsa_dubois_m2(double weight_kg, double height_m);
 
 }  // namespace oq::pet

@@ -123,8 +123,7 @@ TEST(Geometry, MixedSeriesIsSplitAndEachPartLoads) {
   // A CT slice of another size carrying the same Series Instance UID.
   const fs::path intruder = dir / "intruder.dcm";
   fs::copy_file(shared_dir() + "/data/dicom/ct/pydicom_CT_small.dcm", intruder);
-  const CliRun uid = shell("dcmdump -q +P 0020,000e " + quote((dir / "pet_dro_0_0_slice_000.dcm").string()));
-  const std::string series_uid = uid.out.substr(uid.out.find('[') + 1, uid.out.find(']') - uid.out.find('[') - 1);
+  const std::string series_uid = dicom_value(dir / "pet_dro_0_0_slice_000.dcm", "0020,000e");
   dcmodify("-m \"(0020,000e)=" + series_uid + "\"", intruder);
   const CliRun info = oncoquant("info --json --quiet " + quote(dir.string()));
   ASSERT_EQ(info.exit_code, 0) << info.err;
@@ -148,13 +147,8 @@ TEST(Geometry, GantryTiltIsCorrectedByShiftingSlices) {
   copy_dir(shared_dir() + "/data/dicom/ct/egsnrc_bone_phantom_series", dir);
   const double tan_tilt = std::tan(12.0 * M_PI / 180.0);
   for (const auto& f : files_under(dir)) {
-    const CliRun pos = shell("dcmdump -q +P 0020,0032 " + quote(f.string()));
-    const std::string v = pos.out.substr(pos.out.find('[') + 1, pos.out.find(']') - pos.out.find('[') - 1);
-    double x = 0, y = 0, z = 0;
-    ASSERT_EQ(std::sscanf(v.c_str(), "%lf\\%lf\\%lf", &x, &y, &z), 3) << v;
-    char buf[128];
-    std::snprintf(buf, sizeof buf, "%.4f\\\\%.4f\\\\%.4f", x, y + (z + 4.5) * tan_tilt, z);
-    dcmodify("-m \"(0020,0032)=" + std::string(buf) + "\"", f);
+    const auto p = image_position(f);
+    ASSERT_TRUE(set_image_position(f, {p[0], p[1] + (p[2] + 4.5) * tan_tilt, p[2]}));
   }
   const fs::path out = scratch("tilt_out") / "t.nii.gz";
   const CliRun r = oncoquant("convert " + quote(dir.string()) + " -o " + quote(out.string()));

@@ -217,13 +217,8 @@ TEST(PetCt, PetIsPairedWithItsCtAndResampledOntoItsGrid) {
     if (f.extension() == ".dcm") fs::copy_file(f, ct / f.filename());
   // Centre the reference object's activity (around x = y = 512 mm) on the CT's field of view.
   for (const auto& f : files_under(pt)) {
-    const CliRun pos = shell("dcmdump -q +P 0020,0032 " + quote(f.string()));
-    const std::string val = pos.out.substr(pos.out.find('[') + 1, pos.out.find(']') - pos.out.find('[') - 1);
-    double x = 0, y = 0, z = 0;
-    ASSERT_EQ(std::sscanf(val.c_str(), "%lf\\%lf\\%lf", &x, &y, &z), 3) << val;
-    char buf[128];
-    std::snprintf(buf, sizeof buf, "%.3f\\\\%.3f\\\\%.3f", x - 512, y - 512, z);
-    ASSERT_EQ(shell("dcmodify -nb -q -m \"(0020,0032)=" + std::string(buf) + "\" " + quote(f.string())).exit_code, 0);
+    const auto p = image_position(f);
+    ASSERT_TRUE(set_image_position(f, {p[0] - 512, p[1] - 512, p[2]}));
   }
   const CliRun pet_info = oncoquant("info --json --quiet " + quote(pt.string()));
   const auto pj = nlohmann::json::parse(pet_info.out)["studies"][0];

@@ -82,4 +82,23 @@ std::vector<fs::path> files_under(const fs::path& dir) {
   return out;
 }
 
+std::string dicom_value(const fs::path& file, const std::string& tag) {
+  const CliRun r = shell("dcmdump -q +P " + tag + " " + quote(file.string()));
+  const auto open = r.out.find('['), close = r.out.find(']');
+  if (open == std::string::npos || close == std::string::npos) return {};
+  return r.out.substr(open + 1, close - open - 1);
+}
+
+std::array<double, 3> image_position(const fs::path& file) {
+  std::array<double, 3> p{};
+  std::sscanf(dicom_value(file, "0020,0032").c_str(), "%lf\\%lf\\%lf", &p[0], &p[1], &p[2]);
+  return p;
+}
+
+bool set_image_position(const fs::path& file, const std::array<double, 3>& p) {
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "%.4f\\\\%.4f\\\\%.4f", p[0], p[1], p[2]);
+  return shell("dcmodify -nb -q -m \"(0020,0032)=" + std::string(buf) + "\" " + quote(file.string())).exit_code == 0;
+}
+
 }  // namespace oqtest

@@ -36,4 +36,10 @@ VolumeData read_volume(const std::string& path);  // via ITK, any format ITK rea
 
 std::vector<fs::path> files_under(const fs::path& dir);
 
+// A DICOM attribute's value as DCMTK's dcmdump prints it between brackets ("" when absent).
+std::string dicom_value(const fs::path& file, const std::string& tag);
+// Image Position (Patient) of a single-frame file, and setting it with DCMTK's dcmodify.
+std::array<double, 3> image_position(const fs::path& file);
+bool set_image_position(const fs::path& file, const std::array<double, 3>& p);
+
 }  // namespace oqtest

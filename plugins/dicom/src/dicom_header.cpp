@@ -96,7 +96,7 @@ std::string lower(std::string s) {
 }
 
 std::string view_name(DcmItem* view_code_item) {
-  const std::string meaning = lower(trim(get_string(view_code_item, DCM_CodeMeaning)));
+  std::string meaning = lower(trim(get_string(view_code_item, DCM_CodeMeaning)));
   if (meaning.find("anterior") != std::string::npos) return "anterior";
   if (meaning.find("posterior") != std::string::npos) return "posterior";
   return meaning;

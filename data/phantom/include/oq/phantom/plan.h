@@ -1,0 +1,81 @@
+// What a synthetic patient is: lesions with a course over time points and treatment lines,
+// scan settings, and the biopsy's IHC slides. The demo archive is a list of these plans; the
+// generator places the lesions (seeded) and derives every truth value from the geometry.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace oq::phantom {
+
+enum class LesionKind { kLiverHypo, kLiverHyper, kLungNodule, kLymphNode, kBoneLytic, kBoneBlastic };
+const char* lesion_kind_name(LesionKind k);
+const char* lesion_organ(LesionKind k);  // RECIST organ name: liver, lung, lymph node, bone
+inline bool is_nodal(LesionKind k) { return k == LesionKind::kLymphNode; }
+inline bool is_bone(LesionKind k) { return k == LesionKind::kBoneLytic || k == LesionKind::kBoneBlastic; }
+
+struct LesionPlan {
+  std::string id;
+  LesionKind kind = LesionKind::kLiverHypo;
+  std::string site;         // where in the organ: "right lobe", "para-aortic", "L2 vertebral body", ...
+  double size_mm = 10;      // baseline longest diameter (nodes: short axis)
+  double elongation = 1.4;  // nodes: long / short axis
+  bool touches_pleura = false;
+  bool touches_vessel = false;
+  // Size factor per time point (1 = baseline size); 0 = not there (not yet, or vanished).
+  std::vector<double> course;
+};
+
+struct TimePointPlan {
+  int day = 0;             // days after the patient's first scan
+  bool bone_scan = false;  // a whole-body bone scan in the same week
+};
+
+struct TreatmentLinePlan {
+  int number = 1;
+  int start_day = 0;
+  int baseline_time_point = 0;  // the last assessment before the line starts
+  std::string regimen;
+};
+
+enum class Marker { kER, kPR, kHER2 };
+const char* marker_name(Marker m);
+
+struct SlidePlan {
+  Marker marker = Marker::kER;
+  // ER/PR: fraction of tumour nuclei that are negative, 1+, 2+, 3+.
+  // HER2: fraction of tumour cells with no membrane staining, faint incomplete, weak-to-moderate
+  // complete, intense complete.
+  std::array<double, 4> fractions{1, 0, 0, 0};
+};
+
+struct PatientPlan {
+  std::string id;        // pseudonymous, e.g. OQ-DEMO-001
+  std::string name;      // DICOM PN
+  std::string birth_date;
+  double weight_kg = 68;
+  double height_m = 1.65;
+  std::string first_scan_date;  // ISO date of time point 0
+  int expected_group = 0;       // the study protocol's phenotype group the slides are designed for
+  double slice_thickness_mm = 5;
+  double pixel_spacing_mm = 0.78;
+  double ct_noise_hu = 15;
+  bool dicomdir_export = false;  // laid out as media with a DICOMDIR, else as a PACS folder export
+  bool slides_as_svs = true;     // Aperio SVS, else generic pyramidal TIFF
+  std::vector<LesionPlan> lesions;
+  std::vector<TimePointPlan> time_points;
+  std::vector<TreatmentLinePlan> lines;
+  std::vector<SlidePlan> slides;
+};
+
+// The bundled demo archive: one patient per phenotype group, courses with PR, PD with a new
+// lesion, SD, and a second treatment line.
+std::vector<PatientPlan> demo_plan();
+
+// ISO date arithmetic for the plans (proleptic Gregorian).
+std::string add_days(const std::string& iso_date, int days);
+int days_between(const std::string& from_iso, const std::string& to_iso);
+
+}  // namespace oq::phantom

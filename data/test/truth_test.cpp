@@ -1,0 +1,97 @@
+// The generator's clinical arithmetic (IHC scores, phenotype group, RECIST course) on the checks
+// the specs give, and the demo patients' designed courses.
+#include <gtest/gtest.h>
+
+#include "../phantom/src/slide.h"
+#include "oq/phantom/patient.h"
+#include "oq/phantom/plan.h"
+#include "oq/phantom/truth.h"
+
+namespace oq::phantom {
+namespace {
+
+TEST(IhcTruth, SpecCheckOfTwentyFiveCellsPerClass) {
+  // ../shared/specs/ihc.md section 2: 25 cells each of 0, 1+, 2+, 3+.
+  const Json s = ihc_scores(Marker::kER, {25, 25, 25, 25});
+  EXPECT_DOUBLE_EQ(s["percent_positive"].get<double>(), 75);
+  EXPECT_DOUBLE_EQ(s["h_score"].get<double>(), 150);
+  EXPECT_EQ(s["allred"]["proportion"], 5);
+  EXPECT_EQ(s["allred"]["intensity"], 2);
+  EXPECT_EQ(s["allred"]["total"], 7);
+  EXPECT_EQ(s["category"], "positive");
+}
+
+TEST(IhcTruth, LowPositiveAndNegativeBoundaries) {
+  EXPECT_EQ(ihc_scores(Marker::kER, {990, 10, 0, 0})["category"], "low-positive");  // 1 %
+  EXPECT_EQ(ihc_scores(Marker::kER, {900, 100, 0, 0})["category"], "low-positive");  // 10 %
+  EXPECT_EQ(ihc_scores(Marker::kER, {995, 5, 0, 0})["category"], "negative");        // 0.5 %
+  EXPECT_EQ(ihc_scores(Marker::kER, {995, 5, 0, 0})["allred"]["total"], 2);         // proportion 1 + weak 1
+  EXPECT_EQ(ihc_scores(Marker::kPR, {1000, 0, 0, 0})["allred"]["total"], 0);
+}
+
+TEST(IhcTruth, Her2ScoresFollowTheGuideline) {
+  EXPECT_EQ(ihc_scores(Marker::kHER2, {5, 5, 10, 80})["her2"]["score"], "3+");
+  EXPECT_EQ(ihc_scores(Marker::kHER2, {70, 10, 20, 0})["her2"]["score"], "2+");
+  EXPECT_EQ(ihc_scores(Marker::kHER2, {72, 28, 0, 0})["her2"]["category"], "low");
+  EXPECT_EQ(ihc_scores(Marker::kHER2, {94, 6, 0, 0})["her2"]["category"], "ultralow");
+  EXPECT_EQ(ihc_scores(Marker::kHER2, {100, 0, 0, 0})["her2"]["category"], "negative");
+  // Intense complete staining in <= 10 % is an unusual pattern: equivocal.
+  EXPECT_EQ(ihc_scores(Marker::kHER2, {95, 0, 0, 5})["her2"]["score"], "2+");
+}
+
+TEST(IhcTruth, PhenotypeGroups) {
+  const Json er_pos = ihc_scores(Marker::kER, {10, 30, 30, 30}), neg = ihc_scores(Marker::kER, {100, 0, 0, 0});
+  EXPECT_EQ(phenotype_group(er_pos, neg, ihc_scores(Marker::kHER2, {72, 28, 0, 0}))["group"], 1);
+  EXPECT_EQ(phenotype_group(neg, neg, ihc_scores(Marker::kHER2, {5, 5, 10, 80}))["group"], 2);
+  EXPECT_EQ(phenotype_group(neg, neg, ihc_scores(Marker::kHER2, {94, 6, 0, 0}))["group"], 3);
+  EXPECT_TRUE(phenotype_group(er_pos, neg, ihc_scores(Marker::kHER2, {70, 10, 20, 0}))["group"].is_null());
+}
+
+TEST(DemoPlan, DesignedSlidesGiveTheDesignedGroups) {
+  for (const PatientPlan& p : demo_plan()) {
+    Json scores;
+    for (const SlidePlan& s : p.slides) {
+      std::array<long, 4> counts{};
+      for (size_t c = 0; c < 4; ++c) counts[c] = std::lround(s.fractions[c] * 4000);
+      scores[marker_name(s.marker)] = ihc_scores(s.marker, counts);
+    }
+    EXPECT_EQ(phenotype_group(scores["ER"], scores["PR"], scores["HER2"])["group"], p.expected_group) << p.id;
+  }
+}
+
+TEST(DemoPlan, CoursesGiveTheDesignedResponses) {
+  // The responses the plan was designed for, computed from the true diameters of the placed lesions.
+  const std::map<std::string, std::vector<std::vector<std::string>>> designed{
+      {"OQ-DEMO-001", {{"PR", "PR", "PD"}}},
+      {"OQ-DEMO-002", {{"SD", "SD"}}},
+      {"OQ-DEMO-003", {{"PD"}, {"SD", "PR"}}}};
+  for (const PatientPlan& plan : demo_plan()) {
+    const PlacedPatient p = place_patient(plan, 20261123);
+    std::vector<std::vector<LesionTruth>> per_tp;
+    for (size_t tp = 0; tp < plan.time_points.size(); ++tp) {
+      std::vector<double> planes;
+      for (double z = -400; z <= 200; z += plan.slice_thickness_mm) planes.push_back(z + p.slice_phase[tp] * plan.slice_thickness_mm);
+      per_tp.push_back(measure_time_point(p, tp, planes));
+    }
+    const Json lines = recist_truth(p, per_tp);
+    const auto& want = designed.at(plan.id);
+    ASSERT_EQ(lines.size(), want.size()) << plan.id;
+    for (size_t l = 0; l < want.size(); ++l) {
+      std::vector<std::string> got;
+      for (const auto& f : lines[l]["followups"]) got.push_back(f["overall_response"]);
+      EXPECT_EQ(got, want[l]) << plan.id << " line " << l + 1 << ": " << lines[l].dump();
+    }
+  }
+}
+
+TEST(DemoPlan, UidsAreValidAndDistinct) {
+  const std::string a = make_uid(1, "x"), b = make_uid(1, "y");
+  EXPECT_NE(a, b);
+  EXPECT_LE(a.size(), 64U);
+  EXPECT_EQ(a.rfind("2.25.", 0), 0U);
+  EXPECT_NE(a[5], '0');
+  EXPECT_EQ(make_uid(1, "x"), a);
+}
+
+}  // namespace
+}  // namespace oq::phantom

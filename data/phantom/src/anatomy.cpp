@@ -277,6 +277,15 @@ Anatomy build_anatomy(const BodyHabitus& h) {
       }
       return false;
     };
+    ribs.ring = [s, r_in, r_out](double z, Ellipse& outer, Ellipse& inner) {
+      if (!torso_at(z, s, outer)) return false;
+      inner = outer;
+      outer.ax -= r_in * 0.5;
+      outer.ay -= r_in * 0.5;
+      inner.ax -= r_out * 1.6;
+      inner.ay -= r_out * 1.6;
+      return true;
+    };
     ribs.lo = {-200 * s, -160 * s, -95};
     ribs.hi = {200 * s, 160 * s, 180};
     a.structures.push_back(ribs);

@@ -1,9 +1,15 @@
 #include "oq/phantom/archive.h"
 
+#include <signal.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
+#include <chrono>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
@@ -42,6 +48,7 @@ std::string run_tasks(std::vector<Task>& tasks, int jobs, bool quiet) {
     for (;;) {
       const size_t i = next++;
       if (i >= tasks.size()) return;
+      const auto t0 = std::chrono::steady_clock::now();
       try {
         tasks[i].run();
       } catch (const std::exception& e) {
@@ -53,7 +60,8 @@ std::string run_tasks(std::vector<Task>& tasks, int jobs, bool quiet) {
       const size_t d = ++done;
       if (!quiet) {
         std::lock_guard<std::mutex> lock(mu);
-        std::fprintf(stderr, "[%zu/%zu] %s\n", d, tasks.size(), tasks[i].label.c_str());
+        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        std::fprintf(stderr, "[%zu/%zu] %s (%.1f s)\n", d, tasks.size(), tasks[i].label.c_str(), s);
       }
     }
   };
@@ -61,6 +69,19 @@ std::string run_tasks(std::vector<Task>& tasks, int jobs, bool quiet) {
   for (int t = 0; t < jobs; ++t) pool.emplace_back(worker);
   for (auto& t : pool) t.join();
   return failure;
+}
+
+// Removes DIR.partial-PID folders left by runs that were killed (their process is gone).
+void remove_abandoned_partials(const fs::path& final_dir) {
+  std::error_code ec;
+  const fs::path parent = final_dir.has_parent_path() ? final_dir.parent_path() : fs::path(".");
+  const std::string prefix = final_dir.filename().string() + ".partial-";
+  for (const auto& entry : fs::directory_iterator(parent, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(prefix, 0) != 0) continue;
+    const long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
+    if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) fs::remove_all(entry.path(), ec);
+  }
 }
 
 struct SeriesSlot {
@@ -88,6 +109,7 @@ Status generate_demo_archive(const ArchiveOptions& options) {
   std::error_code ec;
   if (fs::exists(final_dir, ec))
     return Error(ErrorCode::kInvalidArgument, "already exists; remove it or choose another folder", final_dir.string());
+  remove_abandoned_partials(final_dir);
   const fs::path root = final_dir.string() + ".partial-" + std::to_string(::getpid());
   fs::remove_all(root, ec);
 
@@ -116,6 +138,10 @@ Status generate_demo_archive(const ArchiveOptions& options) {
     for (size_t pi = 0; pi < patients.size(); ++pi) {
       const PlacedPatient& p = patients[pi];
       const bool media = p.plan.dicomdir_export;
+      // Accession numbers from the patient id, so a patient generated alone gets the same bytes.
+      std::string patient_digits;
+      for (char c : p.plan.id)
+        if (std::isdigit(static_cast<unsigned char>(c))) patient_digits += c;
       slots[pi].resize(p.plan.time_points.size());
       const fs::path preview_dir = previews / p.plan.id;
       if (options.previews) fs::create_directories(preview_dir);
@@ -137,7 +163,7 @@ Status generate_demo_archive(const ArchiveOptions& options) {
         study.study_date = dicom_date(date);
         study.study_time = "101200";
         study.study_id = std::to_string(tp + 1);
-        study.accession = "A" + std::to_string(100000 + 1000 * (pi + 1) + tp);
+        study.accession = "A" + patient_digits + two(static_cast<int>(tp));
         study.study_description = "PET-CT FDG whole body + CT chest abdomen pelvis";
         study.frame_of_reference_uid = make_uid(p.seed, tag + "/for");
         study.series_date = study.study_date;
@@ -184,7 +210,7 @@ Status generate_demo_archive(const ArchiveOptions& options) {
           nm.study_date = dicom_date(nm_date);
           nm.study_time = "123000";
           nm.study_id = std::to_string(100 + tp);
-          nm.accession = "B" + std::to_string(100000 + 1000 * (pi + 1) + tp);
+          nm.accession = "B" + patient_digits + two(static_cast<int>(tp));
           nm.study_description = "NM whole body bone scan Tc-99m MDP";
           nm.frame_of_reference_uid = make_uid(p.seed, tag + "/bone/for");
           nm.series_date = nm.study_date;
@@ -303,7 +329,13 @@ Status generate_demo_archive(const ArchiveOptions& options) {
         tps.push_back(t);
       }
       if (p.plan.dicomdir_export)
-        write_dicomdir((archive / p.plan.id).string(), media_files, p.plan.id.substr(0, 16), make_uid(p.seed, "dicomdir"));
+        {
+        // A file-set ID allows only upper-case letters, digits, space and underscore.
+        std::string fileset;
+        for (char c : p.plan.id)
+          if (std::isalnum(static_cast<unsigned char>(c))) fileset += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        write_dicomdir((archive / p.plan.id).string(), media_files, fileset.substr(0, 16), make_uid(p.seed, "dicomdir"));
+      }
       // The worklist: baseline lesions with their seeds, as a trial's imaging core hands them out.
       Json seeds = Json::array();
       const Json& line1 = recist.at(0);

@@ -7,6 +7,7 @@
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcmetinf.h>
 #include <dcmtk/dcmdata/dcvrat.h>
+#include <dcmtk/oflog/oflog.h>
 #include <dcmtk/dcmdata/dcuid.h>
 
 #include <cstdio>
@@ -280,6 +281,7 @@ void write_sc_view(const std::string& path, const DicomContext& ctx, const std::
 
 void write_dicomdir(const std::string& root, const std::vector<std::string>& relative_files, const std::string& fileset_id,
                     const std::string& instance_uid) {
+  OFLog::configure(OFLogger::WARN_LOG_LEVEL);  // DicomDirInterface reports every file at INFO
   DicomDirInterface dir;
   const std::string path = root + "/DICOMDIR";
   check(dir.createNewDicomDir(DicomDirInterface::AP_GeneralPurpose, path.c_str(), fileset_id.c_str()), "DICOMDIR");

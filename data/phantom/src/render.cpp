@@ -55,10 +55,32 @@ void SlabRenderer::paint_plane(double z, Vec3 shift) {
       const int j1 = std::min(fh_ - 1, static_cast<int>(std::ceil((st.hi.y - y0) / fsy)));
       const int i0 = std::max(0, static_cast<int>(std::floor((st.lo.x - x0) / fsx)));
       const int i1 = std::min(fw_ - 1, static_cast<int>(std::ceil((st.hi.x - x0) / fsx)));
+      Ellipse outer, inner;
+      const bool ring = st.ring && st.ring(za, outer, inner);
+      if (st.ring && !ring) continue;
+      // Column range of an ellipse on row y (empty when the row misses it).
+      auto span = [&](const Ellipse& e, double y, int& a, int& b) {
+        const double t = (y - e.cy) / e.ay;
+        if (e.ax <= 0 || e.ay <= 0 || t * t >= 1) return false;
+        const double half = e.ax * std::sqrt(1 - t * t);
+        a = static_cast<int>(std::floor((e.cx - half - x0) / fsx));
+        b = static_cast<int>(std::ceil((e.cx + half - x0) / fsx));
+        return true;
+      };
       for (int j = j0; j <= j1; ++j) {
         const size_t row = static_cast<size_t>(j) * static_cast<size_t>(fw_);
-        for (int i = i0; i <= i1; ++i)
-          if (st.contains({x0 + i * fsx, y0 + j * fsy, za})) paint(row + static_cast<size_t>(i));
+        const double y = y0 + j * fsy;
+        int a = i0, b = i1, ia = 1, ib = 0;
+        if (ring) {
+          if (!span(outer, y, a, b)) continue;
+          a = std::max(a, i0);
+          b = std::min(b, i1);
+          if (!span(inner, y, ia, ib)) ia = 1, ib = 0;
+        }
+        for (int i = a; i <= b; ++i) {
+          if (i > ia && i < ib) continue;  // inside the inner ellipse
+          if (st.contains({x0 + i * fsx, y, za})) paint(row + static_cast<size_t>(i));
+        }
       }
     }
   }

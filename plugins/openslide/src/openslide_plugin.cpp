@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <string>
 
 #include "oq/plugin.h"
 
@@ -61,6 +62,18 @@ void catalog(const std::vector<std::string>& files, Catalog& out) {
     }
     s.mpp_x = property_double(os, OPENSLIDE_PROPERTY_NAME_MPP_X);
     s.mpp_y = property_double(os, OPENSLIDE_PROPERTY_NAME_MPP_Y);
+    if (!s.mpp_x || !s.mpp_y) {
+      // OpenSlide 3.4.1 derives no MPP for generic TIFF but reports its resolution tags (pixels
+      // per centimetre or inch); slide scanners writing generic TIFF put the resolution there.
+      const char* unit = openslide_get_property_value(os, "tiff.ResolutionUnit");
+      const double per = unit && std::string(unit) == "centimeter" ? 1e4 : unit && std::string(unit) == "inch" ? 25400.0 : 0;
+      const auto rx = property_double(os, "tiff.XResolution"), ry = property_double(os, "tiff.YResolution");
+      // Below 100 pixels per centimetre is a screen default (72 dpi), not a microscope.
+      if (per > 0 && rx && ry && *rx * 1e4 / per > 100 && *ry * 1e4 / per > 100) {
+        s.mpp_x = per / *rx;
+        s.mpp_y = per / *ry;
+      }
+    }
     openslide_close(os);
     out.slides.push_back(std::move(s));
   }

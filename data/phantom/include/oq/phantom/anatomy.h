@@ -57,9 +57,11 @@ struct Structure {
   std::uint32_t only_over = 0;    // bit mask of tissues it may replace; 0 = any
   // Either an axial ellipse per plane (fast row spans)...
   std::function<bool(double z, Ellipse&)> section;
-  // ...or a point test inside a bounding box.
+  // ...or a point test inside a bounding box, optionally only between two ellipses (a ring
+  // such as the ribs, where testing every pixel of the box would be wasted work).
   std::function<bool(const Vec3&)> contains;
   Vec3 lo, hi;
+  std::function<bool(double z, Ellipse& outer, Ellipse& inner)> ring;
 };
 
 inline std::uint32_t tissue_bit(Tissue t) { return 1U << static_cast<unsigned>(t); }

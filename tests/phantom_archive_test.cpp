@@ -1,0 +1,385 @@
+// The generated demo archive, checked with tools that share no code with the generator: dciodvfy
+// for every DICOM object, OpenSlide for the slides, `oncoquant info/convert` for what a user sees,
+// and ITK reading the images back to compare pixels with the ground truth written beside them.
+#include <gtest/gtest.h>
+#include <openslide.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "support.h"
+
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+const fs::path kArchive = OQ_PHANTOM_ARCHIVE;
+
+json load(const fs::path& p) {
+  std::ifstream f(p);
+  return json::parse(f);
+}
+
+json manifest() { return load(kArchive / "manifest.json"); }
+
+std::string phantom_tool() { return std::string(OQ_BINARY_DIR) + "/bin/oq-phantom"; }
+
+// Every series of the manifest with its truth file.
+struct SeriesRef {
+  std::string patient, modality, uid, path;
+  fs::path truth;
+};
+std::vector<SeriesRef> all_series() {
+  std::vector<SeriesRef> out;
+  const json m = manifest();
+  for (const auto& p : m["patients"]) {
+    size_t tp = 0;
+    for (const auto& t : p["time_points"]) {
+      const fs::path truth_dir = kArchive / p["truth_path"].get<std::string>() / ("t" + std::to_string(tp) + "_" + t["date"].get<std::string>());
+      out.push_back({p["patient_id"], "CT", t["ct"]["series_uid"], t["ct"]["path"], truth_dir / "ct.truth.json"});
+      out.push_back({p["patient_id"], "PT", t["pet"]["series_uid"], t["pet"]["path"], truth_dir / "pet.truth.json"});
+      if (t.contains("bone_scan")) {
+        out.push_back({p["patient_id"], "NM", t["bone_scan"]["series_uid"], t["bone_scan"]["path"], truth_dir / "bone_scan.truth.json"});
+        out.push_back({p["patient_id"], "NM", t["bone_scan_secondary_capture"]["series_uid"], t["bone_scan_secondary_capture"]["path"],
+                       truth_dir / "bone_scan.truth.json"});
+      }
+      ++tp;
+    }
+  }
+  return out;
+}
+
+TEST(PhantomArchive, HasThreePatientsOnePerGroupWithTheRequiredStudies) {
+  const json m = manifest();
+  ASSERT_GE(m["patients"].size(), 3U);
+  std::set<int> groups;
+  bool bone = false, dicomdir = false;
+  for (const auto& p : m["patients"]) {
+    const json g = load(kArchive / p["truth_path"].get<std::string>() / "phenotype.truth.json");
+    groups.insert(g["group"].get<int>());
+    EXPECT_GE(p["time_points"].size(), 3U) << p["patient_id"];
+    EXPECT_EQ(p["slides"].size(), 3U);
+    for (const auto& t : p["time_points"]) bone = bone || t.contains("bone_scan");
+    dicomdir = dicomdir || p.contains("dicomdir");
+    EXPECT_FALSE(p["baseline_lesion_seeds"].empty());
+  }
+  EXPECT_EQ(groups, (std::set<int>{1, 2, 3}));
+  EXPECT_TRUE(bone);
+  EXPECT_TRUE(dicomdir);
+  // The courses show a partial response, progression with a new lesion, and stable disease.
+  std::set<std::string> seen;
+  bool pd_by_new_lesion = false;
+  for (const auto& p : m["patients"]) {
+    const json recist = load(kArchive / p["truth_path"].get<std::string>() / "recist.truth.json");
+    for (const auto& line : recist["lines"])
+      for (const auto& f : line["followups"]) {
+        seen.insert(f["overall_response"].get<std::string>());
+        if (f["overall_response"] == "PD" && !f["new_lesions"].empty()) pd_by_new_lesion = true;
+      }
+  }
+  EXPECT_TRUE(seen.count("PR") && seen.count("SD") && seen.count("PD"));
+  EXPECT_TRUE(pd_by_new_lesion);
+}
+
+TEST(PhantomArchive, DciodvfyFindsNoErrorInAnyObject) {
+  // Every DICOM file (and the DICOMDIR), two at a time; any "Error" line fails.
+  const auto r = oqtest::shell("cd " + oqtest::quote(kArchive.string()) +
+                               " && find archive -type f ! -name '*.svs' ! -name '*.tiff' -print0 | "
+                               "xargs -0 -n 40 -P 2 sh -c 'for f; do dciodvfy \"$f\" 2>&1 | grep \"^Error\" | sed \"s|^|$f: |\"; done' _");
+  EXPECT_EQ(r.out, "") << r.out.substr(0, 4000);
+  const auto count = oqtest::shell("cd " + oqtest::quote(kArchive.string()) + " && find archive -type f ! -name '*.svs' ! -name '*.tiff' | wc -l");
+  EXPECT_GT(std::stoi(count.out), 3000);
+}
+
+TEST(PhantomArchive, InfoListsEverySeriesWithItsModalityAndGeometry) {
+  const auto r = oqtest::oncoquant("info --json --quiet " + oqtest::quote((kArchive / "archive").string()));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json info = json::parse(r.out);
+  std::map<std::string, json> by_uid;
+  for (const auto& st : info["studies"])
+    for (const auto& s : st["series"]) by_uid[s["uid"].get<std::string>()] = s;
+  EXPECT_TRUE(info["unreadable"].empty()) << info["unreadable"].dump();
+  for (const SeriesRef& ref : all_series()) {
+    const json truth = load(ref.truth);
+    // NM whole-body objects hold two views with their own orientation: the loader lists each.
+    std::vector<json> found;
+    for (const auto& [uid, s] : by_uid)
+      if (uid == ref.uid || uid.rfind(ref.uid + "#", 0) == 0) found.push_back(s);
+    ASSERT_FALSE(found.empty()) << ref.path;
+    for (const json& s : found) {
+      EXPECT_EQ(s["modality"], ref.modality) << ref.path;
+      EXPECT_TRUE(s["loadable"].get<bool>()) << ref.path << " " << s.dump();
+      if (ref.modality == "CT") {
+        EXPECT_EQ(s["matrix"], json::array({512, 512, truth["grid"]["slices"]})) << ref.path;
+        EXPECT_NEAR(s["spacing"][0].get<double>(), truth["grid"]["pixel_spacing_mm"].get<double>(), 1e-4);
+        EXPECT_NEAR(s["spacing"][2].get<double>(), truth["grid"]["slice_spacing_mm"].get<double>(), 1e-3);
+        EXPECT_NEAR(s["origin"][2].get<double>(), truth["grid"]["origin_mm"][2].get<double>(), 1e-3);
+      } else if (ref.modality == "PT") {
+        EXPECT_EQ(s["matrix"], json::array({144, 144, 225})) << ref.path;
+        EXPECT_NEAR(s["spacing"][2].get<double>(), 4.0, 1e-6);
+        // SUV from the headers, by oncoquant's SUV rules, equals the generator's factor.
+        EXPECT_NEAR(s["pet"]["suv_bw_factor"].get<double>() / truth["suv_bw_factor"].get<double>(), 1.0, 1e-5) << ref.path;
+      } else {
+        EXPECT_EQ(s["matrix"][0], 256);
+        EXPECT_EQ(s["matrix"][1], 1024);
+      }
+    }
+  }
+  EXPECT_EQ(info["slides"].size(), 9U);
+  for (const auto& s : info["slides"]) EXPECT_TRUE(s.contains("mpp_x") && s["mpp_x"].is_number()) << s.dump();
+}
+
+TEST(PhantomArchive, DicomdirListsEveryFileOfTheMediaPatient) {
+  const json m = manifest();
+  for (const auto& p : m["patients"]) {
+    if (!p.contains("dicomdir")) continue;
+    const auto r = oqtest::oncoquant("info --json --quiet " + oqtest::quote((kArchive / p["dicomdir"].get<std::string>()).string()));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const json info = json::parse(r.out);
+    size_t instances = 0, expected = 0;
+    for (const auto& st : info["studies"])
+      for (const auto& s : st["series"]) instances += s["instances"].get<size_t>();
+    for (const auto& t : p["time_points"]) expected += t["ct"]["instances"].get<size_t>() + t["pet"]["instances"].get<size_t>();
+    EXPECT_EQ(instances, expected);
+  }
+}
+
+TEST(PhantomArchive, SlidesOpenInOpenSlideWithLevelsAndMicronsPerPixel) {
+  const json m = manifest();
+  for (const auto& p : m["patients"])
+    for (const auto& s : p["slides"]) {
+      const fs::path path = kArchive / s["path"].get<std::string>();
+      const auto r = oqtest::shell("openslide-show-properties " + oqtest::quote(path.string()));
+      ASSERT_EQ(r.exit_code, 0) << path << r.err;
+      EXPECT_NE(r.out.find("openslide.level-count: '3'"), std::string::npos) << path;
+      // Aperio files state MPP; OpenSlide 3.4.1 reports a generic TIFF's resolution tags instead.
+      const bool mpp = r.out.find("openslide.mpp-x: '0.499'") != std::string::npos ||
+                       (r.out.find("tiff.ResolutionUnit: 'centimeter'") != std::string::npos &&
+                        r.out.find("tiff.XResolution: '20000'") != std::string::npos);
+      EXPECT_TRUE(mpp) << path << "\n" << r.out;
+    }
+}
+
+// Mean of the voxels of one label, eroded by one voxel (6-neighbourhood) so partial-volume edges do not count.
+double eroded_mean(const oqtest::VolumeData& image, const oqtest::VolumeData& labels, int label, size_t* count) {
+  const size_t nx = labels.size[0], ny = labels.size[1], nz = labels.size[2];
+  double sum = 0;
+  size_t n = 0;
+  const size_t plane = nx * ny;
+  for (size_t z = 1; z + 1 < nz; ++z)
+    for (size_t y = 1; y + 1 < ny; ++y)
+      for (size_t x = 1; x + 1 < nx; ++x) {
+        const size_t o = (z * ny + y) * nx + x;
+        if (static_cast<int>(labels.voxels[o]) != label) continue;
+        if (static_cast<int>(labels.voxels[o - 1]) != label || static_cast<int>(labels.voxels[o + 1]) != label ||
+            static_cast<int>(labels.voxels[o - nx]) != label || static_cast<int>(labels.voxels[o + nx]) != label ||
+            static_cast<int>(labels.voxels[o - plane]) != label || static_cast<int>(labels.voxels[o + plane]) != label)
+          continue;
+        sum += image.voxels[o];
+        ++n;
+      }
+  *count = n;
+  return n ? sum / static_cast<double>(n) : 0;
+}
+
+TEST(PhantomArchive, CtLesionTruthAgreesWithThePixels) {
+  // For every lesion of every baseline CT: the CT numbers inside its label are the truth's HU, the
+  // label's volume is the analytic volume, and the seed lies in the lesion.
+  const fs::path dir = oqtest::scratch("phantom_ct");
+  const json m = manifest();
+  int lesions = 0, interiors = 0;
+  for (const auto& p : m["patients"]) {
+    const auto& t0 = p["time_points"][0];
+    const fs::path out = dir / (p["patient_id"].get<std::string>() + ".nii.gz");
+    const auto r = oqtest::oncoquant("convert --quiet " + oqtest::quote((kArchive / t0["ct"]["path"].get<std::string>()).string()) + " -o " +
+                                     oqtest::quote(out.string()));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const fs::path truth_dir = kArchive / p["truth_path"].get<std::string>() / ("t0_" + t0["date"].get<std::string>());
+    const json truth = load(truth_dir / "ct.truth.json");
+    const auto image = oqtest::read_volume(out.string());
+    const auto labels = oqtest::read_volume((truth_dir / truth["label_map"].get<std::string>()).string());
+    ASSERT_EQ(image.size, labels.size);
+    for (int a = 0; a < 3; ++a) EXPECT_NEAR(image.origin[a], labels.origin[a], 1e-3);
+    const double voxel_ml = image.spacing[0] * image.spacing[1] * image.spacing[2] / 1000;
+    for (const auto& l : truth["lesions"]) {
+      if (!l["present"].get<bool>()) continue;
+      size_t n = 0;
+      const double mean = eroded_mean(image, labels, l["label"].get<int>(), &n);
+      if (n >= 5) {  // lesions a few voxels thick have no interior to average
+        const double noise = truth["noise_hu_sd"].get<double>() / std::sqrt(static_cast<double>(n));
+        EXPECT_NEAR(mean, l["hu"].get<double>(), 5 * noise + 3) << p["patient_id"] << " " << l["id"];
+        ++interiors;
+      }
+      // Majority-vote voxels follow the analytic volume; quantisation weighs more on small lesions.
+      const double label_ml = l["label_voxels"].get<double>() * voxel_ml, true_ml = l["volume_ml"].get<double>();
+      EXPECT_NEAR(label_ml / true_ml, 1.0, true_ml >= 1 ? 0.12 : 0.3) << p["patient_id"] << " " << l["id"];
+      // The seed's voxel carries the lesion's label.
+      const auto& s = l["seed_mm"];
+      const size_t ix = static_cast<size_t>(std::lround((s[0].get<double>() - labels.origin[0]) / labels.spacing[0]));
+      const size_t iy = static_cast<size_t>(std::lround((s[1].get<double>() - labels.origin[1]) / labels.spacing[1]));
+      const size_t iz = static_cast<size_t>(std::lround((s[2].get<double>() - labels.origin[2]) / labels.spacing[2]));
+      EXPECT_EQ(static_cast<int>(labels.voxels[(iz * labels.size[1] + iy) * labels.size[0] + ix]), l["label"].get<int>()) << l["id"];
+      ++lesions;
+    }
+  }
+  EXPECT_GE(lesions, 10);
+  EXPECT_GE(interiors, 8);
+}
+
+TEST(PhantomArchive, PetLesionTruthAgreesWithTheSuvImage) {
+  const fs::path dir = oqtest::scratch("phantom_pet");
+  const json m = manifest();
+  const auto& p = m["patients"][0];
+  const auto& t0 = p["time_points"][0];
+  const fs::path out = dir / "pet.nii.gz";
+  const auto r = oqtest::oncoquant("convert --quiet " + oqtest::quote((kArchive / t0["pet"]["path"].get<std::string>()).string()) + " -o " +
+                                   oqtest::quote(out.string()));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const fs::path truth_dir = kArchive / p["truth_path"].get<std::string>() / ("t0_" + t0["date"].get<std::string>());
+  const json truth = load(truth_dir / "pet.truth.json");
+  const auto suv = oqtest::read_volume(out.string());
+  const auto labels = oqtest::read_volume((truth_dir / "pet_lesion_labels.nrrd").string());
+  ASSERT_EQ(suv.size, labels.size);
+  int checked = 0;
+  for (const auto& l : truth["lesions"]) {
+    if (!l["present"].get<bool>() || l["label_voxels"].get<int>() < 8) continue;
+    double sum = 0, n = 0;
+    for (size_t o = 0; o < suv.voxels.size(); ++o)
+      if (static_cast<int>(labels.voxels[o]) == l["label"].get<int>()) {
+        sum += suv.voxels[o];
+        ++n;
+      }
+    // The noisy image's mean over the label is the noise-free mean within the noise.
+    EXPECT_NEAR(sum / n / l["suv_mean_noise_free"].get<double>(), 1.0, 0.1) << l["id"];
+    // Blur lowers the peak of a small lesion below its true uptake, never above it.
+    EXPECT_LE(l["suv_max_noise_free"].get<double>(), l["suv_true"].get<double>() * 1.001) << l["id"];
+    ++checked;
+  }
+  EXPECT_GE(checked, 3);
+}
+
+TEST(PhantomArchive, SlideCellClassesAgreeWithTheStainedPixels) {
+  // At each listed tumour nucleus, unmix the RGB with the slide's stain vectors (Ruifrok &
+  // Johnston) and class the DAB optical density at 0.2 / 0.4 / 0.6: it must give the listed class.
+  const json m = manifest();
+  const auto& p = m["patients"][0];
+  const fs::path truth_dir = kArchive / p["truth_path"].get<std::string>() / "pathology";
+  for (const auto& s : p["slides"]) {
+    if (s["marker"] != "ER" && s["marker"] != "PR") continue;
+    const json truth = load(truth_dir / (s["marker"].get<std::string>() + ".truth.json"));
+    openslide_t* os = openslide_open((kArchive / s["path"].get<std::string>()).string().c_str());
+    ASSERT_NE(os, nullptr);
+    ASSERT_EQ(openslide_get_error(os), nullptr);
+    const auto h = truth["stain_vectors"]["hematoxylin"].get<std::array<double, 3>>();
+    const auto d = truth["stain_vectors"]["dab"].get<std::array<double, 3>>();
+    const std::array<double, 3> res{h[1] * d[2] - h[2] * d[1], h[2] * d[0] - h[0] * d[2], h[0] * d[1] - h[1] * d[0]};
+    // Inverse of the 3 x 3 stain matrix (rows h, d, residual) by Cramer's rule.
+    const double stains[3][3] = {{h[0], h[1], h[2]}, {d[0], d[1], d[2]}, {res[0], res[1], res[2]}};
+    auto det3 = [](const double a[3][3]) {
+      return a[0][0] * (a[1][1] * a[2][2] - a[1][2] * a[2][1]) - a[0][1] * (a[1][0] * a[2][2] - a[1][2] * a[2][0]) +
+             a[0][2] * (a[1][0] * a[2][1] - a[1][1] * a[2][0]);
+    };
+    const double det = det3(stains);
+    const auto glass = truth["glass_rgb"].get<std::array<double, 3>>();
+    const double dab_strength = truth["stain_strength"]["dab"].get<double>();
+    std::ifstream csv(truth_dir / truth["cells_file"].get<std::string>());
+    std::string line;
+    std::getline(csv, line);
+    std::array<long, 4> listed{}, agree{};
+    long tumour = 0;
+    while (std::getline(csv, line)) {
+      std::stringstream ls(line);
+      std::string xs, ys, type, cls;
+      std::getline(ls, xs, ',');
+      std::getline(ls, ys, ',');
+      std::getline(ls, type, ',');
+      std::getline(ls, cls, ',');
+      if (type != "tumour" || tumour++ % 7 != 0) continue;  // every 7th tumour cell
+      const int64_t x = std::lround(std::stod(xs)), y = std::lround(std::stod(ys));
+      uint32_t px[9];
+      openslide_read_region(os, px, x - 1, y - 1, 0, 3, 3);
+      double od[3] = {0, 0, 0};
+      for (uint32_t v : px) {
+        const double rgb[3] = {static_cast<double>((v >> 16) & 0xff), static_cast<double>((v >> 8) & 0xff), static_cast<double>(v & 0xff)};
+        for (int c = 0; c < 3; ++c) od[c] += -std::log10(std::max(1.0, rgb[c]) / glass[static_cast<size_t>(c)]) / 9;
+      }
+      // Solve od = ch*h + cd*d + cr*res for cd.
+      double md[3][3];
+      for (int r = 0; r < 3; ++r)
+        for (int c = 0; c < 3; ++c) md[r][c] = r == 1 ? od[c] : stains[r][c];
+      const double dab = det3(md) / det / dab_strength;
+      const int measured = dab < 0.2 ? 0 : dab < 0.4 ? 1 : dab < 0.6 ? 2 : 3;
+      const int c = std::stoi(cls);
+      ++listed[static_cast<size_t>(c)];
+      if (measured == c) ++agree[static_cast<size_t>(c)];
+    }
+    openslide_close(os);
+    long total = 0, ok = 0;
+    for (size_t c = 0; c < 4; ++c) {
+      total += listed[c];
+      ok += agree[c];
+    }
+    ASSERT_GT(total, 300);
+    EXPECT_GE(static_cast<double>(ok) / static_cast<double>(total), 0.95)
+        << s["marker"] << " agree per class " << agree[0] << "/" << listed[0] << " " << agree[1] << "/" << listed[1] << " " << agree[2]
+        << "/" << listed[2] << " " << agree[3] << "/" << listed[3];
+    // The truth's counts are the listed cells.
+    const auto& cells = truth["result"]["cells"];
+    EXPECT_EQ(cells["total"].get<long>(), tumour);
+  }
+}
+
+TEST(PhantomArchive, SameSeedGivesTheSameBytesAndAnotherSeedDoesNot) {
+  // Regenerating one patient alone gives exactly the bytes it has in the full archive.
+  const fs::path dir = oqtest::scratch("phantom_again");
+  const auto r = oqtest::shell(phantom_tool() + " demo --quiet --no-previews --patients OQ-DEMO-002 --out " + oqtest::quote((dir / "a").string()));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto diff = oqtest::shell("diff -r " + oqtest::quote((kArchive / "archive/OQ-DEMO-002").string()) + " " +
+                                  oqtest::quote((dir / "a/archive/OQ-DEMO-002").string()) + " && diff -r " +
+                                  oqtest::quote((kArchive / "truth/OQ-DEMO-002").string()) + " " +
+                                  oqtest::quote((dir / "a/truth/OQ-DEMO-002").string()));
+  EXPECT_EQ(diff.exit_code, 0) << diff.out.substr(0, 2000);
+  const auto other = oqtest::shell(phantom_tool() + " demo --quiet --no-previews --seed 7 --patients OQ-DEMO-002 --out " +
+                                   oqtest::quote((dir / "b").string()));
+  ASSERT_EQ(other.exit_code, 0) << other.err;
+  const json a = load(dir / "a/truth/OQ-DEMO-002/t0_2026-02-02/ct.truth.json");
+  const json b = load(dir / "b/truth/OQ-DEMO-002/t0_2026-02-02/ct.truth.json");
+  EXPECT_NE(a["lesions"][0]["seed_mm"], b["lesions"][0]["seed_mm"]);
+}
+
+TEST(PhantomArchive, GeneratorRefusesAnExistingFolderAndBadArguments) {
+  const fs::path dir = oqtest::scratch("phantom_refuse");
+  auto r = oqtest::shell(phantom_tool() + " demo --out " + oqtest::quote(dir.string()));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("already exists"), std::string::npos) << r.err;
+  r = oqtest::shell(phantom_tool() + " demo --out " + oqtest::quote((dir / "x").string()) + " --patients NOBODY");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("NOBODY"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir / "x"));
+  r = oqtest::shell(phantom_tool() + " demo --seed abc --out " + oqtest::quote((dir / "y").string()));
+  EXPECT_EQ(r.exit_code, 2);
+}
+
+TEST(PhantomArchive, InterruptedRunLeavesNothingUnderTheFinalName) {
+  const fs::path dir = oqtest::scratch("phantom_kill");
+  const auto r = oqtest::shell("(" + phantom_tool() + " demo --quiet --patients OQ-DEMO-001 --out " + oqtest::quote((dir / "demo").string()) +
+                               " & pid=$!; sleep 2; kill -9 $pid; wait $pid) 2>/dev/null; true");
+  EXPECT_FALSE(fs::exists(dir / "demo"));
+  // The next run clears the abandoned partial folder and finishes.
+  const auto again = oqtest::shell(phantom_tool() + " demo --quiet --no-previews --patients OQ-DEMO-002 --out " +
+                                   oqtest::quote((dir / "demo").string()));
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  size_t partials = 0;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.path().filename().string().find(".partial-") != std::string::npos) ++partials;
+  EXPECT_EQ(partials, 0U);
+}
+
+}  // namespace

@@ -27,9 +27,13 @@ json load(const fs::path& p) {
   return json::parse(f);
 }
 
-json manifest() { return load(kArchive / "manifest.json"); }
+json manifest() {
+  return load(kArchive / "manifest.json");
+}
 
-std::string phantom_tool() { return std::string(OQ_BINARY_DIR) + "/bin/oq-phantom"; }
+std::string phantom_tool() {
+  return std::string(OQ_BINARY_DIR) + "/bin/oq-phantom";
+}
 
 // Every series of the manifest with its truth file.
 struct SeriesRef {
@@ -42,13 +46,15 @@ std::vector<SeriesRef> all_series() {
   for (const auto& p : m["patients"]) {
     size_t tp = 0;
     for (const auto& t : p["time_points"]) {
-      const fs::path truth_dir = kArchive / p["truth_path"].get<std::string>() / ("t" + std::to_string(tp) + "_" + t["date"].get<std::string>());
+      const fs::path truth_dir =
+          kArchive / p["truth_path"].get<std::string>() / ("t" + std::to_string(tp) + "_" + t["date"].get<std::string>());
       out.push_back({p["patient_id"], "CT", t["ct"]["series_uid"], t["ct"]["path"], truth_dir / "ct.truth.json"});
       out.push_back({p["patient_id"], "PT", t["pet"]["series_uid"], t["pet"]["path"], truth_dir / "pet.truth.json"});
       if (t.contains("bone_scan")) {
-        out.push_back({p["patient_id"], "NM", t["bone_scan"]["series_uid"], t["bone_scan"]["path"], truth_dir / "bone_scan.truth.json"});
-        out.push_back({p["patient_id"], "NM", t["bone_scan_secondary_capture"]["series_uid"], t["bone_scan_secondary_capture"]["path"],
-                       truth_dir / "bone_scan.truth.json"});
+        out.push_back(
+            {p["patient_id"], "NM", t["bone_scan"]["series_uid"], t["bone_scan"]["path"], truth_dir / "bone_scan.truth.json"});
+        out.push_back({p["patient_id"], "NM", t["bone_scan_secondary_capture"]["series_uid"],
+                       t["bone_scan_secondary_capture"]["path"], truth_dir / "bone_scan.truth.json"});
       }
       ++tp;
     }
@@ -90,11 +96,13 @@ TEST(PhantomArchive, HasThreePatientsOnePerGroupWithTheRequiredStudies) {
 
 TEST(PhantomArchive, DciodvfyFindsNoErrorInAnyObject) {
   // Every DICOM file (and the DICOMDIR), two at a time; any "Error" line fails.
-  const auto r = oqtest::shell("cd " + oqtest::quote(kArchive.string()) +
-                               " && find archive -type f ! -name '*.svs' ! -name '*.tiff' -print0 | "
-                               "xargs -0 -n 40 -P 2 sh -c 'for f; do dciodvfy \"$f\" 2>&1 | grep \"^Error\" | sed \"s|^|$f: |\"; done' _");
+  const auto r =
+      oqtest::shell("cd " + oqtest::quote(kArchive.string()) +
+                    " && find archive -type f ! -name '*.svs' ! -name '*.tiff' -print0 | "
+                    "xargs -0 -n 40 -P 2 sh -c 'for f; do dciodvfy \"$f\" 2>&1 | grep \"^Error\" | sed \"s|^|$f: |\"; done' _");
   EXPECT_EQ(r.out, "") << r.out.substr(0, 4000);
-  const auto count = oqtest::shell("cd " + oqtest::quote(kArchive.string()) + " && find archive -type f ! -name '*.svs' ! -name '*.tiff' | wc -l");
+  const auto count = oqtest::shell("cd " + oqtest::quote(kArchive.string()) +
+                                   " && find archive -type f ! -name '*.svs' ! -name '*.tiff' | wc -l");
   EXPECT_GT(std::stoi(count.out), 3000);
 }
 
@@ -140,7 +148,8 @@ TEST(PhantomArchive, DicomdirListsEveryFileOfTheMediaPatient) {
   const json m = manifest();
   for (const auto& p : m["patients"]) {
     if (!p.contains("dicomdir")) continue;
-    const auto r = oqtest::oncoquant("info --json --quiet " + oqtest::quote((kArchive / p["dicomdir"].get<std::string>()).string()));
+    const auto r =
+        oqtest::oncoquant("info --json --quiet " + oqtest::quote((kArchive / p["dicomdir"].get<std::string>()).string()));
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const json info = json::parse(r.out);
     size_t instances = 0, expected = 0;
@@ -198,8 +207,9 @@ TEST(PhantomArchive, CtLesionTruthAgreesWithThePixels) {
   for (const auto& p : m["patients"]) {
     const auto& t0 = p["time_points"][0];
     const fs::path out = dir / (p["patient_id"].get<std::string>() + ".nii.gz");
-    const auto r = oqtest::oncoquant("convert --quiet " + oqtest::quote((kArchive / t0["ct"]["path"].get<std::string>()).string()) + " -o " +
-                                     oqtest::quote(out.string()));
+    const auto r =
+        oqtest::oncoquant("convert --quiet " + oqtest::quote((kArchive / t0["ct"]["path"].get<std::string>()).string()) + " -o " +
+                          oqtest::quote(out.string()));
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const fs::path truth_dir = kArchive / p["truth_path"].get<std::string>() / ("t0_" + t0["date"].get<std::string>());
     const json truth = load(truth_dir / "ct.truth.json");
@@ -225,7 +235,8 @@ TEST(PhantomArchive, CtLesionTruthAgreesWithThePixels) {
       const size_t ix = static_cast<size_t>(std::lround((s[0].get<double>() - labels.origin[0]) / labels.spacing[0]));
       const size_t iy = static_cast<size_t>(std::lround((s[1].get<double>() - labels.origin[1]) / labels.spacing[1]));
       const size_t iz = static_cast<size_t>(std::lround((s[2].get<double>() - labels.origin[2]) / labels.spacing[2]));
-      EXPECT_EQ(static_cast<int>(labels.voxels[(iz * labels.size[1] + iy) * labels.size[0] + ix]), l["label"].get<int>()) << l["id"];
+      EXPECT_EQ(static_cast<int>(labels.voxels[(iz * labels.size[1] + iy) * labels.size[0] + ix]), l["label"].get<int>())
+          << l["id"];
       ++lesions;
     }
   }
@@ -239,8 +250,9 @@ TEST(PhantomArchive, PetLesionTruthAgreesWithTheSuvImage) {
   const auto& p = m["patients"][0];
   const auto& t0 = p["time_points"][0];
   const fs::path out = dir / "pet.nii.gz";
-  const auto r = oqtest::oncoquant("convert --quiet " + oqtest::quote((kArchive / t0["pet"]["path"].get<std::string>()).string()) + " -o " +
-                                   oqtest::quote(out.string()));
+  const auto r =
+      oqtest::oncoquant("convert --quiet " + oqtest::quote((kArchive / t0["pet"]["path"].get<std::string>()).string()) + " -o " +
+                        oqtest::quote(out.string()));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const fs::path truth_dir = kArchive / p["truth_path"].get<std::string>() / ("t0_" + t0["date"].get<std::string>());
   const json truth = load(truth_dir / "pet.truth.json");
@@ -307,7 +319,8 @@ TEST(PhantomArchive, SlideCellClassesAgreeWithTheStainedPixels) {
       openslide_read_region(os, px, x - 1, y - 1, 0, 3, 3);
       double od[3] = {0, 0, 0};
       for (uint32_t v : px) {
-        const double rgb[3] = {static_cast<double>((v >> 16) & 0xff), static_cast<double>((v >> 8) & 0xff), static_cast<double>(v & 0xff)};
+        const double rgb[3] = {static_cast<double>((v >> 16) & 0xff), static_cast<double>((v >> 8) & 0xff),
+                               static_cast<double>(v & 0xff)};
         for (int c = 0; c < 3; ++c) od[c] += -std::log10(std::max(1.0, rgb[c]) / glass[static_cast<size_t>(c)]) / 9;
       }
       // Solve od = ch*h + cd*d + cr*res for cd.
@@ -328,8 +341,8 @@ TEST(PhantomArchive, SlideCellClassesAgreeWithTheStainedPixels) {
     }
     ASSERT_GT(total, 300);
     EXPECT_GE(static_cast<double>(ok) / static_cast<double>(total), 0.95)
-        << s["marker"] << " agree per class " << agree[0] << "/" << listed[0] << " " << agree[1] << "/" << listed[1] << " " << agree[2]
-        << "/" << listed[2] << " " << agree[3] << "/" << listed[3];
+        << s["marker"] << " agree per class " << agree[0] << "/" << listed[0] << " " << agree[1] << "/" << listed[1] << " "
+        << agree[2] << "/" << listed[2] << " " << agree[3] << "/" << listed[3];
     // The truth's counts are the listed cells.
     const auto& cells = truth["result"]["cells"];
     EXPECT_EQ(cells["total"].get<long>(), tumour);
@@ -339,7 +352,8 @@ TEST(PhantomArchive, SlideCellClassesAgreeWithTheStainedPixels) {
 TEST(PhantomArchive, SameSeedGivesTheSameBytesAndAnotherSeedDoesNot) {
   // Regenerating one patient alone gives exactly the bytes it has in the full archive.
   const fs::path dir = oqtest::scratch("phantom_again");
-  const auto r = oqtest::shell(phantom_tool() + " demo --quiet --no-previews --patients OQ-DEMO-002 --out " + oqtest::quote((dir / "a").string()));
+  const auto r = oqtest::shell(phantom_tool() + " demo --quiet --no-previews --patients OQ-DEMO-002 --out " +
+                               oqtest::quote((dir / "a").string()));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto diff = oqtest::shell("diff -r " + oqtest::quote((kArchive / "archive/OQ-DEMO-002").string()) + " " +
                                   oqtest::quote((dir / "a/archive/OQ-DEMO-002").string()) + " && diff -r " +
@@ -369,8 +383,9 @@ TEST(PhantomArchive, GeneratorRefusesAnExistingFolderAndBadArguments) {
 
 TEST(PhantomArchive, InterruptedRunLeavesNothingUnderTheFinalName) {
   const fs::path dir = oqtest::scratch("phantom_kill");
-  const auto r = oqtest::shell("(" + phantom_tool() + " demo --quiet --patients OQ-DEMO-001 --out " + oqtest::quote((dir / "demo").string()) +
-                               " & pid=$!; sleep 2; kill -9 $pid; wait $pid) 2>/dev/null; true");
+  const auto r =
+      oqtest::shell("(" + phantom_tool() + " demo --quiet --patients OQ-DEMO-001 --out " +
+                    oqtest::quote((dir / "demo").string()) + " & pid=$!; sleep 2; kill -9 $pid; wait $pid) 2>/dev/null; true");
   EXPECT_FALSE(fs::exists(dir / "demo"));
   // The next run clears the abandoned partial folder and finishes.
   const auto again = oqtest::shell(phantom_tool() + " demo --quiet --no-previews --patients OQ-DEMO-002 --out " +

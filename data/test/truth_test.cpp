@@ -22,10 +22,10 @@ TEST(IhcTruth, SpecCheckOfTwentyFiveCellsPerClass) {
 }
 
 TEST(IhcTruth, LowPositiveAndNegativeBoundaries) {
-  EXPECT_EQ(ihc_scores(Marker::kER, {990, 10, 0, 0})["category"], "low-positive");  // 1 %
+  EXPECT_EQ(ihc_scores(Marker::kER, {990, 10, 0, 0})["category"], "low-positive");   // 1 %
   EXPECT_EQ(ihc_scores(Marker::kER, {900, 100, 0, 0})["category"], "low-positive");  // 10 %
   EXPECT_EQ(ihc_scores(Marker::kER, {995, 5, 0, 0})["category"], "negative");        // 0.5 %
-  EXPECT_EQ(ihc_scores(Marker::kER, {995, 5, 0, 0})["allred"]["total"], 2);         // proportion 1 + weak 1
+  EXPECT_EQ(ihc_scores(Marker::kER, {995, 5, 0, 0})["allred"]["total"], 2);          // proportion 1 + weak 1
   EXPECT_EQ(ihc_scores(Marker::kPR, {1000, 0, 0, 0})["allred"]["total"], 0);
 }
 
@@ -62,15 +62,14 @@ TEST(DemoPlan, DesignedSlidesGiveTheDesignedGroups) {
 TEST(DemoPlan, CoursesGiveTheDesignedResponses) {
   // The responses the plan was designed for, computed from the true diameters of the placed lesions.
   const std::map<std::string, std::vector<std::vector<std::string>>> designed{
-      {"OQ-DEMO-001", {{"PR", "PR", "PD"}}},
-      {"OQ-DEMO-002", {{"SD", "SD"}}},
-      {"OQ-DEMO-003", {{"PD"}, {"SD", "PR"}}}};
+      {"OQ-DEMO-001", {{"PR", "PR", "PD"}}}, {"OQ-DEMO-002", {{"SD", "SD"}}}, {"OQ-DEMO-003", {{"PD"}, {"SD", "PR"}}}};
   for (const PatientPlan& plan : demo_plan()) {
     const PlacedPatient p = place_patient(plan, 20261123);
     std::vector<std::vector<LesionTruth>> per_tp;
     for (size_t tp = 0; tp < plan.time_points.size(); ++tp) {
       std::vector<double> planes;
-      for (double z = -400; z <= 200; z += plan.slice_thickness_mm) planes.push_back(z + p.slice_phase[tp] * plan.slice_thickness_mm);
+      for (double z = -400; z <= 200; z += plan.slice_thickness_mm)
+        planes.push_back(z + p.slice_phase[tp] * plan.slice_thickness_mm);
       per_tp.push_back(measure_time_point(p, tp, planes));
     }
     const Json lines = recist_truth(p, per_tp);

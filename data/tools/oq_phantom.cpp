@@ -11,10 +11,15 @@ namespace {
 
 const char* kUsage =
     "usage: oq-phantom demo --out DIR [--seed N] [--jobs N] [--patients ID,ID] [--no-previews] [--quiet]\n"
+    "       oq-phantom lesions --out DIR [--count N] [--seed N] [--jobs N] [--no-previews] [--quiet]\n"
+    "       oq-phantom --version\n"
     "\n"
     "Generates the demo archive: synthetic metastatic breast cancer patients (one per phenotype group)\n"
     "with CT, PET and bone scans over 3-4 time points and the IHC slides of a biopsy, exported as a\n"
     "PACS folder export or DICOMDIR media, with ground truth and preview pictures beside them.\n"
+    "\n"
+    "The lesion set: N single CTs (default 10), alternating chest and abdomen, slice 1.25-5 mm,\n"
+    "pixels 0.6-0.9 mm, noise 10-25 HU, lesions of every kind 6-60 mm, with truth, for accuracy tests.\n"
     "\n"
     "  --out DIR        folder to create (must not exist); written as DIR.partial-PID, then renamed\n"
     "  --seed N         random seed (default 20261123); the same seed gives the same bytes\n"
@@ -35,8 +40,14 @@ int main(int argc, char** argv) {
     std::fputs(kUsage, argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
   }
-  if (std::strcmp(argv[1], "demo") != 0) return usage_error(std::string("unknown command '") + argv[1] + "'");
+  if (std::strcmp(argv[1], "--version") == 0) {
+    std::printf("%d\n", oq::phantom::kGeneratorVersion);
+    return 0;
+  }
+  const std::string command = argv[1];
+  if (command != "demo" && command != "lesions") return usage_error("unknown command '" + command + "'");
   oq::phantom::ArchiveOptions options;
+  int count = 10;
   for (int i = 2; i < argc; ++i) {
     const std::string arg = argv[i];
     auto value = [&](const char* name) -> const char* {
@@ -64,6 +75,9 @@ int main(int argc, char** argv) {
       std::stringstream ss(v);
       std::string id;
       while (std::getline(ss, id, ',')) options.patients.push_back(id);
+    } else if (arg == "--count" && command == "lesions") {
+      const char* v = value("--count");
+      if (!v || (count = std::atoi(v)) <= 0) return usage_error("--count needs a positive number");
     } else if (arg == "--no-previews") {
       options.previews = false;
     } else if (arg == "--quiet") {
@@ -73,11 +87,13 @@ int main(int argc, char** argv) {
     }
   }
   if (options.out_dir.empty()) return usage_error("--out is required");
-  const oq::Status status = oq::phantom::generate_demo_archive(options);
+  const oq::Status status =
+      command == "demo" ? oq::phantom::generate_demo_archive(options) : oq::phantom::generate_lesion_set(options, count);
   if (!status.ok()) {
     std::fprintf(stderr, "error: %s\n", status.error().describe().c_str());
     return 1;
   }
-  if (!options.quiet) std::fprintf(stderr, "demo archive written to %s\n", options.out_dir.c_str());
+  if (!options.quiet)
+    std::fprintf(stderr, "%s written to %s\n", command == "demo" ? "demo archive" : "lesion set", options.out_dir.c_str());
   return 0;
 }

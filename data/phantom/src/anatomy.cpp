@@ -13,14 +13,14 @@ constexpr double kPi = 3.14159265358979323846;
 
 // Torso outline: (z, centre y, half-width, half-depth) knots, linearly interpolated.
 constexpr std::array<std::array<double, 4>, 9> kTorso{{{-470, 0, 160, 100},
-                                                      {-300, 5, 165, 112},
-                                                      {-150, 5, 150, 115},
-                                                      {0, 0, 152, 110},
-                                                      {120, 0, 162, 108},
-                                                      {185, 5, 150, 100},
-                                                      {215, 10, 72, 62},
-                                                      {240, 10, 56, 56},
-                                                      {292, 10, 52, 52}}};
+                                                       {-300, 5, 165, 112},
+                                                       {-150, 5, 150, 115},
+                                                       {0, 0, 152, 110},
+                                                       {120, 0, 162, 108},
+                                                       {185, 5, 150, 100},
+                                                       {215, 10, 72, 62},
+                                                       {240, 10, 56, 56},
+                                                       {292, 10, 52, 52}}};
 
 bool torso_at(double z, double scale, Ellipse& e) {
   if (z < kTorso.front()[0] || z > kTorso.back()[0]) return false;
@@ -84,10 +84,10 @@ double segment_distance(const Vec3& p, const Vec3& a, const Vec3& b, double& t) 
 }  // namespace
 
 const char* tissue_name(Tissue t) {
-  static const char* names[] = {"air",    "skin",   "fat",         "muscle",        "visceral fat",    "lung",
-                                "vessel", "heart",  "blood",       "liver",         "gall bladder",    "spleen",
-                                "kidney", "bowel",  "bowel gas",   "bladder",       "cortical bone",   "cancellous bone",
-                                "disc",   "csf",    "brain",       "breast",        "lesion"};
+  static const char* names[] = {"air",    "skin",  "fat",       "muscle",  "visceral fat",  "lung",
+                                "vessel", "heart", "blood",     "liver",   "gall bladder",  "spleen",
+                                "kidney", "bowel", "bowel gas", "bladder", "cortical bone", "cancellous bone",
+                                "disc",   "csf",   "brain",     "breast",  "lesion"};
   const auto i = static_cast<size_t>(t);
   return i < sizeof(names) / sizeof(names[0]) ? names[i] : "?";
 }
@@ -130,10 +130,10 @@ Anatomy build_anatomy(const BodyHabitus& h) {
   // Breasts: in front of the chest wall, with their own skin.
   if (h.breasts) {
     for (int side : {-1, 1}) {
-      const Vec3 c{side * 78.0 * s, -100.0 * s, 70}, r{56.0 * s, 30.0 * s, 50};
+      const Vec3 c{side * 72.0 * s, -96.0 * s, 70}, r{64.0 * s, 27.0 * s, 52};
       a.structures.push_back(ellipsoid("breast skin", Tissue::kSkin, 45, 0.8, c, r, tissue_bit(Tissue::kAir)));
-      a.structures.push_back(ellipsoid("breast", Tissue::kBreast, -45, 0.6, c, {r.x - 2, r.y - 2, r.z - 2},
-                                       tissue_bit(Tissue::kSkin)));
+      a.structures.push_back(
+          ellipsoid("breast", Tissue::kBreast, -45, 0.6, c, {r.x - 2, r.y - 2, r.z - 2}, tissue_bit(Tissue::kSkin)));
     }
   }
 
@@ -151,7 +151,8 @@ Anatomy build_anatomy(const BodyHabitus& h) {
       const double az = rng.uniform(-0.9, 0.9) + (side < 0 ? kPi : 0);
       const double el = rng.uniform(-0.8, 0.8);
       const double len = rng.uniform(55, 95) * s;
-      const Vec3 tip = hilum + Vec3{len * std::cos(az) * std::cos(el), len * 0.8 * std::sin(az) * std::cos(el), len * std::sin(el)};
+      const Vec3 tip =
+          hilum + Vec3{len * std::cos(az) * std::cos(el), len * 0.8 * std::sin(az) * std::cos(el), len * std::sin(el)};
       const double r0 = rng.uniform(2.5, 4.0), r1 = 1.0;
       a.lung_vessels.push_back({hilum, tip});
       Structure v;
@@ -207,8 +208,8 @@ Anatomy build_anatomy(const BodyHabitus& h) {
     const Vec3 r{bowel.uniform(14, 24), bowel.uniform(14, 24), bowel.uniform(20, 40)};
     a.structures.push_back(ellipsoid("bowel", Tissue::kBowel, 38, 1.5, c, r, tissue_bit(Tissue::kVisceralFat)));
     if (i % 3 == 0)
-      a.structures.push_back(ellipsoid("bowel gas", Tissue::kBowelGas, -950, 0.0, c, {r.x * 0.5, r.y * 0.5, r.z * 0.5},
-                                       tissue_bit(Tissue::kBowel)));
+      a.structures.push_back(
+          ellipsoid("bowel gas", Tissue::kBowelGas, -950, 0.0, c, {r.x * 0.5, r.y * 0.5, r.z * 0.5}, tissue_bit(Tissue::kBowel)));
   }
   for (int side : {-1, 1})
     a.structures.push_back(ellipsoid("psoas", Tissue::kMuscle, 50, 0.7, {side * 45 * s, 52 * s, -250}, {20, 20, 115}));
@@ -268,7 +269,7 @@ Anatomy build_anatomy(const BodyHabitus& h) {
       const double depth = (1 - scale) * std::min(e.ax, e.ay);  // approximate distance inside the skin
       if (depth < r_in || depth > r_out) return false;
       if (std::abs(ang + kPi / 2) < 0.35) return false;  // sternum / costal cartilage
-      const double front = (1 - std::sin(ang)) / 2;          // 0 at the back, 1 at the front
+      const double front = (1 - std::sin(ang)) / 2;      // 0 at the back, 1 at the front
       // Each rib drops about 110 mm from its vertebra to its front end, so an axial slice cuts it
       // obliquely into short segments, as on a real CT.
       for (int i = 0; i < 12; ++i) {
@@ -316,8 +317,8 @@ Anatomy build_anatomy(const BodyHabitus& h) {
   // Head: skull and brain (in the PET field of view; CT of the chest-abdomen-pelvis stops below it).
   a.structures.push_back(ellipsoid("skull", Tissue::kCorticalBone, 900, 0.8, {0, 5, 372}, {72, 92, 98}));
   a.structures.push_back(ellipsoid("brain", Tissue::kBrain, 35, 8.0, {0, 5, 372}, {66, 86, 92}));
-  a.structures.push_back(ellipsoid("face soft tissue", Tissue::kMuscle, 40, 1.0, {0, -40, 330}, {50, 40, 50},
-                                   tissue_bit(Tissue::kAir)));
+  a.structures.push_back(
+      ellipsoid("face soft tissue", Tissue::kMuscle, 40, 1.0, {0, -40, 330}, {50, 40, 50}, tissue_bit(Tissue::kAir)));
   return a;
 }
 

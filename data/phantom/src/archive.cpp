@@ -25,7 +25,9 @@ namespace oq::phantom {
 namespace fs = std::filesystem;
 namespace {
 
-std::string dicom_date(const std::string& iso) { return iso.substr(0, 4) + iso.substr(5, 2) + iso.substr(8, 2); }
+std::string dicom_date(const std::string& iso) {
+  return iso.substr(0, 4) + iso.substr(5, 2) + iso.substr(8, 2);
+}
 
 std::string two(int v) {
   char b[8];
@@ -104,7 +106,7 @@ struct SlideSlot {
 
 }  // namespace
 
-Status generate_demo_archive(const ArchiveOptions& options) {
+Status generate_archive(const ArchiveOptions& options, std::vector<PatientPlan> plans, const std::string& title) {
   const fs::path final_dir(options.out_dir);
   std::error_code ec;
   if (fs::exists(final_dir, ec))
@@ -113,7 +115,6 @@ Status generate_demo_archive(const ArchiveOptions& options) {
   const fs::path root = final_dir.string() + ".partial-" + std::to_string(::getpid());
   fs::remove_all(root, ec);
 
-  std::vector<PatientPlan> plans = demo_plan();
   if (!options.patients.empty()) {
     std::vector<PatientPlan> kept;
     for (const auto& p : plans)
@@ -164,11 +165,12 @@ Status generate_demo_archive(const ArchiveOptions& options) {
         study.study_time = "101200";
         study.study_id = std::to_string(tp + 1);
         study.accession = "A" + patient_digits + two(static_cast<int>(tp));
-        study.study_description = "PET-CT FDG whole body + CT chest abdomen pelvis";
+        study.study_description = p.plan.with_pet ? "PET-CT FDG whole body + CT chest abdomen pelvis" : "CT " + p.plan.ct_region;
         study.frame_of_reference_uid = make_uid(p.seed, tag + "/for");
         study.series_date = study.study_date;
-        const std::string study_dir = media ? "DICOM/ST" + std::string(6 - std::to_string(tp + 1).size(), '0') + std::to_string(tp + 1)
-                                            : dicom_date(date) + "_PET-CT";
+        const std::string study_dir =
+            media ? "DICOM/ST" + std::string(6 - std::to_string(tp + 1).size(), '0') + std::to_string(tp + 1)
+                  : dicom_date(date) + (p.plan.with_pet ? "_PET-CT" : "_CT");
         auto series_dir = [&](int number, const std::string& name) {
           return media ? study_dir + "/SE" + std::string(6 - std::to_string(number).size(), '0') + std::to_string(number)
                        : study_dir + "/" + std::to_string(number) + "_" + name;
@@ -177,12 +179,13 @@ Status generate_demo_archive(const ArchiveOptions& options) {
         s.ct.ctx.series_uid = make_uid(p.seed, tag + "/ct");
         s.ct.ctx.series_number = 2;
         char desc[64];
-        std::snprintf(desc, sizeof desc, "CT CAP %.2gmm portal venous", p.plan.slice_thickness_mm);
+        std::snprintf(desc, sizeof desc, "CT %s %.3gmm portal venous", p.plan.ct_region.c_str(), p.plan.slice_thickness_mm);
         s.ct.ctx.series_description = desc;
         s.ct.ctx.series_time = "101200";
         s.ct.ctx.body_part = "CHEST";
-        s.ct.relative_dir = p.plan.id + "/" + series_dir(2, "CT_CAP");
-        s.ct.target = {(archive / s.ct.relative_dir).string(), media, tp_truth.string(), options.previews ? preview_dir.string() : ""};
+        s.ct.relative_dir = p.plan.id + "/" + series_dir(2, "CT_" + p.plan.ct_region);
+        s.ct.target = {(archive / s.ct.relative_dir).string(), media, tp_truth.string(),
+                       options.previews ? preview_dir.string() : ""};
         const PetTiming timing = pet_timing(p, tp);
         s.pet.ctx = study;
         s.pet.ctx.series_uid = make_uid(p.seed, tag + "/pet");
@@ -191,17 +194,19 @@ Status generate_demo_archive(const ArchiveOptions& options) {
         s.pet.ctx.series_time = timing.series_time;
         s.pet.ctx.body_part = "WHOLEBODY";
         s.pet.relative_dir = p.plan.id + "/" + series_dir(3, "PET_AC");
-        s.pet.target = {(archive / s.pet.relative_dir).string(), media, tp_truth.string(), options.previews ? preview_dir.string() : ""};
+        s.pet.target = {(archive / s.pet.relative_dir).string(), media, tp_truth.string(),
+                        options.previews ? preview_dir.string() : ""};
         fs::create_directories(s.ct.target.dir);
-        fs::create_directories(s.pet.target.dir);
+        if (p.plan.with_pet) fs::create_directories(s.pet.target.dir);
         tasks.push_back({"CT  " + p.plan.id + " " + date, [&p, tp, &slot = s.ct] {
                            slot.result = generate_ct(p, tp, slot.ctx, slot.target);
                            write_json(slot.target.truth_dir + "/ct.truth.json", slot.result.truth);
                          }});
-        tasks.push_back({"PET " + p.plan.id + " " + date, [&p, tp, &slot = s.pet, timing] {
-                           slot.result = generate_pet(p, tp, slot.ctx, timing, slot.target);
-                           write_json(slot.target.truth_dir + "/pet.truth.json", slot.result.truth);
-                         }});
+        if (p.plan.with_pet)
+          tasks.push_back({"PET " + p.plan.id + " " + date, [&p, tp, &slot = s.pet, timing] {
+                             slot.result = generate_pet(p, tp, slot.ctx, timing, slot.target);
+                             write_json(slot.target.truth_dir + "/pet.truth.json", slot.result.truth);
+                           }});
         if (p.plan.time_points[tp].bone_scan) {
           s.has_bone_scan = true;
           const std::string nm_date = add_days(date, 2);
@@ -216,14 +221,15 @@ Status generate_demo_archive(const ArchiveOptions& options) {
           nm.series_date = nm.study_date;
           nm.series_time = "123000";
           nm.body_part = "WHOLEBODY";
-          const std::string nm_study = media ? "DICOM/ST" + std::string(4, '0') + two(static_cast<int>(50 + tp))
-                                             : dicom_date(nm_date) + "_NM_Bone";
+          const std::string nm_study =
+              media ? "DICOM/ST" + std::string(4, '0') + two(static_cast<int>(50 + tp)) : dicom_date(nm_date) + "_NM_Bone";
           s.nm.ctx = nm;
           s.nm.ctx.series_uid = make_uid(p.seed, tag + "/bone/nm");
           s.nm.ctx.series_number = 1;
           s.nm.ctx.series_description = "WB bone ANT POST";
           s.nm.relative_dir = p.plan.id + "/" + nm_study + (media ? "/SE000001" : "/1_WB_Bone");
-          s.nm.target = {(archive / s.nm.relative_dir).string(), media, tp_truth.string(), options.previews ? preview_dir.string() : ""};
+          s.nm.target = {(archive / s.nm.relative_dir).string(), media, tp_truth.string(),
+                         options.previews ? preview_dir.string() : ""};
           s.sc.ctx = nm;
           s.sc.ctx.series_uid = make_uid(p.seed, tag + "/bone/sc");
           s.sc.ctx.series_number = 2;
@@ -285,9 +291,10 @@ Status generate_demo_archive(const ArchiveOptions& options) {
       const PlacedPatient& p = patients[pi];
       std::vector<std::vector<LesionTruth>> per_tp;
       for (const auto& s : slots[pi]) per_tp.push_back(s.ct.result.lesion_truth);
-      const Json recist = recist_truth(p, per_tp);
-      write_json((truth / p.plan.id / "recist.truth.json").string(),
-                 Json{{"patient_id", p.plan.id}, {"slice_thickness_mm", p.plan.slice_thickness_mm}, {"lines", recist}});
+      const Json recist = p.plan.lines.empty() ? Json::array() : recist_truth(p, per_tp);
+      if (!recist.empty())
+        write_json((truth / p.plan.id / "recist.truth.json").string(),
+                   Json{{"patient_id", p.plan.id}, {"slice_thickness_mm", p.plan.slice_thickness_mm}, {"lines", recist}});
       for (const auto& line : recist)
         write_json((truth / p.plan.id / ("recist-case-line" + std::to_string(line["line"].get<int>()) + ".json")).string(),
                    line["recist_case"]);
@@ -321,29 +328,29 @@ Status generate_demo_archive(const ArchiveOptions& options) {
         };
         Json t{{"index", tp}, {"date", p.study_date(tp)}};
         t["ct"] = series_json(s.ct, "CT");
-        t["pet"] = series_json(s.pet, "PT");
+        if (p.plan.with_pet) t["pet"] = series_json(s.pet, "PT");
         if (s.has_bone_scan) {
           t["bone_scan"] = series_json(s.nm, "NM");
           t["bone_scan_secondary_capture"] = series_json(s.sc, "NM");
         }
         tps.push_back(t);
       }
-      if (p.plan.dicomdir_export)
-        {
+      if (p.plan.dicomdir_export) {
         // A file-set ID allows only upper-case letters, digits, space and underscore.
         std::string fileset;
         for (char c : p.plan.id)
-          if (std::isalnum(static_cast<unsigned char>(c))) fileset += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+          if (std::isalnum(static_cast<unsigned char>(c)))
+            fileset += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
         write_dicomdir((archive / p.plan.id).string(), media_files, fileset.substr(0, 16), make_uid(p.seed, "dicomdir"));
       }
       // The worklist: baseline lesions with their seeds, as a trial's imaging core hands them out.
       Json seeds = Json::array();
-      const Json& line1 = recist.at(0);
+      const Json line1 = recist.empty() ? Json{{"targets", Json::array()}} : recist.at(0);
       const auto& ct_truth = slots[pi][0].ct.result.truth["lesions"];
       for (const auto& l : ct_truth) {
         if (!l["present"].get<bool>()) continue;
         const std::string id = l["id"];
-        std::string role = "non-target";
+        std::string role = recist.empty() ? "lesion" : "non-target";
         for (const auto& t : line1["targets"])
           if (t == id) role = "target";
         seeds.push_back(Json{{"lesion_id", id},
@@ -371,13 +378,12 @@ Status generate_demo_archive(const ArchiveOptions& options) {
       if (p.plan.dicomdir_export) entry["dicomdir"] = "archive/" + p.plan.id + "/DICOMDIR";
       manifest_patients.push_back(entry);
     }
-    write_json((root / "manifest.json").string(),
-               Json{{"archive", "OncoQuant demo archive (synthetic patients, no real person's data)"},
-                    {"generator", "oq-phantom"},
-                    {"generator_version", kGeneratorVersion},
-                    {"seed", options.seed},
-                    {"coordinates", "DICOM patient coordinates (LPS), millimetres"},
-                    {"patients", manifest_patients}});
+    write_json((root / "manifest.json").string(), Json{{"archive", title + " (synthetic patients, no real person's data)"},
+                                                       {"generator", "oq-phantom"},
+                                                       {"generator_version", kGeneratorVersion},
+                                                       {"seed", options.seed},
+                                                       {"coordinates", "DICOM patient coordinates (LPS), millimetres"},
+                                                       {"patients", manifest_patients}});
   } catch (const std::exception& e) {
     fs::remove_all(root, ec);
     return Error(ErrorCode::kIo, e.what(), root.string());
@@ -388,6 +394,15 @@ Status generate_demo_archive(const ArchiveOptions& options) {
     return Error(ErrorCode::kIo, "cannot move the finished archive into place: " + ec.message(), final_dir.string());
   }
   return ok_status();
+}
+
+Status generate_demo_archive(const ArchiveOptions& options) {
+  return generate_archive(options, demo_plan(), "OncoQuant demo archive");
+}
+
+Status generate_lesion_set(const ArchiveOptions& options, int count) {
+  if (count < 1) return Error(ErrorCode::kInvalidArgument, "the lesion set needs at least one series");
+  return generate_archive(options, lesion_set_plan(options.seed, count), "OncoQuant lesion set");
 }
 
 }  // namespace oq::phantom

@@ -15,8 +15,8 @@ namespace oq::phantom {
 namespace {
 
 constexpr int kRows = 1024, kCols = 256, kSuper = 2;
-constexpr double kPixel = 2.4;     // mm
-constexpr double kTopZ = 520;      // patient z at the top edge of the image
+constexpr double kPixel = 2.4;  // mm
+constexpr double kTopZ = 520;   // patient z at the top edge of the image
 
 struct Canvas {
   cv::Mat img;  // supersampled uptake, float
@@ -28,8 +28,8 @@ struct Canvas {
   }
   float px(double mm) const { return static_cast<float>(mm / kPixel * kSuper); }
   void ellipse(double x, double z, double ax, double az, double uptake, double angle = 0) {
-    cv::ellipse(img, cv::RotatedRect(at(x, z), cv::Size2f(2 * px(ax), 2 * px(az)), static_cast<float>(angle)),
-                cv::Scalar(uptake), cv::FILLED, cv::LINE_AA);
+    cv::ellipse(img, cv::RotatedRect(at(x, z), cv::Size2f(2 * px(ax), 2 * px(az)), static_cast<float>(angle)), cv::Scalar(uptake),
+                cv::FILLED, cv::LINE_AA);
   }
   void bone(double x0, double z0, double x1, double z1, double width, double uptake) {
     cv::line(img, at(x0, z0), at(x1, z1), cv::Scalar(uptake), std::max(1, static_cast<int>(std::lround(px(width)))), cv::LINE_AA);
@@ -78,18 +78,18 @@ void paint_skeleton(Canvas& c, bool anterior) {
   }
   c.bone(0, 175, 0, 25, 26, 0.7 * front);  // sternum
   for (int s : {-1, 1}) {
-    c.bone(s * 15, 205, s * 150, 218, 14, 0.6 * front);               // clavicle
-    c.ellipse(s * 105, 150, 45, 75, 0.45 * back, s * 10.0);          // scapula
-    c.ellipse(s * 175, 200, 22, 22, 0.8);                            // shoulder
-    c.bone(s * 175, 190, s * 205, -80, 20, 0.45);                    // humerus
-    c.bone(s * 205, -80, s * 220, -330, 16, 0.35);                   // forearm
-    c.ellipse(s * 98, -300, 44, 64, 0.75 * back, s * -15.0);         // ilium
-    c.ellipse(s * 92, -438, 24, 24, 0.7);                            // hip
-    c.bone(s * 92, -438, s * 108, -880, 26, 0.45);                   // femur
-    c.ellipse(s * 108, -890, 30, 24, 0.8);                           // knee
-    c.bone(s * 108, -900, s * 100, -1320, 22, 0.4);                  // tibia
-    c.ellipse(s * 100, -1340, 30, 20, 0.6);                          // ankle and foot
-    c.ellipse(s * 40, -410, 35, 14, 0.6 * front);                    // pubic bone
+    c.bone(s * 15, 205, s * 150, 218, 14, 0.6 * front);       // clavicle
+    c.ellipse(s * 105, 150, 45, 75, 0.45 * back, s * 10.0);   // scapula
+    c.ellipse(s * 175, 200, 22, 22, 0.8);                     // shoulder
+    c.bone(s * 175, 190, s * 205, -80, 20, 0.45);             // humerus
+    c.bone(s * 205, -80, s * 220, -330, 16, 0.35);            // forearm
+    c.ellipse(s * 98, -300, 44, 64, 0.75 * back, s * -15.0);  // ilium
+    c.ellipse(s * 92, -438, 24, 24, 0.7);                     // hip
+    c.bone(s * 92, -438, s * 108, -880, 26, 0.45);            // femur
+    c.ellipse(s * 108, -890, 30, 24, 0.8);                    // knee
+    c.bone(s * 108, -900, s * 100, -1320, 22, 0.4);           // tibia
+    c.ellipse(s * 100, -1340, 30, 20, 0.6);                   // ankle and foot
+    c.ellipse(s * 40, -410, 35, 14, 0.6 * front);             // pubic bone
   }
 }
 
@@ -111,7 +111,7 @@ SeriesResult generate_bone_scan(const PlacedPatient& p, size_t tp, const DicomCo
     paint_body(c, a);
     paint_skeleton(c, anterior);
     for (int s : {-1, 1}) c.ellipse(s * 72 * p.habitus.width_scale, -145, 24, 48, anterior ? 0.25 : 0.6);  // kidneys
-    c.ellipse(0, -400, 42, 32, anterior ? 4.0 : 2.6);                                                        // bladder
+    c.ellipse(0, -400, 42, 32, anterior ? 4.0 : 2.6);                                                      // bladder
     // Metastases: hot spots where the bone lesions are, 2.5-5 times normal bone.
     for (size_t i = 0; i < p.lesions.size(); ++i) {
       const PlacedLesion& l = p.lesions[i];
@@ -153,8 +153,8 @@ SeriesResult generate_bone_scan(const PlacedPatient& p, size_t tp, const DicomCo
   const char* names[2] = {"anterior", "posterior"};
   for (int v = 0; v < 2; ++v) {
     const std::string name = sc_out.file_name(sc_ctx.series_number, v + 1);
-    write_sc_view(sc_out.dir + "/" + name, sc_ctx, make_uid(p.seed, sc_ctx.series_uid + "/" + std::to_string(v + 1)), v + 1, kRows,
-                  kCols, kPixel, v == 0 ? views.anterior : views.posterior, names[v]);
+    write_sc_view(sc_out.dir + "/" + name, sc_ctx, make_uid(p.seed, sc_ctx.series_uid + "/" + std::to_string(v + 1)), v + 1,
+                  kRows, kCols, kPixel, v == 0 ? views.anterior : views.posterior, names[v]);
   }
   if (!out.preview_dir.empty()) {
     cv::Mat both;

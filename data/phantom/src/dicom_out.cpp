@@ -2,13 +2,13 @@
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcddirif.h>
-#include <dcmtk/dcmdata/dcdicdir.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcdicdir.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcmetinf.h>
+#include <dcmtk/dcmdata/dcuid.h>
 #include <dcmtk/dcmdata/dcvrat.h>
 #include <dcmtk/oflog/oflog.h>
-#include <dcmtk/dcmdata/dcuid.h>
 
 #include <cstdio>
 #include <stdexcept>

@@ -83,8 +83,7 @@ Blob place(const LesionPlan& l, const Anatomy& a, Rng& rng, const std::vector<Pl
         c = {rng.uniform(-135, 0) * scale, rng.uniform(-60, 60) * scale, rng.uniform(-100, 20)};
         break;
       case LesionKind::kLungNodule:
-        c = {(l.site == "left lung" ? 1 : -1) * rng.uniform(30, 130) * scale, rng.uniform(-70, 80) * scale,
-             rng.uniform(20, 170)};
+        c = {(l.site == "left lung" ? 1 : -1) * rng.uniform(30, 130) * scale, rng.uniform(-70, 80) * scale, rng.uniform(20, 170)};
         break;
       case LesionKind::kLymphNode:
         if (l.site == "para-aortic")
@@ -200,7 +199,9 @@ Tissue tissue_at(const Anatomy& a, const Vec3& p) {
   return t;
 }
 
-std::string PlacedPatient::study_date(size_t tp) const { return add_days(plan.first_scan_date, plan.time_points[tp].day); }
+std::string PlacedPatient::study_date(size_t tp) const {
+  return add_days(plan.first_scan_date, plan.time_points[tp].day);
+}
 
 PlacedPatient place_patient(const PatientPlan& plan, std::uint64_t seed) {
   PlacedPatient p;
@@ -211,21 +212,49 @@ PlacedPatient place_patient(const PatientPlan& plan, std::uint64_t seed) {
   p.habitus.fat_mm = rng.uniform(12, 24);
   p.habitus.seed = p.seed;
   const Anatomy body = build_anatomy(p.habitus);
-  Rng place_rng(Rng::derive(p.seed, "lesions"));
-  for (const LesionPlan& l : plan.lesions) {
-    PlacedLesion pl;
-    pl.plan = l;
-    pl.shape = place(l, body, place_rng, p.lesions, p.habitus.width_scale);
-    switch (l.kind) {
-      case LesionKind::kLiverHypo: pl.hu = place_rng.uniform(40, 62); pl.suv = place_rng.uniform(5, 10); break;
-      case LesionKind::kLiverHyper: pl.hu = place_rng.uniform(140, 165); pl.suv = place_rng.uniform(6, 12); break;
-      case LesionKind::kLungNodule: pl.hu = place_rng.uniform(25, 45); pl.suv = place_rng.uniform(4, 9); break;
-      case LesionKind::kLymphNode: pl.hu = place_rng.uniform(35, 52); pl.suv = place_rng.uniform(3.5, 8); break;
-      case LesionKind::kBoneLytic: pl.hu = place_rng.uniform(20, 45); pl.suv = place_rng.uniform(5, 9); break;
-      case LesionKind::kBoneBlastic: pl.hu = place_rng.uniform(750, 950); pl.suv = place_rng.uniform(3, 5); break;
+  // Lesions are placed one after another; when an early one leaves no room for a later one, the
+  // whole placement is drawn again from the next sub-stream.
+  for (int attempt = 0;; ++attempt) {
+    p.lesions.clear();
+    Rng place_rng(Rng::derive(p.seed, attempt == 0 ? std::string("lesions") : "lesions " + std::to_string(attempt)));
+    try {
+      for (const LesionPlan& l : plan.lesions) {
+        PlacedLesion pl;
+        pl.plan = l;
+        pl.shape = place(l, body, place_rng, p.lesions, p.habitus.width_scale);
+        switch (l.kind) {
+          case LesionKind::kLiverHypo:
+            pl.hu = place_rng.uniform(40, 62);
+            pl.suv = place_rng.uniform(5, 10);
+            break;
+          case LesionKind::kLiverHyper:
+            pl.hu = place_rng.uniform(140, 165);
+            pl.suv = place_rng.uniform(6, 12);
+            break;
+          case LesionKind::kLungNodule:
+            pl.hu = place_rng.uniform(25, 45);
+            pl.suv = place_rng.uniform(4, 9);
+            break;
+          case LesionKind::kLymphNode:
+            pl.hu = place_rng.uniform(35, 52);
+            pl.suv = place_rng.uniform(3.5, 8);
+            break;
+          case LesionKind::kBoneLytic:
+            pl.hu = place_rng.uniform(20, 45);
+            pl.suv = place_rng.uniform(5, 9);
+            break;
+          case LesionKind::kBoneBlastic:
+            pl.hu = place_rng.uniform(750, 950);
+            pl.suv = place_rng.uniform(3, 5);
+            break;
+        }
+        pl.tracking_uid = make_uid(p.seed, "lesion/" + l.id);
+        p.lesions.push_back(pl);
+      }
+      break;
+    } catch (const std::runtime_error&) {
+      if (attempt >= 8) throw;
     }
-    pl.tracking_uid = make_uid(p.seed, "lesion/" + l.id);
-    p.lesions.push_back(pl);
   }
   Rng scan_rng(Rng::derive(p.seed, "table"));
   for (size_t t = 0; t < plan.time_points.size(); ++t) {

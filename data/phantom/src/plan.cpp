@@ -2,16 +2,24 @@
 
 #include <cstdio>
 
+#include "oq/phantom/rng.h"
+
 namespace oq::phantom {
 
 const char* lesion_kind_name(LesionKind k) {
   switch (k) {
-    case LesionKind::kLiverHypo: return "liver metastasis, hypo-attenuating";
-    case LesionKind::kLiverHyper: return "liver metastasis, hyper-attenuating";
-    case LesionKind::kLungNodule: return "lung nodule, solid";
-    case LesionKind::kLymphNode: return "lymph node";
-    case LesionKind::kBoneLytic: return "bone metastasis, lytic";
-    case LesionKind::kBoneBlastic: return "bone metastasis, blastic";
+    case LesionKind::kLiverHypo:
+      return "liver metastasis, hypo-attenuating";
+    case LesionKind::kLiverHyper:
+      return "liver metastasis, hyper-attenuating";
+    case LesionKind::kLungNodule:
+      return "lung nodule, solid";
+    case LesionKind::kLymphNode:
+      return "lymph node";
+    case LesionKind::kBoneLytic:
+      return "bone metastasis, lytic";
+    case LesionKind::kBoneBlastic:
+      return "bone metastasis, blastic";
   }
   return "?";
 }
@@ -19,20 +27,27 @@ const char* lesion_kind_name(LesionKind k) {
 const char* lesion_organ(LesionKind k) {
   switch (k) {
     case LesionKind::kLiverHypo:
-    case LesionKind::kLiverHyper: return "liver";
-    case LesionKind::kLungNodule: return "lung";
-    case LesionKind::kLymphNode: return "lymph node";
+    case LesionKind::kLiverHyper:
+      return "liver";
+    case LesionKind::kLungNodule:
+      return "lung";
+    case LesionKind::kLymphNode:
+      return "lymph node";
     case LesionKind::kBoneLytic:
-    case LesionKind::kBoneBlastic: return "bone";
+    case LesionKind::kBoneBlastic:
+      return "bone";
   }
   return "?";
 }
 
 const char* marker_name(Marker m) {
   switch (m) {
-    case Marker::kER: return "ER";
-    case Marker::kPR: return "PR";
-    case Marker::kHER2: return "HER2";
+    case Marker::kER:
+      return "ER";
+    case Marker::kPR:
+      return "PR";
+    case Marker::kHER2:
+      return "HER2";
   }
   return "?";
 }
@@ -162,12 +177,79 @@ std::vector<PatientPlan> demo_plan() {
         {"N1", LesionKind::kLymphNode, "external iliac", 16, 1.6, false, false, {1, 1.25, 1.0, 0.7}},
         {"T1", LesionKind::kLungNodule, "right lung", 14, 1, false, false, {1, 1.3, 1.0, 0.7}},
     };
-    p.slides = {{Marker::kER, {0.995, 0.005, 0.0, 0.0}},
-                {Marker::kPR, {1.0, 0.0, 0.0, 0.0}},
-                {Marker::kHER2, {0.94, 0.06, 0.0, 0.0}}};
+    p.slides = {
+        {Marker::kER, {0.995, 0.005, 0.0, 0.0}}, {Marker::kPR, {1.0, 0.0, 0.0, 0.0}}, {Marker::kHER2, {0.94, 0.06, 0.0, 0.0}}};
     plan.push_back(p);
   }
   return plan;
+}
+
+std::vector<PatientPlan> lesion_set_plan(std::uint64_t seed, int count) {
+  static const double kThickness[] = {1.25, 2.0, 2.5, 3.0, 5.0};
+  std::vector<PatientPlan> plans;
+  for (int i = 0; i < count; ++i) {
+    Rng rng(Rng::derive(seed, "lesion set " + std::to_string(i)));
+    PatientPlan p;
+    char id[32];
+    std::snprintf(id, sizeof id, "OQ-LES-%03d", i + 1);
+    p.id = id;
+    p.name = std::string("LESIONSET^") + std::to_string(i + 1);
+    p.birth_date = "19700101";
+    p.weight_kg = rng.uniform(52, 90);
+    p.height_m = rng.uniform(1.55, 1.80);
+    p.first_scan_date = add_days("2026-01-05", 7 * i);
+    p.slice_thickness_mm = kThickness[static_cast<size_t>((i / 2) % 5)];
+    p.pixel_spacing_mm = std::round(rng.uniform(0.6, 0.9) * 1000) / 1000;
+    p.ct_noise_hu = std::round(rng.uniform(10, 25));
+    p.with_pet = false;
+    p.time_points = {{0, false}};
+    const bool chest = i % 2 == 0;
+    if (chest) {
+      p.ct_region = "chest";
+      p.ct_z_min = 0;
+      p.ct_z_max = 205;
+      p.lesions = {
+          {"T1", LesionKind::kLungNodule, "right lung", rng.uniform(12, 30), 1, true, false, {1}},
+          {"T2", LesionKind::kLungNodule, "left lung", rng.uniform(8, 24), 1, false, true, {1}},
+          {"T3",
+           LesionKind::kLungNodule,
+           rng.uniform() < 0.5 ? "left lung" : "right lung",
+           rng.uniform(6, 20),
+           1,
+           false,
+           false,
+           {1}},
+          {"N1", LesionKind::kLymphNode, "mediastinal", rng.uniform(8, 22), rng.uniform(1.2, 1.9), false, false, {1}},
+      };
+    } else {
+      p.ct_region = "abdomen";
+      p.ct_z_min = -240;
+      p.ct_z_max = 75;
+      p.lesions = {
+          {"L1", LesionKind::kLiverHypo, "liver right lobe", rng.uniform(30, 60), 1, false, false, {1}},
+          {"L2",
+           rng.uniform() < 0.5 ? LesionKind::kLiverHyper : LesionKind::kLiverHypo,
+           "liver right lobe",
+           rng.uniform(8, 30),
+           1,
+           false,
+           false,
+           {1}},
+          {"L3", LesionKind::kLiverHyper, "liver right lobe", rng.uniform(8, 20), 1, false, false, {1}},
+          {"N1", LesionKind::kLymphNode, "para-aortic", rng.uniform(8, 25), rng.uniform(1.2, 1.9), false, false, {1}},
+          {"B1",
+           i % 4 == 1 ? LesionKind::kBoneLytic : LesionKind::kBoneBlastic,
+           "vertebral body",
+           rng.uniform(10, 18),
+           1,
+           false,
+           false,
+           {1}},
+      };
+    }
+    plans.push_back(p);
+  }
+  return plans;
 }
 
 }  // namespace oq::phantom

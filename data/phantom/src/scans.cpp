@@ -1,9 +1,9 @@
 #include "scans.h"
 
+#include <zlib.h>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
-#include <zlib.h>
 
 #include <algorithm>
 #include <cmath>
@@ -25,7 +25,9 @@ std::string hhmmss(int seconds) {
   return buf;
 }
 
-std::string dicom_date(const std::string& iso) { return iso.substr(0, 4) + iso.substr(5, 2) + iso.substr(8, 2); }
+std::string dicom_date(const std::string& iso) {
+  return iso.substr(0, 4) + iso.substr(5, 2) + iso.substr(8, 2);
+}
 
 // Smooths a white-noise field with [1 2 1]/4 along x and y (and z when nz > 1) and rescales it
 // to unit variance: scanner noise is correlated over neighbouring voxels.
@@ -105,8 +107,8 @@ SeriesResult generate_ct(const PlacedPatient& p, size_t tp, const DicomContext& 
   const double thick = p.plan.slice_thickness_mm, ps = p.plan.pixel_spacing_mm;
   const int nx = 512, ny = 512;
   const PlaneGrid grid{nx, ny, ps, ps, -255.5 * ps, 10 - 255.5 * ps};
-  const int n = static_cast<int>(std::floor(600.0 / thick));
-  const double z_top = 195 - p.slice_phase[tp] * thick;
+  const int n = static_cast<int>(std::floor((p.plan.ct_z_max - p.plan.ct_z_min) / thick));
+  const double z_top = p.plan.ct_z_max - p.slice_phase[tp] * thick;
   std::vector<double> zs(static_cast<size_t>(n));
   for (int i = 0; i < n; ++i) zs[static_cast<size_t>(i)] = z_top - i * thick;
 
@@ -126,7 +128,8 @@ SeriesResult generate_ct(const PlacedPatient& p, size_t tp, const DicomContext& 
   // The preview shows the slice through the largest lesion present.
   double best = 0;
   for (size_t i = 0; i < p.lesions.size(); ++i)
-    if (p.lesions[i].present(tp) && p.lesions[i].factor(tp) * p.lesions[i].plan.size_mm > best && !is_bone(p.lesions[i].plan.kind)) {
+    if (p.lesions[i].present(tp) && p.lesions[i].factor(tp) * p.lesions[i].plan.size_mm > best &&
+        !is_bone(p.lesions[i].plan.kind)) {
       best = p.lesions[i].factor(tp) * p.lesions[i].plan.size_mm;
       const double zc = lesion_in_scan(p, i, tp).centre().z;
       preview_slice = static_cast<int>(std::lround((z_top - zc) / thick));
@@ -192,26 +195,27 @@ SeriesResult generate_ct(const PlacedPatient& p, size_t tp, const DicomContext& 
     }
     lesions.push_back(j);
   }
-  result.truth = Json{{"object", "CT"},
-                      {"series_uid", ctx.series_uid},
-                      {"frame_of_reference_uid", ctx.frame_of_reference_uid},
-                      {"patient_id", p.plan.id},
-                      {"time_point", tp},
-                      {"date", p.study_date(tp)},
-                      {"grid",
-                       {{"columns", nx},
-                        {"rows", ny},
-                        {"slices", n},
-                        {"pixel_spacing_mm", ps},
-                        {"slice_thickness_mm", thick},
-                        {"slice_spacing_mm", thick},
-                        {"origin_mm", Json::array({grid.origin_x, grid.origin_y, zs.back()})},
-                        {"slice_order", "slice_index 0 is the lowest z (feet); instance 1 is the highest"}}},
-                      {"noise_hu_sd", p.plan.ct_noise_hu},
-                      {"table_shift_mm", Json::array({p.table_shift[tp].x, p.table_shift[tp].y, p.table_shift[tp].z})},
-                      {"label_map", stem + "_lesion_labels.nrrd"},
-                      {"tissue_hu", {{"liver", 105}, {"spleen", 110}, {"muscle", 52}, {"fat", -105}, {"lung", -860}, {"aorta", 165}}},
-                      {"lesions", lesions}};
+  result.truth =
+      Json{{"object", "CT"},
+           {"series_uid", ctx.series_uid},
+           {"frame_of_reference_uid", ctx.frame_of_reference_uid},
+           {"patient_id", p.plan.id},
+           {"time_point", tp},
+           {"date", p.study_date(tp)},
+           {"grid",
+            {{"columns", nx},
+             {"rows", ny},
+             {"slices", n},
+             {"pixel_spacing_mm", ps},
+             {"slice_thickness_mm", thick},
+             {"slice_spacing_mm", thick},
+             {"origin_mm", Json::array({grid.origin_x, grid.origin_y, zs.back()})},
+             {"slice_order", "slice_index 0 is the lowest z (feet); instance 1 is the highest"}}},
+           {"noise_hu_sd", p.plan.ct_noise_hu},
+           {"table_shift_mm", Json::array({p.table_shift[tp].x, p.table_shift[tp].y, p.table_shift[tp].z})},
+           {"label_map", stem + "_lesion_labels.nrrd"},
+           {"tissue_hu", {{"liver", 105}, {"spleen", 110}, {"muscle", 52}, {"fat", -105}, {"lung", -860}, {"aorta", 165}}},
+           {"lesions", lesions}};
   return result;
 }
 
@@ -257,7 +261,8 @@ SeriesResult generate_pet(const PlacedPatient& p, size_t tp, const DicomContext&
     const int r = static_cast<int>(std::ceil(3 * sigma));
     std::vector<float> kernel(static_cast<size_t>(2 * r + 1));
     double ksum = 0;
-    for (int i = -r; i <= r; ++i) ksum += kernel[static_cast<size_t>(i + r)] = static_cast<float>(std::exp(-0.5 * i * i / (sigma * sigma)));
+    for (int i = -r; i <= r; ++i)
+      ksum += kernel[static_cast<size_t>(i + r)] = static_cast<float>(std::exp(-0.5 * i * i / (sigma * sigma)));
     for (float& v : kernel) v = static_cast<float>(v / ksum);
     std::vector<float> tmp(act.size());
     const int dims[3] = {fx, fy, fz};
@@ -392,7 +397,12 @@ SeriesResult generate_pet(const PlacedPatient& p, size_t tp, const DicomContext&
       {"patient_id", p.plan.id},
       {"time_point", tp},
       {"date", p.study_date(tp)},
-      {"grid", {{"columns", nx}, {"rows", ny}, {"slices", n}, {"voxel_mm", vs}, {"origin_mm", Json::array({ox, oy, z_top - (n - 1) * vs})}}},
+      {"grid",
+       {{"columns", nx},
+        {"rows", ny},
+        {"slices", n},
+        {"voxel_mm", vs},
+        {"origin_mm", Json::array({ox, oy, z_top - (n - 1) * vs})}}},
       {"units", "BQML"},
       {"decay_correction", "START"},
       {"weight_kg", p.plan.weight_kg},

@@ -35,7 +35,7 @@ struct PetTiming {
   std::string injection_datetime;  // YYYYMMDDHHMMSS
   std::string series_time;         // HHMMSS
   double injected_dose_bq = 0;
-  double uptake_s = 0;             // injection to series start
+  double uptake_s = 0;  // injection to series start
 };
 PetTiming pet_timing(const PlacedPatient& p, size_t tp);
 SeriesResult generate_pet(const PlacedPatient& p, size_t tp, const DicomContext& ctx, const PetTiming& timing,

@@ -162,9 +162,7 @@ AxialMeasurement measure_outline(const std::vector<std::array<double, 2>>& pts, 
       best_hi = hi;
     }
   }
-  auto at = [&](double t, double wv) {
-    return Vec3{pts[ia][0] + t * ux + wv * vx, pts[ia][1] + t * uy + wv * vy, z};
-  };
+  auto at = [&](double t, double wv) { return Vec3{pts[ia][0] + t * ux + wv * vx, pts[ia][1] + t * uy + wv * vy, z}; };
   m.short_axis = {best_chord, at(best_t, best_lo), at(best_t, best_hi)};
   double area = 0;
   for (size_t i = 0; i < n; ++i) {
@@ -175,7 +173,9 @@ AxialMeasurement measure_outline(const std::vector<std::array<double, 2>>& pts, 
   return m;
 }
 
-AxialMeasurement Blob::measure_axial(double z) const { return measure_outline(axial_outline(z), z); }
+AxialMeasurement Blob::measure_axial(double z) const {
+  return measure_outline(axial_outline(z), z);
+}
 
 double Blob::volume_mm3() const {
   const int nt = 400, np = 800;

@@ -27,7 +27,7 @@ constexpr int kWidth = 10240, kHeight = 2560, kTile = 256;
 struct Cell {
   float x, y;        // level-0 pixels
   std::string type;  // tumour, lymphocyte, stromal
-  int cls = 0;       // ER/PR: 0..3 nuclear intensity; HER2: 0 none, 1 faint incomplete, 2 weak-moderate complete, 3 intense complete
+  int cls = 0;  // ER/PR: 0..3 nuclear intensity; HER2: 0 none, 1 faint incomplete, 2 weak-moderate complete, 3 intense complete
 };
 
 std::array<double, 3> normalised(std::array<double, 3> v) {
@@ -144,15 +144,22 @@ Json ihc_scores(Marker marker, const std::array<long, 4>& tumour_counts) {
     const double positive = pct(1) + pct(2) + pct(3);
     const double h = pct(1) + 2 * pct(2) + 3 * pct(3);
     int proportion = 0;
-    if (positive <= 0) proportion = 0;
-    else if (positive < 1) proportion = 1;
-    else if (positive <= 10) proportion = 2;
-    else if (positive <= 33) proportion = 3;
-    else if (positive <= 66) proportion = 4;
-    else proportion = 5;
+    if (positive <= 0)
+      proportion = 0;
+    else if (positive < 1)
+      proportion = 1;
+    else if (positive <= 10)
+      proportion = 2;
+    else if (positive <= 33)
+      proportion = 3;
+    else if (positive <= 66)
+      proportion = 4;
+    else
+      proportion = 5;
     const long npos = tumour_counts[1] + tumour_counts[2] + tumour_counts[3];
     const double mean_intensity =
-        npos > 0 ? static_cast<double>(tumour_counts[1] + 2 * tumour_counts[2] + 3 * tumour_counts[3]) / static_cast<double>(npos) : 0;
+        npos > 0 ? static_cast<double>(tumour_counts[1] + 2 * tumour_counts[2] + 3 * tumour_counts[3]) / static_cast<double>(npos)
+                 : 0;
     const int intensity = npos > 0 ? std::clamp(static_cast<int>(std::lround(mean_intensity)), 1, 3) : 0;
     j["cells"] = Json{{"total", tumour_counts[0] + npos},
                       {"negative", tumour_counts[0]},
@@ -161,16 +168,25 @@ Json ihc_scores(Marker marker, const std::array<long, 4>& tumour_counts) {
                       {"3+", tumour_counts[3]}};
     j["percent_positive"] = std::round(positive * 100) / 100;
     j["h_score"] = std::round(h * 100) / 100;
-    j["allred"] = Json{{"proportion", proportion}, {"intensity", intensity}, {"total", proportion == 0 ? 0 : proportion + intensity}};
+    j["allred"] =
+        Json{{"proportion", proportion}, {"intensity", intensity}, {"total", proportion == 0 ? 0 : proportion + intensity}};
     j["category"] = positive > 10 ? "positive" : positive >= 1 ? "low-positive" : "negative";
   } else {
     const double none = pct(0), faint = pct(1), weak = pct(2), intense = pct(3);
     std::string score;
-    if (intense > 10) score = "3+";
-    else if (weak > 10 || intense > 0) score = "2+";
-    else if (faint > 10) score = "1+";
-    else score = "0";
-    std::string category = score == "3+" ? "positive" : score == "2+" ? "equivocal" : score == "1+" ? "low" : faint > 0 ? "ultralow" : "negative";
+    if (intense > 10)
+      score = "3+";
+    else if (weak > 10 || intense > 0)
+      score = "2+";
+    else if (faint > 10)
+      score = "1+";
+    else
+      score = "0";
+    std::string category = score == "3+"   ? "positive"
+                           : score == "2+" ? "equivocal"
+                           : score == "1+" ? "low"
+                           : faint > 0     ? "ultralow"
+                                           : "negative";
     j["cells"] = Json{{"total", static_cast<long>(total)}};
     j["her2"] = Json{{"score", score},
                      {"percent_no_staining", std::round(none * 100) / 100},
@@ -186,9 +202,12 @@ Json phenotype_group(const Json& er, const Json& pr, const Json& her2) {
   const std::string score = her2["her2"]["score"];
   const bool hr = er["percent_positive"].get<double>() >= 1 || pr["percent_positive"].get<double>() >= 1;
   Json g;
-  if (score == "3+") g["group"] = 2;
-  else if (score == "2+") g["group"] = nullptr;  // ISH required
-  else g["group"] = hr ? 1 : 3;
+  if (score == "3+")
+    g["group"] = 2;
+  else if (score == "2+")
+    g["group"] = nullptr;  // ISH required
+  else
+    g["group"] = hr ? 1 : 3;
   g["hr_status"] = hr ? "positive" : "negative";
   g["her2_status"] = score == "3+" ? "positive" : score == "2+" ? "equivocal" : "negative";
   Json flags = Json::array();
@@ -206,8 +225,10 @@ SlideResult generate_slide(const PlacedPatient& p, const SlidePlan& plan, const 
   Rng rng(Rng::derive(p.seed, std::string("slide ") + marker_name(plan.marker)));
   Rng lab(Rng::derive(p.seed, "lab"));  // one lab per patient: the three slides share its stain and scanner
   const double mpp = out.svs ? 0.499 : 0.5;
-  const auto h_vec = normalised({0.65 + lab.uniform(-0.05, 0.05), 0.70 + lab.uniform(-0.05, 0.05), 0.29 + lab.uniform(-0.05, 0.05)});
-  const auto d_vec = normalised({0.27 + lab.uniform(-0.05, 0.05), 0.57 + lab.uniform(-0.05, 0.05), 0.78 + lab.uniform(-0.05, 0.05)});
+  const auto h_vec =
+      normalised({0.65 + lab.uniform(-0.05, 0.05), 0.70 + lab.uniform(-0.05, 0.05), 0.29 + lab.uniform(-0.05, 0.05)});
+  const auto d_vec =
+      normalised({0.27 + lab.uniform(-0.05, 0.05), 0.57 + lab.uniform(-0.05, 0.05), 0.78 + lab.uniform(-0.05, 0.05)});
   const double h_strength = lab.uniform(0.85, 1.15);
   const double dab_strength = lab.uniform(0.94, 1.06);
   const double blur = lab.uniform(0.5, 1.0);
@@ -236,7 +257,8 @@ SlideResult generate_slide(const PlacedPatient& p, const SlidePlan& plan, const 
     const double y = centre_y(x) + rng.uniform(-0.55, 0.55) * half_width(x);
     const double r = rng.uniform(140, 360);
     nests.push_back({x, y, r});
-    for (int k = 0; k < 3; ++k) nests.push_back({x + rng.uniform(-r, r) * 0.7, y + rng.uniform(-r, r) * 0.5, r * rng.uniform(0.4, 0.7)});
+    for (int k = 0; k < 3; ++k)
+      nests.push_back({x + rng.uniform(-r, r) * 0.7, y + rng.uniform(-r, r) * 0.5, r * rng.uniform(0.4, 0.7)});
   }
   for (const auto& n : nests) {
     const int x0 = std::max(0, static_cast<int>(n[0] - n[2])), x1 = std::min(kWidth - 1, static_cast<int>(n[0] + n[2]));
@@ -310,7 +332,8 @@ SlideResult generate_slide(const PlacedPatient& p, const SlidePlan& plan, const 
       const double r = rng.uniform(5.5, 7.0);
       paint_ellipse(hem, c.x, c.y, r, r * rng.uniform(0.85, 1.0), 0, static_cast<float>(rng.uniform(0.8, 1.0)));
     } else {
-      paint_ellipse(hem, c.x, c.y, rng.uniform(10, 15), rng.uniform(2.5, 4), rng.uniform(0, kPi), static_cast<float>(rng.uniform(0.35, 0.5)));
+      paint_ellipse(hem, c.x, c.y, rng.uniform(10, 15), rng.uniform(2.5, 4), rng.uniform(0, kPi),
+                    static_cast<float>(rng.uniform(0.35, 0.5)));
     }
   }
   // Optical densities to RGB (Beer-Lambert), then the scanner's blur and noise.
@@ -322,7 +345,8 @@ SlideResult generate_slide(const PlacedPatient& p, const SlidePlan& plan, const 
       const double h = hem[o] * h_strength, d = dab[o] * dab_strength;
       for (int ch = 0; ch < 3; ++ch) {
         const double od = h * h_vec[static_cast<size_t>(ch)] + d * d_vec[static_cast<size_t>(ch)];
-        row[x * 3 + ch] = cv::saturate_cast<unsigned char>(glass[static_cast<size_t>(ch)] * std::pow(10.0, -od) + rng.normal() * 1.5);
+        row[x * 3 + ch] =
+            cv::saturate_cast<unsigned char>(glass[static_cast<size_t>(ch)] * std::pow(10.0, -od) + rng.normal() * 1.5);
       }
     }
   }
@@ -346,15 +370,17 @@ SlideResult generate_slide(const PlacedPatient& p, const SlidePlan& plan, const 
                   "Filename = %s|Date = %s|ScanScope ID = OQPHANTOM",
                   kWidth, kHeight, kWidth, kHeight, kTile, kTile, quality, mpp, out.slide_id.c_str(), out.date_us.c_str());
     write_level(tif, rgb, quality, desc, mpp, false);
-    std::snprintf(desc, sizeof desc, "Aperio Image Library v12.0.16 \r\n%dx%d -> %dx%d - ", kWidth, kHeight, thumb.cols, thumb.rows);
+    std::snprintf(desc, sizeof desc, "Aperio Image Library v12.0.16 \r\n%dx%d -> %dx%d - ", kWidth, kHeight, thumb.cols,
+                  thumb.rows);
     write_stripped(tif, thumb, desc);
     for (const auto& [img, f] : {std::pair<const cv::Mat*, int>{&level1, 4}, {&level2, 16}}) {
-      std::snprintf(desc, sizeof desc, "Aperio Image Library v12.0.16 \r\n%dx%d [0,0 %dx%d] (%dx%d) -> %dx%d JPEG/RGB Q=%d", kWidth,
-                    kHeight, kWidth, kHeight, kTile, kTile, img->cols, img->rows, quality);
+      std::snprintf(desc, sizeof desc, "Aperio Image Library v12.0.16 \r\n%dx%d [0,0 %dx%d] (%dx%d) -> %dx%d JPEG/RGB Q=%d",
+                    kWidth, kHeight, kWidth, kHeight, kTile, kTile, img->cols, img->rows, quality);
       write_level(tif, *img, quality, desc, mpp * f, true);
     }
   } else {
-    std::snprintf(desc, sizeof desc, "OncoQuant phantom slide %s, %s IHC, %.2f um/px", out.slide_id.c_str(), marker_name(plan.marker), mpp);
+    std::snprintf(desc, sizeof desc, "OncoQuant phantom slide %s, %s IHC, %.2f um/px", out.slide_id.c_str(),
+                  marker_name(plan.marker), mpp);
     write_level(tif, rgb, quality, desc, mpp, false);
     write_level(tif, level1, quality, desc, mpp * 4, true);
     write_level(tif, level2, quality, desc, mpp * 16, true);
@@ -369,9 +395,12 @@ SlideResult generate_slide(const PlacedPatient& p, const SlidePlan& plan, const 
   csv << "x_px,y_px,type,class\n";
   for (size_t i = 0; i < cells.size(); ++i) {
     const Cell& c = cells[i];
-    if (c.type == "tumour") ++counts[static_cast<size_t>(c.cls)];
-    else if (c.type == "lymphocyte") ++lymphocytes;
-    else ++stromal;
+    if (c.type == "tumour")
+      ++counts[static_cast<size_t>(c.cls)];
+    else if (c.type == "lymphocyte")
+      ++lymphocytes;
+    else
+      ++stromal;
     char line[96];
     std::snprintf(line, sizeof line, "%.1f,%.1f,%s,%d\n", c.x, c.y, c.type.c_str(), c.type == "tumour" ? c.cls : -1);
     csv << line;
@@ -406,7 +435,8 @@ SlideResult generate_slide(const PlacedPatient& p, const SlidePlan& plan, const 
     const Cell* pick = &cells.front();
     for (const Cell& c : cells)
       if (c.type == "tumour" && std::abs(c.x - kWidth / 2.0f) < std::abs(pick->x - kWidth / 2.0f)) pick = &c;
-    const int x0 = std::clamp(static_cast<int>(pick->x) - 256, 0, kWidth - 512), y0 = std::clamp(static_cast<int>(pick->y) - 256, 0, kHeight - 512);
+    const int x0 = std::clamp(static_cast<int>(pick->x) - 256, 0, kWidth - 512),
+              y0 = std::clamp(static_cast<int>(pick->y) - 256, 0, kHeight - 512);
     cv::cvtColor(rgb(cv::Rect(x0, y0, 512, 512)), bgr, cv::COLOR_RGB2BGR);
     cv::imwrite(out.preview_dir + "/" + out.stem + "_tile_x" + std::to_string(x0) + "_y" + std::to_string(y0) + ".png", bgr);
   }

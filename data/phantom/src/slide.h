@@ -13,10 +13,10 @@ struct SlideTarget {
   std::string path;           // the slide file
   std::string relative_path;  // as listed in the truth and manifest
   std::string truth_dir, preview_dir;
-  std::string stem;           // base name for truth files (ER, PR, HER2)
+  std::string stem;  // base name for truth files (ER, PR, HER2)
   bool svs = true;
   std::string slide_id;
-  std::string date_us;        // MM/DD/YY as Aperio writes it
+  std::string date_us;  // MM/DD/YY as Aperio writes it
 };
 
 struct SlideResult {

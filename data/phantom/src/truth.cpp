@@ -13,7 +13,9 @@ double round_to(double v, double step) {
   return std::round(v * inv) / inv;
 }
 
-Json point_json(const Vec3& p) { return Json::array({round_to(p.x, 0.001), round_to(p.y, 0.001), round_to(p.z, 0.001)}); }
+Json point_json(const Vec3& p) {
+  return Json::array({round_to(p.x, 0.001), round_to(p.y, 0.001), round_to(p.z, 0.001)});
+}
 
 struct TargetChoice {
   size_t lesion;
@@ -98,7 +100,8 @@ Json recist_truth(const PlacedPatient& p, const std::vector<std::vector<LesionTr
     for (size_t i = 0; i < p.lesions.size(); ++i)
       if (per_tp[base][i].present) order.push_back(i);
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-      return per_tp[base][a].recist_mm(is_nodal(p.lesions[a].plan.kind)) > per_tp[base][b].recist_mm(is_nodal(p.lesions[b].plan.kind));
+      return per_tp[base][a].recist_mm(is_nodal(p.lesions[a].plan.kind)) >
+             per_tp[base][b].recist_mm(is_nodal(p.lesions[b].plan.kind));
     });
     std::vector<TargetChoice> targets;
     std::vector<size_t> non_targets;
@@ -218,7 +221,8 @@ Json recist_truth(const PlacedPatient& p, const std::vector<std::vector<LesionTr
         const PlacedLesion& l = p.lesions[i];
         f["new_lesions"].push_back(l.plan.id);
         Json n{{"id", l.plan.id}, {"organ", lesion_organ(l.plan.kind)}, {"unequivocal", true}};
-        n[is_nodal(l.plan.kind) ? "short_axis_mm" : "long_axis_mm"] = round_to(per_tp[tp][i].recist_mm(is_nodal(l.plan.kind)), 0.1);
+        n[is_nodal(l.plan.kind) ? "short_axis_mm" : "long_axis_mm"] =
+            round_to(per_tp[tp][i].recist_mm(is_nodal(l.plan.kind)), 0.1);
         case_new.push_back(n);
       }
       followups.push_back(f);
@@ -246,10 +250,11 @@ Json recist_truth(const PlacedPatient& p, const std::vector<std::vector<LesionTr
              {"non_targets", non_target_ids},
              {"followups", followups},
              {"pfs", pfs}};
-    out["recist_case"] = Json{{"criteria", "RECIST1.1"},
-                              {"treatment_start", start_date},
-                              {"baseline", {{"date", p.study_date(base)}, {"slice_thickness_mm", thickness}, {"lesions", baseline_lesions}}},
-                              {"followups", case_followups}};
+    out["recist_case"] =
+        Json{{"criteria", "RECIST1.1"},
+             {"treatment_start", start_date},
+             {"baseline", {{"date", p.study_date(base)}, {"slice_thickness_mm", thickness}, {"lesions", baseline_lesions}}},
+             {"followups", case_followups}};
     lines.push_back(out);
   }
   return lines;

@@ -231,7 +231,11 @@ std::vector<SeriesPart> build_series(std::vector<FrameRecord> frames) {
     for (std::size_t i = 0; i < parts.size(); ++i) {
       SeriesPart p;
       p.uid = parts.size() == 1 ? uid : uid + "#" + std::to_string(i + 1);
-      if (parts.size() > 1)
+      const std::string& view = parts[i].front().view;
+      if (parts.size() > 1 && !view.empty() && reasons[i] == "different orientations")
+        // A whole-body scan's anterior and posterior views face opposite ways: one part each.
+        p.split_reason = "views in separate parts (" + std::to_string(parts.size()) + "); this part is the " + view + " view";
+      else if (parts.size() > 1)
         p.split_reason = "series split into " + std::to_string(parts.size()) + " parts (" +
                          (reasons[i].empty() ? std::string("mixed content") : reasons[i]) + ")";
       p.frames = std::move(parts[i]);

@@ -53,8 +53,8 @@ struct Structure {
   Tissue tissue = Tissue::kAir;
   double hu = 0;
   double suv = 0;
-  int lesion = -1;                // index into the lesion list for lesions
-  std::uint32_t only_over = 0;    // bit mask of tissues it may replace; 0 = any
+  int lesion = -1;              // index into the lesion list for lesions
+  std::uint32_t only_over = 0;  // bit mask of tissues it may replace; 0 = any
   // Either an axial ellipse per plane (fast row spans)...
   std::function<bool(double z, Ellipse&)> section;
   // ...or a point test inside a bounding box, optionally only between two ellipses (a ring
@@ -64,13 +64,15 @@ struct Structure {
   std::function<bool(double z, Ellipse& outer, Ellipse& inner)> ring;
 };
 
-inline std::uint32_t tissue_bit(Tissue t) { return 1U << static_cast<unsigned>(t); }
+inline std::uint32_t tissue_bit(Tissue t) {
+  return 1U << static_cast<unsigned>(t);
+}
 
 struct BodyHabitus {
-  double width_scale = 1.0;   // lateral and antero-posterior scale of the torso
-  double fat_mm = 18;         // subcutaneous fat thickness
+  double width_scale = 1.0;  // lateral and antero-posterior scale of the torso
+  double fat_mm = 18;        // subcutaneous fat thickness
   bool breasts = true;
-  std::uint64_t seed = 1;     // for vessels and bowel loops
+  std::uint64_t seed = 1;  // for vessels and bowel loops
 };
 
 struct Anatomy {

@@ -27,4 +27,7 @@ constexpr int kGeneratorVersion = 1;
 // interrupted run never leaves a half archive under the final name.
 Status generate_demo_archive(const ArchiveOptions& options);
 
+// The lesion set (see lesion_set_plan): `count` CT series with truth, for segmentation accuracy.
+Status generate_lesion_set(const ArchiveOptions& options, int count);
+
 }  // namespace oq::phantom

@@ -13,9 +13,9 @@ namespace oq::phantom {
 
 struct PlacedLesion {
   LesionPlan plan;
-  Blob shape;       // at size factor 1 and anatomy coordinates
-  double hu = 0;    // CT number inside (portal venous phase)
-  double suv = 0;   // FDG uptake at size factor 1
+  Blob shape;      // at size factor 1 and anatomy coordinates
+  double hu = 0;   // CT number inside (portal venous phase)
+  double suv = 0;  // FDG uptake at size factor 1
   std::string tracking_uid;
   double factor(size_t tp) const { return tp < plan.course.size() ? plan.course[tp] : 0.0; }
   bool present(size_t tp) const { return factor(tp) > 0; }
@@ -28,8 +28,8 @@ struct PlacedPatient {
   std::uint64_t seed = 0;
   BodyHabitus habitus;
   std::vector<PlacedLesion> lesions;
-  std::vector<Vec3> table_shift;      // per time point: where the patient lies relative to the scanner
-  std::vector<double> slice_phase;    // per time point: first slice offset within one slice spacing
+  std::vector<Vec3> table_shift;    // per time point: where the patient lies relative to the scanner
+  std::vector<double> slice_phase;  // per time point: first slice offset within one slice spacing
   std::string study_date(size_t tp) const;
 };
 

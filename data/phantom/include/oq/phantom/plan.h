@@ -13,8 +13,12 @@ namespace oq::phantom {
 enum class LesionKind { kLiverHypo, kLiverHyper, kLungNodule, kLymphNode, kBoneLytic, kBoneBlastic };
 const char* lesion_kind_name(LesionKind k);
 const char* lesion_organ(LesionKind k);  // RECIST organ name: liver, lung, lymph node, bone
-inline bool is_nodal(LesionKind k) { return k == LesionKind::kLymphNode; }
-inline bool is_bone(LesionKind k) { return k == LesionKind::kBoneLytic || k == LesionKind::kBoneBlastic; }
+inline bool is_nodal(LesionKind k) {
+  return k == LesionKind::kLymphNode;
+}
+inline bool is_bone(LesionKind k) {
+  return k == LesionKind::kBoneLytic || k == LesionKind::kBoneBlastic;
+}
 
 struct LesionPlan {
   std::string id;
@@ -52,8 +56,8 @@ struct SlidePlan {
 };
 
 struct PatientPlan {
-  std::string id;        // pseudonymous, e.g. OQ-DEMO-001
-  std::string name;      // DICOM PN
+  std::string id;    // pseudonymous, e.g. OQ-DEMO-001
+  std::string name;  // DICOM PN
   std::string birth_date;
   double weight_kg = 68;
   double height_m = 1.65;
@@ -62,6 +66,9 @@ struct PatientPlan {
   double slice_thickness_mm = 5;
   double pixel_spacing_mm = 0.78;
   double ct_noise_hu = 15;
+  double ct_z_min = -405, ct_z_max = 195;  // CT coverage (patient z, mm): chest-abdomen-pelvis by default
+  std::string ct_region = "CAP";           // named in the series description
+  bool with_pet = true;
   bool dicomdir_export = false;  // laid out as media with a DICOMDIR, else as a PACS folder export
   bool slides_as_svs = true;     // Aperio SVS, else generic pyramidal TIFF
   std::vector<LesionPlan> lesions;
@@ -73,6 +80,12 @@ struct PatientPlan {
 // The bundled demo archive: one patient per phenotype group, courses with PR, PD with a new
 // lesion, SD, and a second treatment line.
 std::vector<PatientPlan> demo_plan();
+
+// The lesion set for measuring segmentation accuracy: `count` single-time-point CTs, alternating
+// chest (lung nodules, some against the pleura or a vessel, a mediastinal node) and abdomen (liver
+// metastases 8-60 mm, hypo- and hyper-attenuating, a para-aortic node, a vertebral metastasis),
+// with slice thickness 1.25-5 mm, pixel spacing 0.6-0.9 mm and noise 10-25 HU drawn from the seed.
+std::vector<PatientPlan> lesion_set_plan(std::uint64_t seed, int count);
 
 // ISO date arithmetic for the plans (proleptic Gregorian).
 std::string add_days(const std::string& iso_date, int days);

@@ -14,7 +14,7 @@ namespace oq::phantom {
 using Json = nlohmann::ordered_json;
 
 struct LesionTruth {
-  size_t lesion = 0;          // index in the patient's lesion list
+  size_t lesion = 0;  // index in the patient's lesion list
   bool present = false;
   AxialMeasurement on_long;   // the acquired plane where the long axis is largest
   AxialMeasurement on_short;  // the acquired plane where the short axis is largest (nodes)
@@ -23,7 +23,9 @@ struct LesionTruth {
   double volume_ml = 0;
   Caliper max_3d;
   // The RECIST value: short axis for nodes, long axis otherwise (0 when absent).
-  double recist_mm(bool nodal) const { return !present ? 0 : nodal ? on_short.short_axis.length_mm : on_long.long_axis.length_mm; }
+  double recist_mm(bool nodal) const {
+    return !present ? 0 : nodal ? on_short.short_axis.length_mm : on_long.long_axis.length_mm;
+  }
 };
 
 // Measures a lesion (scanner coordinates) on the given axial planes (any order).

@@ -398,3 +398,50 @@ TEST(PhantomArchive, InterruptedRunLeavesNothingUnderTheFinalName) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(PhantomLesionSet, SeriesAreValidAndTheirTruthMatchesTheLabels) {
+  const fs::path dir = oqtest::scratch("lesion_set");
+  const fs::path out = dir / "set";
+  const auto r = oqtest::shell(phantom_tool() + " lesions --quiet --no-previews --count 2 --out " + oqtest::quote(out.string()));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json m = load(out / "manifest.json");
+  ASSERT_EQ(m["patients"].size(), 2U);
+  for (const auto& p : m["patients"]) {
+    const auto& t0 = p["time_points"][0];
+    EXPECT_FALSE(t0.contains("pet"));
+    const fs::path series = out / t0["ct"]["path"].get<std::string>();
+    const auto v =
+        oqtest::shell("for f in " + oqtest::quote(series.string()) + "/*.dcm; do dciodvfy \"$f\" 2>&1 | grep '^Error'; done");
+    EXPECT_EQ(v.out, "");
+    const fs::path nii = dir / (p["patient_id"].get<std::string>() + ".nii.gz");
+    const auto c = oqtest::oncoquant("convert --quiet " + oqtest::quote(series.string()) + " -o " + oqtest::quote(nii.string()));
+    ASSERT_EQ(c.exit_code, 0) << c.err;
+    const fs::path truth_dir = out / p["truth_path"].get<std::string>() / ("t0_" + t0["date"].get<std::string>());
+    const json truth = load(truth_dir / "ct.truth.json");
+    const auto image = oqtest::read_volume(nii.string());
+    const auto labels = oqtest::read_volume((truth_dir / "ct_lesion_labels.nrrd").string());
+    ASSERT_EQ(image.size, labels.size);
+    EXPECT_EQ(image.size[2], truth["grid"]["slices"].get<size_t>());
+    EXPECT_NEAR(image.spacing[2], truth["grid"]["slice_thickness_mm"].get<double>(), 1e-3);
+    // Each lesion's long axis endpoints lie on its truth plane, and its label holds its seed.
+    for (const auto& l : truth["lesions"]) {
+      const auto& a = l["long_axis"]["endpoints_mm"];
+      EXPECT_NEAR(a[0][2].get<double>(), l["long_axis"]["z_mm"].get<double>(), 1e-6);
+      const size_t k = l["long_axis"]["slice_index"].get<size_t>();
+      EXPECT_NEAR(labels.origin[2] + static_cast<double>(k) * labels.spacing[2], l["long_axis"]["z_mm"].get<double>(), 1e-3);
+      size_t in_plane = 0;
+      for (size_t o = k * labels.size[0] * labels.size[1]; o < (k + 1) * labels.size[0] * labels.size[1]; ++o)
+        if (static_cast<int>(labels.voxels[o]) == l["label"].get<int>()) ++in_plane;
+      // The labelled area on that slice is about the area inside the caliper's ellipse bound.
+      const double px_area = labels.spacing[0] * labels.spacing[1];
+      const double ellipse =
+          3.14159265 / 4 * l["long_axis"]["length_mm"].get<double>() * l["short_axis"]["length_mm"].get<double>();
+      EXPECT_GT(static_cast<double>(in_plane) * px_area, 0.5 * ellipse) << l["id"];
+      EXPECT_LT(static_cast<double>(in_plane) * px_area, 1.3 * ellipse) << l["id"];
+    }
+  }
+}
+
+}  // namespace

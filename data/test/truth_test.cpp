@@ -2,6 +2,10 @@
 // the specs give, and the demo patients' designed courses.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
+#include <set>
+
 #include "../phantom/src/slide.h"
 #include "oq/phantom/patient.h"
 #include "oq/phantom/plan.h"
@@ -90,6 +94,51 @@ TEST(DemoPlan, UidsAreValidAndDistinct) {
   EXPECT_EQ(a.rfind("2.25.", 0), 0U);
   EXPECT_NE(a[5], '0');
   EXPECT_EQ(make_uid(1, "x"), a);
+}
+
+}  // namespace
+}  // namespace oq::phantom
+
+namespace oq::phantom {
+namespace {
+
+TEST(LesionSet, CoversTheRangesAccuracyIsMeasuredOver) {
+  const auto plans = lesion_set_plan(20261123, 10);
+  ASSERT_EQ(plans.size(), 10U);
+  std::set<double> thickness;
+  double min_size = 1e9, max_size = 0;
+  std::set<LesionKind> kinds;
+  bool pleura = false, vessel = false;
+  for (const PatientPlan& p : plans) {
+    thickness.insert(p.slice_thickness_mm);
+    EXPECT_GE(p.pixel_spacing_mm, 0.6);
+    EXPECT_LE(p.pixel_spacing_mm, 0.9);
+    EXPECT_GE(p.ct_noise_hu, 10);
+    EXPECT_LE(p.ct_noise_hu, 25);
+    for (const LesionPlan& l : p.lesions) {
+      kinds.insert(l.kind);
+      min_size = std::min(min_size, l.size_mm);
+      max_size = std::max(max_size, l.size_mm);
+      pleura = pleura || l.touches_pleura;
+      vessel = vessel || l.touches_vessel;
+    }
+  }
+  EXPECT_EQ(thickness, (std::set<double>{1.25, 2.0, 2.5, 3.0, 5.0}));
+  EXPECT_EQ(kinds.size(), 6U);
+  EXPECT_LE(min_size, 10);
+  EXPECT_GE(max_size, 45);
+  EXPECT_TRUE(pleura && vessel);
+}
+
+TEST(LesionSet, EveryLesionIsPlacedInsideTheSeriesCoverage) {
+  for (const PatientPlan& plan : lesion_set_plan(20261123, 6)) {
+    const PlacedPatient p = place_patient(plan, 20261123);
+    for (size_t i = 0; i < p.lesions.size(); ++i) {
+      const Blob b = lesion_in_scan(p, i, 0);
+      EXPECT_GT(b.centre().z - b.bounding_radius(), plan.ct_z_min) << plan.id << " " << p.lesions[i].plan.id;
+      EXPECT_LT(b.centre().z + b.bounding_radius(), plan.ct_z_max) << plan.id << " " << p.lesions[i].plan.id;
+    }
+  }
 }
 
 }  // namespace

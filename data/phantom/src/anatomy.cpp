@@ -47,13 +47,18 @@ bool ellipsoid_section(const Vec3& c, const Vec3& s, double z, Ellipse& e) {
   return true;
 }
 
-Structure ellipsoid(const std::string& name, Tissue tissue, double hu, double suv, Vec3 c, Vec3 s, std::uint32_t only_over = 0) {
+Structure tissue_structure(const std::string& name, Tissue tissue, double hu, double suv, std::uint32_t only_over = 0) {
   Structure st;
   st.name = name;
   st.tissue = tissue;
   st.hu = hu;
   st.suv = suv;
   st.only_over = only_over;
+  return st;
+}
+
+Structure ellipsoid(const std::string& name, Tissue tissue, double hu, double suv, Vec3 c, Vec3 s, std::uint32_t only_over = 0) {
+  Structure st = tissue_structure(name, tissue, hu, suv, only_over);
   st.section = [c, s](double z, Ellipse& e) { return ellipsoid_section(c, s, z, e); };
   return st;
 }
@@ -61,12 +66,7 @@ Structure ellipsoid(const std::string& name, Tissue tissue, double hu, double su
 // An elliptic cylinder along z between z0 and z1.
 Structure column(const std::string& name, Tissue tissue, double hu, double suv, Ellipse shape, double z0, double z1,
                  std::uint32_t only_over = 0) {
-  Structure st;
-  st.name = name;
-  st.tissue = tissue;
-  st.hu = hu;
-  st.suv = suv;
-  st.only_over = only_over;
+  Structure st = tissue_structure(name, tissue, hu, suv, only_over);
   st.section = [shape, z0, z1](double z, Ellipse& e) {
     if (z < z0 || z > z1) return false;
     e = shape;
@@ -115,6 +115,8 @@ Anatomy build_anatomy(const BodyHabitus& h) {
     st.section = inset(d);
     a.structures.push_back(st);
   };
+  // The scanner couch under the patient's back (carbon fibre), then the body from the outside in.
+  a.structures.push_back(column("couch", Tissue::kMuscle, 60, 0.0, {0, 124 * s + 8, 230, 7}, -900, 600));
   layer("skin", Tissue::kSkin, 45, 0.8, 0);
   layer("subcutaneous fat", Tissue::kFat, -105, 0.35, 2);
   layer("body wall muscle", Tissue::kMuscle, 52, 0.7, 2 + fat);
@@ -260,7 +262,14 @@ Anatomy build_anatomy(const BodyHabitus& h) {
     ribs.hu = 480;
     ribs.suv = 1.0;
     const double r_in = 2 + fat + 2, r_out = 2 + fat + 11;
-    ribs.contains = [s, r_in, r_out](const Vec3& p) {
+    // Ribs differ a little in height and slope, as real ones do.
+    std::array<double, 24> rib_z{}, rib_drop{};
+    Rng rib_rng(Rng::derive(h.seed, "ribs"));
+    for (size_t i = 0; i < 24; ++i) {
+      rib_z[i] = rib_rng.uniform(-4, 4);
+      rib_drop[i] = rib_rng.uniform(95, 125);
+    }
+    ribs.contains = [s, r_in, r_out, rib_z, rib_drop](const Vec3& p) {
       Ellipse e;
       if (!torso_at(p.z, s, e)) return false;
       const double dy = p.y - e.cy;
@@ -272,8 +281,9 @@ Anatomy build_anatomy(const BodyHabitus& h) {
       const double front = (1 - std::sin(ang)) / 2;      // 0 at the back, 1 at the front
       // Each rib drops about 110 mm from its vertebra to its front end, so an axial slice cuts it
       // obliquely into short segments, as on a real CT.
-      for (int i = 0; i < 12; ++i) {
-        const double zc = 178 - 21.0 * i - 110 * front;
+      const size_t side = p.x < 0 ? 0 : 12;
+      for (size_t i = 0; i < 12; ++i) {
+        const double zc = 178 - 21.0 * static_cast<double>(i) + rib_z[side + i] - rib_drop[side + i] * front;
         if (std::abs(p.z - zc) < 4.5 && zc > -90) return true;
       }
       return false;

@@ -5,6 +5,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -110,7 +111,7 @@ SeriesResult generate_bone_scan(const PlacedPatient& p, size_t tp, const DicomCo
     Canvas c{cv::Mat(kRows * kSuper, kCols * kSuper, CV_32F, cv::Scalar(0)), anterior ? 1.0 : -1.0};
     paint_body(c, a);
     paint_skeleton(c, anterior);
-    for (int s : {-1, 1}) c.ellipse(s * 72 * p.habitus.width_scale, -145, 24, 48, anterior ? 0.25 : 0.6);  // kidneys
+    for (int s : {-1, 1}) c.ellipse(s * 72 * p.habitus.width_scale, -145, 24, 48, anterior ? 0.12 : 0.3);  // kidneys, faint
     c.ellipse(0, -400, 42, 32, anterior ? 4.0 : 2.6);                                                      // bladder
     // Metastases: hot spots where the bone lesions are, 2.5-5 times normal bone.
     for (size_t i = 0; i < p.lesions.size(); ++i) {
@@ -139,9 +140,13 @@ SeriesResult generate_bone_scan(const PlacedPatient& p, size_t tp, const DicomCo
         counts[static_cast<size_t>(y * kCols + x)] =
             static_cast<std::uint16_t>(std::min<std::uint32_t>(65535, rng.poisson(small.at<float>(y, x) * scale + 0.02)));
     (anterior ? views.anterior : views.posterior) = counts;
+    // Inverted grey, black at the 99.9th count percentile (the bladder and hot spots), as bone scans are read.
+    std::vector<std::uint16_t> sorted(counts);
+    std::nth_element(sorted.begin(), sorted.begin() + static_cast<long>(sorted.size() * 999 / 1000), sorted.end());
+    const double black = std::max<double>(1, 0.6 * sorted[sorted.size() * 999 / 1000]);
     cv::Mat shown(kRows, kCols, CV_16U, counts.data());
     cv::Mat as8;
-    shown.convertTo(as8, CV_8U, -255.0 / 40.0, 255);  // inverted, as bone scans are read
+    shown.convertTo(as8, CV_8U, -255.0 / black, 255);
     finals.push_back(as8.clone());
   }
   const Json injection = Json{{"radiopharmaceutical", "Tc-99m MDP"}, {"dose_mbq", 740}};

@@ -159,6 +159,28 @@ Blob place(const LesionPlan& l, const Anatomy& a, Rng& rng, const std::vector<Pl
   throw std::runtime_error("could not place lesion " + l.id + " (" + l.site + ")");
 }
 
+// CT number (portal venous phase) and FDG uptake ranges per kind of lesion.
+struct Appearance {
+  double hu_lo, hu_hi, suv_lo, suv_hi;
+};
+Appearance appearance(LesionKind k) {
+  switch (k) {
+    case LesionKind::kLiverHypo:
+      return {40, 62, 5, 10};
+    case LesionKind::kLiverHyper:
+      return {140, 165, 6, 12};
+    case LesionKind::kLungNodule:
+      return {25, 45, 4, 9};
+    case LesionKind::kLymphNode:
+      return {35, 52, 3.5, 8};
+    case LesionKind::kBoneLytic:
+      return {20, 45, 5, 9};
+    case LesionKind::kBoneBlastic:
+      return {750, 950, 3, 5};
+  }
+  return {0, 0, 0, 0};
+}
+
 }  // namespace
 
 std::string make_uid(std::uint64_t seed, const std::string& label) {
@@ -222,32 +244,9 @@ PlacedPatient place_patient(const PatientPlan& plan, std::uint64_t seed) {
         PlacedLesion pl;
         pl.plan = l;
         pl.shape = place(l, body, place_rng, p.lesions, p.habitus.width_scale);
-        switch (l.kind) {
-          case LesionKind::kLiverHypo:
-            pl.hu = place_rng.uniform(40, 62);
-            pl.suv = place_rng.uniform(5, 10);
-            break;
-          case LesionKind::kLiverHyper:
-            pl.hu = place_rng.uniform(140, 165);
-            pl.suv = place_rng.uniform(6, 12);
-            break;
-          case LesionKind::kLungNodule:
-            pl.hu = place_rng.uniform(25, 45);
-            pl.suv = place_rng.uniform(4, 9);
-            break;
-          case LesionKind::kLymphNode:
-            pl.hu = place_rng.uniform(35, 52);
-            pl.suv = place_rng.uniform(3.5, 8);
-            break;
-          case LesionKind::kBoneLytic:
-            pl.hu = place_rng.uniform(20, 45);
-            pl.suv = place_rng.uniform(5, 9);
-            break;
-          case LesionKind::kBoneBlastic:
-            pl.hu = place_rng.uniform(750, 950);
-            pl.suv = place_rng.uniform(3, 5);
-            break;
-        }
+        const Appearance look = appearance(l.kind);
+        pl.hu = place_rng.uniform(look.hu_lo, look.hu_hi);
+        pl.suv = place_rng.uniform(look.suv_lo, look.suv_hi);
         pl.tracking_uid = make_uid(p.seed, "lesion/" + l.id);
         p.lesions.push_back(pl);
       }

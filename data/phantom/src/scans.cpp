@@ -61,6 +61,16 @@ void write_png(const std::string& path, const cv::Mat& image) {
   if (!cv::imwrite(path, image)) throw std::runtime_error("cannot write " + path);
 }
 
+// The fields every series truth starts with.
+Json series_truth(const char* object, const DicomContext& ctx, const PlacedPatient& p, size_t tp) {
+  return Json{{"object", object},
+              {"series_uid", ctx.series_uid},
+              {"frame_of_reference_uid", ctx.frame_of_reference_uid},
+              {"patient_id", p.plan.id},
+              {"time_point", tp},
+              {"date", p.study_date(tp)}};
+}
+
 }  // namespace
 
 std::string SeriesTarget::file_name(int series, int instance) const {
@@ -195,14 +205,9 @@ SeriesResult generate_ct(const PlacedPatient& p, size_t tp, const DicomContext& 
     }
     lesions.push_back(j);
   }
-  result.truth =
-      Json{{"object", "CT"},
-           {"series_uid", ctx.series_uid},
-           {"frame_of_reference_uid", ctx.frame_of_reference_uid},
-           {"patient_id", p.plan.id},
-           {"time_point", tp},
-           {"date", p.study_date(tp)},
-           {"grid",
+  result.truth = series_truth("CT", ctx, p, tp);
+  result.truth.update(
+      Json{{"grid",
             {{"columns", nx},
              {"rows", ny},
              {"slices", n},
@@ -215,7 +220,7 @@ SeriesResult generate_ct(const PlacedPatient& p, size_t tp, const DicomContext& 
            {"table_shift_mm", Json::array({p.table_shift[tp].x, p.table_shift[tp].y, p.table_shift[tp].z})},
            {"label_map", stem + "_lesion_labels.nrrd"},
            {"tissue_hu", {{"liver", 105}, {"spleen", 110}, {"muscle", 52}, {"fat", -105}, {"lung", -860}, {"aorta", 165}}},
-           {"lesions", lesions}};
+           {"lesions", lesions}});
   return result;
 }
 
@@ -364,7 +369,7 @@ SeriesResult generate_pet(const PlacedPatient& p, size_t tp, const DicomContext&
   }
   if (!out.preview_dir.empty()) {
     cv::Mat img;
-    mip.convertTo(img, CV_8U, -255.0 / 10.0, 255);  // inverted grey, SUV 0-10, as nuclear medicine reads a MIP
+    mip.convertTo(img, CV_8U, -255.0 / 6.0, 255);  // inverted grey, SUV 0-6, as nuclear medicine reads a MIP
     cv::Mat big;
     cv::resize(img, big, cv::Size(nx * 3, n * 3), 0, 0, cv::INTER_NEAREST);
     write_png(out.preview_dir + "/pet_t" + std::to_string(tp) + "_coronal_mip.png", big);
@@ -390,13 +395,8 @@ SeriesResult generate_pet(const PlacedPatient& p, size_t tp, const DicomContext&
     }
     lesions.push_back(j);
   }
-  result.truth = Json{
-      {"object", "PT"},
-      {"series_uid", ctx.series_uid},
-      {"frame_of_reference_uid", ctx.frame_of_reference_uid},
-      {"patient_id", p.plan.id},
-      {"time_point", tp},
-      {"date", p.study_date(tp)},
+  result.truth = series_truth("PT", ctx, p, tp);
+  result.truth.update(Json{
       {"grid",
        {{"columns", nx},
         {"rows", ny},
@@ -415,7 +415,7 @@ SeriesResult generate_pet(const PlacedPatient& p, size_t tp, const DicomContext&
       {"scanner_fwhm_mm", 6.0},
       {"organ_suv", {{"liver", 2.3}, {"blood_pool", 1.7}, {"brain", 8.0}, {"bladder", 25.0}, {"spleen", 1.9}, {"kidney", 3.5}}},
       {"label_map", "pet_lesion_labels.nrrd"},
-      {"lesions", lesions}};
+      {"lesions", lesions}});
   return result;
 }
 

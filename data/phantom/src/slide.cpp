@@ -269,12 +269,17 @@ SlideResult generate_slide(const PlacedPatient& p, const SlidePlan& plan, const 
         if (region[o] == 1 && std::hypot(x - n[0], y - n[1]) < n[2]) region[o] = 2;
       }
   }
-  // Background stain: stroma fibres, tumour cytoplasm.
+  // Background stain: wavy stroma fibres (stripes bent by a smooth random field), tumour cytoplasm.
+  cv::Mat warp(kHeight / 64, kWidth / 64, CV_32F);
+  for (int y = 0; y < warp.rows; ++y)
+    for (int x = 0; x < warp.cols; ++x) warp.at<float>(y, x) = static_cast<float>(rng.uniform(0, 2 * kPi));
+  cv::resize(warp, warp, cv::Size(kWidth, kHeight), 0, 0, cv::INTER_CUBIC);
   for (int y = 0; y < kHeight; ++y)
     for (int x = 0; x < kWidth; ++x) {
       const size_t o = static_cast<size_t>(y) * kWidth + x;
       if (region[o] == 1) {
-        hem[o] = static_cast<float>(0.05 + 0.03 * std::pow(std::sin(0.05 * x + 0.13 * y + 3 * std::sin(0.004 * x)), 2));
+        const double fibre = std::sin(0.11 * x + 0.04 * y + 1.2 * warp.at<float>(y, x));
+        hem[o] = static_cast<float>(0.05 + 0.025 * fibre * fibre);
         dab[o] = 0.015f;
       } else if (region[o] == 2) {
         hem[o] = 0.10f;

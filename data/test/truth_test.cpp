@@ -87,6 +87,20 @@ TEST(DemoPlan, CoursesGiveTheDesignedResponses) {
   }
 }
 
+TEST(DemoPlan, LesionsShrinkGrowVanishAndAppear) {
+  bool shrinks = false, grows = false, vanishes = false, appears = false;
+  for (const PatientPlan& p : demo_plan())
+    for (const LesionPlan& l : p.lesions)
+      for (size_t t = 1; t < l.course.size(); ++t) {
+        const double before = l.course[t - 1], now = l.course[t];
+        shrinks = shrinks || (now > 0 && now < before);
+        grows = grows || (before > 0 && now > before);
+        vanishes = vanishes || (before > 0 && now == 0);
+        appears = appears || (before == 0 && now > 0);
+      }
+  EXPECT_TRUE(shrinks && grows && vanishes && appears);
+}
+
 TEST(DemoPlan, UidsAreValidAndDistinct) {
   const std::string a = make_uid(1, "x"), b = make_uid(1, "y");
   EXPECT_NE(a, b);

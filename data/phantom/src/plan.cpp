@@ -156,7 +156,7 @@ std::vector<PatientPlan> demo_plan() {
   }
   {
     // Group 3 (triple negative, HER2-ultralow): progression on first line, then a response on
-    // second line; exported to media with a DICOMDIR.
+    // second line in which one lung nodule disappears; exported to media with a DICOMDIR.
     PatientPlan p;
     p.id = "OQ-DEMO-003";
     p.name = "DEMO^CLARA";
@@ -176,6 +176,7 @@ std::vector<PatientPlan> demo_plan() {
         {"L1", LesionKind::kLiverHypo, "liver right lobe", 30, 1, false, false, {1, 1.35, 1.0, 0.65}},
         {"N1", LesionKind::kLymphNode, "external iliac", 16, 1.6, false, false, {1, 1.25, 1.0, 0.7}},
         {"T1", LesionKind::kLungNodule, "right lung", 14, 1, false, false, {1, 1.3, 1.0, 0.7}},
+        {"T2", LesionKind::kLungNodule, "left lung", 12, 1, false, false, {1, 1.2, 0.8, 0}},  // gone at the last visit
     };
     p.slides = {
         {Marker::kER, {0.995, 0.005, 0.0, 0.0}}, {Marker::kPR, {1.0, 0.0, 0.0, 0.0}}, {Marker::kHER2, {0.94, 0.06, 0.0, 0.0}}};

@@ -229,9 +229,10 @@ SlideResult generate_slide(const PlacedPatient& p, const SlidePlan& plan, const 
       normalised({0.65 + lab.uniform(-0.05, 0.05), 0.70 + lab.uniform(-0.05, 0.05), 0.29 + lab.uniform(-0.05, 0.05)});
   const auto d_vec =
       normalised({0.27 + lab.uniform(-0.05, 0.05), 0.57 + lab.uniform(-0.05, 0.05), 0.78 + lab.uniform(-0.05, 0.05)});
-  const double h_strength = lab.uniform(0.85, 1.15);
+  // Counterstain and focus also vary from slide to slide within a lab.
+  const double h_strength = lab.uniform(0.85, 1.15) * rng.uniform(0.95, 1.05);
   const double dab_strength = lab.uniform(0.94, 1.06);
-  const double blur = lab.uniform(0.5, 1.0);
+  const double blur = lab.uniform(0.5, 1.0) * rng.uniform(0.85, 1.15);
   const int quality = lab.integer(85, 92);
   const std::array<double, 3> glass{lab.uniform(236, 246), lab.uniform(236, 246), lab.uniform(232, 244)};
 

@@ -16,6 +16,7 @@ const char* kUsage =
     "  info PATH... [--json]         list the studies, series and slides in files, folders and DICOMDIRs,\n"
     "                                and every file that cannot be used, with the reason\n"
     "  convert INPUT -o OUT          write one series as a volume (.nii.gz, .nrrd, .mha)\n"
+    "  segment INPUT --seed X,Y,Z    segment the lesion under a click and measure it (RECIST calipers)\n"
     "  plugins [--json]              list the loaders and exporters of this build\n"
     "\n"
     "oncoquant <command> --help describes each command's options.\n";
@@ -39,6 +40,7 @@ int main(int argc, char** argv) {
   if (cmd == "info") return oq::cli::cmd_info(argc, argv);
   if (cmd == "convert") return oq::cli::cmd_convert(argc, argv);
   if (cmd == "plugins") return oq::cli::cmd_plugins(argc, argv);
+  if (cmd == "segment") return oq::cli::cmd_segment(argc, argv);
   std::fprintf(stderr, "usage error: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
   return 2;
 }

@@ -147,8 +147,17 @@ Blob place(const LesionPlan& l, const Anatomy& a, Rng& rng, const std::vector<Pl
         }
         break;
       }
-      case LesionKind::kLymphNode:
-        return shape;
+      case LesionKind::kLymphNode: {
+        // Nodes lie in fat (mediastinal, retroperitoneal, pelvic), touching but not buried in
+        // muscle or organs: most of the surface must be in fat or lung.
+        int in_fat = 0;
+        for (const Vec3& q : pts) {
+          const Tissue t = tissue_at(a, q);
+          if (t == Tissue::kVisceralFat || t == Tissue::kFat || t == Tissue::kLung) ++in_fat;
+        }
+        if (in_fat * 2 >= static_cast<int>(pts.size())) return shape;
+        break;
+      }
       case LesionKind::kBoneLytic:
       case LesionKind::kBoneBlastic:
         if (all_in(a, probe_points(largest, 0.0), tissue_bit(Tissue::kCancellousBone) | tissue_bit(Tissue::kCorticalBone)))

@@ -1,0 +1,136 @@
+// oncoquant segment: the lesion under a click, with its RECIST calipers (cli.md).
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+#include "args.h"
+#include "commands.h"
+#include "oq/lesion/ct_segment.h"
+#include "oq/plugin.h"
+#include "oq/progress.h"
+#include "oq/scan.h"
+
+namespace oq::cli {
+namespace {
+
+const char* kSegmentUsage =
+    "usage: oncoquant segment INPUT (--seed X,Y,Z | --line X1,Y1,Z1,X2,Y2,Z2) [--series UID] [--mask OUT.nii.gz] [--json]\n"
+    "  Segments the lesion under the seed point (DICOM patient coordinates, LPS mm) and measures it as\n"
+    "  RECIST does: long axis on the axial slice where it is longest, short axis perpendicular to it,\n"
+    "  volume, mean HU, largest 3D diameter.\n"
+    "  --line      a diameter drawn by the reader; its midpoint is the seed and its length bounds the search\n"
+    "  --mask      write the binary mask on the series grid (.nii.gz, .nrrd, .mha)\n"
+    "  --json      one JSON document on stdout\n"
+    "  CT only for now; PET and bone scans follow.\n";
+
+bool parse_numbers(const std::string& s, size_t n, std::vector<double>& out) {
+  out.clear();
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    try {
+      size_t used = 0;
+      out.push_back(std::stod(item, &used));
+      if (used != item.size()) return false;
+    } catch (...) {
+      return false;
+    }
+  }
+  return out.size() == n;
+}
+
+nlohmann::json point(const Vec3& p) {
+  auto r = [](double v) { return std::round(v * 1000) / 1000; };
+  return nlohmann::json::array({r(p[0]), r(p[1]), r(p[2])});
+}
+
+}  // namespace
+
+int cmd_segment(int argc, char** argv) {
+  Args args(argc, argv, 2, {"--seed", "--line", "--series", "--mask"}, {"--json", "--help", "--quiet"});
+  if (args.has("--help")) {
+    std::fputs(kSegmentUsage, stdout);
+    return 0;
+  }
+  if (!args.ok()) return usage_fail(args.error(), kSegmentUsage);
+  if (args.positional().size() != 1) return usage_fail("segment needs exactly one INPUT", kSegmentUsage);
+  if (args.has("--seed") == args.has("--line"))
+    return usage_fail("give either --seed X,Y,Z or --line X1,Y1,Z1,X2,Y2,Z2", kSegmentUsage);
+  std::vector<double> nums;
+  Vec3 seed{};
+  lesion::CtSegmentOptions options;
+  if (args.has("--seed")) {
+    if (!parse_numbers(args.get("--seed"), 3, nums)) return usage_fail("--seed needs three numbers X,Y,Z in mm", kSegmentUsage);
+    seed = {nums[0], nums[1], nums[2]};
+  } else {
+    if (!parse_numbers(args.get("--line"), 6, nums))
+      return usage_fail("--line needs six numbers X1,Y1,Z1,X2,Y2,Z2 in mm", kSegmentUsage);
+    seed = {(nums[0] + nums[3]) / 2, (nums[1] + nums[4]) / 2, (nums[2] + nums[5]) / 2};
+    const double len = std::sqrt((nums[3] - nums[0]) * (nums[3] - nums[0]) + (nums[4] - nums[1]) * (nums[4] - nums[1]) +
+                                 (nums[5] - nums[2]) * (nums[5] - nums[2]));
+    options.max_radius_mm = std::max(15.0, 0.75 * len + 10);
+  }
+  const std::string mask_path = args.get("--mask");
+  const PluginDescriptor* exporter = nullptr;
+  if (!mask_path.empty()) {
+    for (const auto* p : all_plugins())
+      if (p->kind == PluginKind::kExporter && p->exporter && p->exporter->accepts(mask_path).confidence > 0) exporter = p;
+    if (!exporter) return usage_fail("--mask must end in .nii.gz, .nii, .nrrd or .mha: " + mask_path, kSegmentUsage);
+  }
+  if (args.has("--quiet") || args.has("--json")) Progress::set_quiet(true);
+
+  const std::string input = args.positional().front();
+  const Catalog catalog = scan_inputs({input});
+  auto series = select_series(catalog, args.get("--series"), input);
+  if (!series.ok()) return fail(series.error().describe());
+  const SeriesInfo& s = **series;
+  if (s.modality != "CT") return fail(input + ": series " + s.uid + " is " + s.modality + "; segment handles CT for now");
+  if (!s.loadable) return fail(s.files.front() + ": series " + s.uid + " cannot be loaded: " + s.problem);
+  const PluginDescriptor* loader = find_plugin(s.loader);
+  if (!loader || !loader->loader || !loader->loader->load_volume) return fail(input + ": series " + s.uid + " cannot be loaded");
+  LoadOptions load;
+  load.units = Units::kHU;
+  auto volume = loader->loader->load_volume(s, load);
+  if (!volume.ok()) return fail(volume.error().describe());
+  auto seg = lesion::segment_ct(*volume, seed, options);
+  if (!seg.ok()) return fail(input + ": " + seg.error().describe());
+  if (exporter)
+    if (Status st = exporter->exporter->write_volume(seg->mask, mask_path); !st.ok()) return fail(st.error().describe());
+
+  const auto& r = *seg;
+  auto mm = [](double v) { return std::round(v * 100) / 100; };
+  if (args.has("--json")) {
+    nlohmann::json j;
+    j["series_uid"] = s.uid;
+    j["seed_mm"] = point(seed);
+    j["method"] = r.method;
+    j["volume_ml"] = std::round(r.volume_ml * 1000) / 1000;
+    j["long_axis_mm"] = mm(r.long_axis.length_mm);
+    j["long_axis_endpoints_mm"] = nlohmann::json::array({point(r.long_axis.a), point(r.long_axis.b)});
+    j["short_axis_mm"] = mm(r.short_axis.length_mm);
+    j["short_axis_endpoints_mm"] = nlohmann::json::array({point(r.short_axis.a), point(r.short_axis.b)});
+    j["axial_slice_index"] = r.axial_slice_index;
+    j["largest_short_axis_mm"] = mm(r.largest_short_axis.length_mm);
+    j["largest_short_axis_endpoints_mm"] = nlohmann::json::array({point(r.largest_short_axis.a), point(r.largest_short_axis.b)});
+    j["largest_short_axis_slice_index"] = r.largest_short_axis_slice_index;
+    j["mean_hu"] = std::round(r.mean_hu * 10) / 10;
+    j["max_3d_diameter_mm"] = mm(r.max_3d.length_mm);
+    j["lesion_hu_at_seed"] = std::round(r.lesion_hu * 10) / 10;
+    j["background_hu"] = std::round(r.background_hu * 10) / 10;
+    j["leak_fraction"] = std::round(r.leak_fraction * 1000) / 1000;
+    if (!mask_path.empty()) j["mask"] = mask_path;
+    std::printf("%s\n", j.dump(2).c_str());
+  } else {
+    std::printf("lesion at (%.1f, %.1f, %.1f) in series %s\n", seed[0], seed[1], seed[2], s.uid.c_str());
+    std::printf("  long axis  %.1f mm, short axis %.1f mm (axial slice %d); largest short axis %.1f mm (slice %d)\n",
+                r.long_axis.length_mm, r.short_axis.length_mm, r.axial_slice_index, r.largest_short_axis.length_mm,
+                r.largest_short_axis_slice_index);
+    std::printf("  volume %.2f ml, mean %.0f HU, largest 3D diameter %.1f mm\n", r.volume_ml, r.mean_hu, r.max_3d.length_mm);
+    if (!mask_path.empty()) std::printf("  mask: %s\n", mask_path.c_str());
+  }
+  return 0;
+}
+
+}  // namespace oq::cli

@@ -1,0 +1,48 @@
+// Semi-automatic CT lesion segmentation from one click, and its RECIST measurement.
+//
+// Method (star-shaped boundary search, as ray-casting segmenters do for liver, lung and nodal
+// lesions): the neighbourhood is smoothed, the lesion's CT number is taken at the seed, and rays
+// cast from the seed in 7 200 directions stop where the CT number crosses halfway to what lies
+// beyond (the half-contrast boundary, where a voxel is half lesion). Rays that meet no boundary
+// (into tissue of the lesion's own density: chest wall, a vessel, an abutting organ) or run far
+// beyond their neighbours are leaks: they take their neighbours' radius. The lesion is the star
+// shape the rays enclose, so it cannot flow along a vessel or into the pleura.
+#pragma once
+
+#include <string>
+
+#include "oq/error.h"
+#include "oq/volume.h"
+
+namespace oq::lesion {
+
+struct Caliper {
+  double length_mm = 0;
+  Vec3 a{}, b{};  // endpoints, LPS mm
+};
+
+struct CtSegmentOptions {
+  double max_radius_mm = 60;  // lesions up to about 100 mm across
+};
+
+struct CtSegmentation {
+  Volume mask;  // uint8 0/1 on the series grid
+  std::string method;
+  double lesion_hu = 0;      // CT number at the seed (smoothed median)
+  double background_hu = 0;  // median CT number just outside the boundary
+  int axial_slice_index = -1;
+  Caliper long_axis, short_axis;  // on that slice
+  // For nodes (RECIST follows their short axis): the largest short axis on any slice.
+  int largest_short_axis_slice_index = -1;
+  Caliper largest_short_axis;
+  double volume_ml = 0;
+  double mean_hu = 0;
+  Caliper max_3d;
+  double leak_fraction = 0;  // share of rays that met no boundary and took their neighbours' radius
+};
+
+// `ct` in HU; `seed` in LPS mm. Errors: the seed outside the series (kInvalidArgument); air,
+// lung, bone or no closed boundary under the seed (kNotFound, "no lesion found at ...").
+Result<CtSegmentation> segment_ct(const Volume& ct, const Vec3& seed, const CtSegmentOptions& options = {});
+
+}  // namespace oq::lesion

@@ -1,0 +1,440 @@
+#include "oq/lesion/ct_segment.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <vector>
+
+#include "oq/lesion/measure.h"
+
+namespace oq::lesion {
+namespace {
+
+constexpr double kPi = 3.14159265358979323846;
+constexpr int kTheta = 60, kPhi = 120;  // ray directions: 3 degrees apart
+
+std::string where(const Vec3& p) {
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "(%.1f, %.1f, %.1f)", p[0], p[1], p[2]);
+  return buf;
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  const auto mid = v.begin() + static_cast<long>(v.size() / 2);
+  std::nth_element(v.begin(), mid, v.end());
+  return *mid;
+}
+
+// The neighbourhood of the seed as float HU, smoothed.
+struct Roi {
+  int x0 = 0, y0 = 0, z0 = 0, nx = 0, ny = 0, nz = 0;
+  std::vector<float> v;
+  float at(int i, int j, int k) const {
+    return v[(static_cast<size_t>(k) * static_cast<size_t>(ny) + static_cast<size_t>(j)) * static_cast<size_t>(nx) +
+             static_cast<size_t>(i)];
+  }
+  // Trilinear sample at ROI index coordinates; NaN outside.
+  float sample(double i, double j, double k) const {
+    if (i < 0 || j < 0 || k < 0 || i > nx - 1 || j > ny - 1 || k > nz - 1) return std::numeric_limits<float>::quiet_NaN();
+    const int i0 = std::min(static_cast<int>(i), nx - 2 < 0 ? 0 : nx - 2),
+              j0 = std::min(static_cast<int>(j), ny - 2 < 0 ? 0 : ny - 2);
+    const int k0 = std::min(static_cast<int>(k), nz - 2 < 0 ? 0 : nz - 2);
+    const int i1 = std::min(i0 + 1, nx - 1), j1 = std::min(j0 + 1, ny - 1), k1 = std::min(k0 + 1, nz - 1);
+    const double fi = i - i0, fj = j - j0, fk = k - k0;
+    auto lerp = [](double a, double b, double t) { return a + (b - a) * t; };
+    const double c00 = lerp(at(i0, j0, k0), at(i1, j0, k0), fi), c10 = lerp(at(i0, j1, k0), at(i1, j1, k0), fi);
+    const double c01 = lerp(at(i0, j0, k1), at(i1, j0, k1), fi), c11 = lerp(at(i0, j1, k1), at(i1, j1, k1), fi);
+    return static_cast<float>(lerp(lerp(c00, c10, fj), lerp(c01, c11, fj), fk));
+  }
+};
+
+// Separable Gaussian along each axis whose sigma (in voxels) is worth it: CT noise of 10-25 HU
+// would otherwise hide a 40-60 HU lesion boundary; 1 mm keeps the edge where it is.
+void smooth(Roi& r, const Vec3& sigma_vox) {
+  const int dims[3] = {r.nx, r.ny, r.nz};
+  const size_t strides[3] = {1, static_cast<size_t>(r.nx), static_cast<size_t>(r.nx) * static_cast<size_t>(r.ny)};
+  std::vector<float> tmp(r.v.size());
+  for (int axis = 0; axis < 3; ++axis) {
+    const double s = sigma_vox[static_cast<size_t>(axis)];
+    if (s < 0.3 || dims[axis] < 3) continue;
+    const int rad = static_cast<int>(std::ceil(2.5 * s));
+    std::vector<double> w(static_cast<size_t>(2 * rad + 1));
+    double sum = 0;
+    for (int t = -rad; t <= rad; ++t) sum += w[static_cast<size_t>(t + rad)] = std::exp(-0.5 * t * t / (s * s));
+    for (double& x : w) x /= sum;
+    for (int k = 0; k < r.nz; ++k)
+      for (int j = 0; j < r.ny; ++j)
+        for (int i = 0; i < r.nx; ++i) {
+          const int pos[3] = {i, j, k};
+          const size_t o =
+              (static_cast<size_t>(k) * static_cast<size_t>(r.ny) + static_cast<size_t>(j)) * static_cast<size_t>(r.nx) +
+              static_cast<size_t>(i);
+          double acc = 0;
+          for (int t = -rad; t <= rad; ++t) {
+            const int q = std::clamp(pos[axis] + t, 0, dims[axis] - 1);
+            const long offset = static_cast<long>(q - pos[axis]) * static_cast<long>(strides[axis]);
+            acc += w[static_cast<size_t>(t + rad)] * r.v[static_cast<size_t>(static_cast<long>(o) + offset)];
+          }
+          tmp[o] = static_cast<float>(acc);
+        }
+    r.v.swap(tmp);
+  }
+}
+
+Vec3 direction(int t, int p) {
+  const double theta = (t + 0.5) * kPi / kTheta, phi = p * 2 * kPi / kPhi;
+  return {std::sin(theta) * std::cos(phi), std::sin(theta) * std::sin(phi), std::cos(theta)};
+}
+
+// Basis of polynomials of degree <= L on the unit sphere (x^a y^b z^c with c <= 1: the (L+1)^2
+// functions span the same space as the spherical harmonics up to degree L).
+std::vector<double> shape_basis(const Vec3& d, int degree) {
+  std::vector<double> f;
+  for (int c = 0; c <= 1; ++c)
+    for (int a = 0; a <= degree - c; ++a)
+      for (int b = 0; a + b <= degree - c; ++b) f.push_back(std::pow(d[0], a) * std::pow(d[1], b) * std::pow(d[2], c));
+  return f;
+}
+
+// Solves the small symmetric system A x = y by Gaussian elimination with partial pivoting.
+std::vector<double> solve(std::vector<std::vector<double>> A, std::vector<double> y) {
+  const size_t n = y.size();
+  for (size_t col = 0; col < n; ++col) {
+    size_t piv = col;
+    for (size_t r = col + 1; r < n; ++r)
+      if (std::abs(A[r][col]) > std::abs(A[piv][col])) piv = r;
+    std::swap(A[col], A[piv]);
+    std::swap(y[col], y[piv]);
+    if (std::abs(A[col][col]) < 1e-12) continue;
+    for (size_t r = 0; r < n; ++r) {
+      if (r == col) continue;
+      const double f = A[r][col] / A[col][col];
+      for (size_t k = col; k < n; ++k) A[r][k] -= f * A[col][k];
+      y[r] -= f * y[col];
+    }
+  }
+  std::vector<double> x(n, 0);
+  for (size_t i = 0; i < n; ++i)
+    if (std::abs(A[i][i]) >= 1e-12) x[i] = y[i] / A[i][i];
+  return x;
+}
+
+// Robust smooth radius per ray: iteratively reweighted least squares with Tukey's biweight,
+// starting from a sphere of the median radius, so a minority of leaking rays carries no weight.
+// Degree 4 follows lobulated lesions; when many rays found no boundary the fit has to bridge
+// large gaps and degree 2 (an ellipsoid-like shape) extrapolates more safely.
+std::vector<double> robust_shape_fit(const std::vector<double>& radius, const std::vector<char>& valid) {
+  const size_t n = radius.size();
+  const double share = static_cast<double>(std::count(valid.begin(), valid.end(), 1)) / static_cast<double>(n);
+  const int degree = share >= 0.75 ? 4 : 2;
+  std::vector<std::vector<double>> basis(n);
+  for (int t = 0; t < kTheta; ++t)
+    for (int p = 0; p < kPhi; ++p) basis[static_cast<size_t>(t * kPhi + p)] = shape_basis(direction(t, p), degree);
+  const size_t m = basis[0].size();
+  std::vector<double> rs;
+  for (size_t i = 0; i < n; ++i)
+    if (valid[i]) rs.push_back(radius[i]);
+  std::vector<double> fit(n, median(rs));
+  // Directions crowd towards the poles of the ray grid: weigh each ray by its solid angle.
+  std::vector<double> area(n);
+  for (int t = 0; t < kTheta; ++t)
+    for (int p = 0; p < kPhi; ++p) area[static_cast<size_t>(t * kPhi + p)] = std::sin((t + 0.5) * kPi / kTheta);
+  for (int iter = 0; iter < 12; ++iter) {
+    std::vector<double> res;
+    for (size_t i = 0; i < n; ++i)
+      if (valid[i]) res.push_back(std::abs(radius[i] - fit[i]));
+    const double scale = std::max(0.5, 1.4826 * median(res));
+    const double c = 3.5 * scale;
+    std::vector<std::vector<double>> A(m, std::vector<double>(m, 0));
+    std::vector<double> y(m, 0);
+    for (size_t i = 0; i < n; ++i) {
+      if (!valid[i]) continue;
+      const double e = (radius[i] - fit[i]) / c;
+      if (std::abs(e) >= 1) continue;
+      const double w = area[i] * (1 - e * e) * (1 - e * e);
+      for (size_t a = 0; a < m; ++a) {
+        y[a] += w * basis[i][a] * radius[i];
+        for (size_t b = 0; b < m; ++b) A[a][b] += w * basis[i][a] * basis[i][b];
+      }
+    }
+    for (size_t a = 0; a < m; ++a) A[a][a] += 1e-6;
+    const std::vector<double> coef = solve(A, y);
+    for (size_t i = 0; i < n; ++i) {
+      double f = 0;
+      for (size_t a = 0; a < m; ++a) f += coef[a] * basis[i][a];
+      fit[i] = std::max(0.0, f);
+    }
+  }
+  return fit;
+}
+
+}  // namespace
+
+Result<CtSegmentation> segment_ct(const Volume& ct, const Vec3& seed, const CtSegmentOptions& options) {
+  const Grid& g = ct.grid();
+  const Vec3 si = g.to_index(seed);
+  for (int a = 0; a < 3; ++a)
+    if (si[static_cast<size_t>(a)] < -0.5 ||
+        si[static_cast<size_t>(a)] > static_cast<double>(g.size[static_cast<size_t>(a)]) - 0.5)
+      return Error(ErrorCode::kInvalidArgument, "the seed " + where(seed) + " lies outside the series");
+
+  // Region of interest: the largest lesion we look for, plus room for the background beyond it.
+  const double reach = options.max_radius_mm + 8;
+  Roi roi;
+  int lo[3], hi[3];
+  for (int a = 0; a < 3; ++a) {
+    const auto ua = static_cast<size_t>(a);
+    const int half = static_cast<int>(std::ceil(reach / g.spacing[ua]));
+    const int c = static_cast<int>(std::lround(si[ua]));
+    lo[a] = std::max(0, c - half);
+    hi[a] = std::min(static_cast<int>(g.size[ua]) - 1, c + half);
+  }
+  roi.x0 = lo[0];
+  roi.y0 = lo[1];
+  roi.z0 = lo[2];
+  roi.nx = hi[0] - lo[0] + 1;
+  roi.ny = hi[1] - lo[1] + 1;
+  roi.nz = hi[2] - lo[2] + 1;
+  roi.v.resize(static_cast<size_t>(roi.nx) * static_cast<size_t>(roi.ny) * static_cast<size_t>(roi.nz));
+  for (int k = 0; k < roi.nz; ++k)
+    for (int j = 0; j < roi.ny; ++j)
+      for (int i = 0; i < roi.nx; ++i)
+        roi.v[(static_cast<size_t>(k) * static_cast<size_t>(roi.ny) + static_cast<size_t>(j)) * static_cast<size_t>(roi.nx) +
+              static_cast<size_t>(i)] =
+            static_cast<float>(
+                ct.value((static_cast<size_t>(k + roi.z0) * g.size[1] + static_cast<size_t>(j + roi.y0)) * g.size[0] +
+                         static_cast<size_t>(i + roi.x0)));
+  smooth(roi, {1.0 / g.spacing[0], 1.0 / g.spacing[1], 1.0 / g.spacing[2]});
+
+  // The lesion's CT number and noise at the seed.
+  const Vec3 s0{si[0] - roi.x0, si[1] - roi.y0, si[2] - roi.z0};
+  std::vector<double> near;
+  for (int k = -2; k <= 2; ++k)
+    for (int j = -3; j <= 3; ++j)
+      for (int i = -3; i <= 3; ++i) {
+        const double dx = i * g.spacing[0], dy = j * g.spacing[1], dz = k * g.spacing[2];
+        if (dx * dx + dy * dy + dz * dz > 2.5 * 2.5) continue;
+        const float v = roi.sample(s0[0] + i, s0[1] + j, s0[2] + k);
+        if (!std::isnan(v)) near.push_back(v);
+      }
+  const double m = median(near);
+  std::vector<double> dev;
+  for (double v : near) dev.push_back(std::abs(v - m));
+  const double noise = std::max(2.0, 1.4826 * median(dev));
+  if (m < -400)
+    return Error(ErrorCode::kNotFound, "no lesion found at " + where(seed) + ": the seed is on air or lung (" +
+                                           std::to_string(std::lround(m)) + " HU)");
+  if (m > 300)
+    return Error(ErrorCode::kNotFound, "no lesion found at " + where(seed) + ": the seed is on bone or calcification (" +
+                                           std::to_string(std::lround(m)) + " HU); only soft-tissue lesions are segmented");
+
+  // Cast the rays.
+  const double step = 0.25 * std::min({g.spacing[0], g.spacing[1], g.spacing[2]});
+  const double tau = std::max(3 * noise, 12.0);
+  std::vector<double> radius(kTheta * kPhi, -1), contrast(kTheta * kPhi, 0);
+  std::vector<char> valid(kTheta * kPhi, 0);
+  std::vector<float> profile;
+  for (int t = 0; t < kTheta; ++t)
+    for (int p = 0; p < kPhi; ++p) {
+      const Vec3 d = direction(t, p);
+      // Index steps per millimetre along d (the grid axes are orthonormal).
+      Vec3 di{};
+      for (int a = 0; a < 3; ++a) {
+        const Vec3 ax = g.axis(a);
+        di[static_cast<size_t>(a)] = (ax[0] * d[0] + ax[1] * d[1] + ax[2] * d[2]) / g.spacing[static_cast<size_t>(a)];
+      }
+      profile.clear();
+      for (double s = 0; s <= options.max_radius_mm + 5; s += step) {
+        const float v = roi.sample(s0[0] + di[0] * s, s0[1] + di[1] * s, s0[2] + di[2] * s);
+        if (std::isnan(v)) break;
+        profile.push_back(v);
+      }
+      const int idx = t * kPhi + p;
+      size_t first = 0;
+      while (first < profile.size() && std::abs(profile[first] - m) <= tau) ++first;
+      if (first >= profile.size() || static_cast<double>(first) * step > options.max_radius_mm) continue;  // ran off: no boundary
+      // What lies beyond: sampled past the blurred edge (smoothing, pixel size and, for steep rays,
+      // slice thickness), else a high-contrast edge's own ramp would pass for the background.
+      const double ramp = 2.5 + 0.5 * g.spacing[2] * std::abs(d[2]) + 0.5 * g.spacing[0];
+      std::vector<double> beyond;
+      for (size_t q = first + static_cast<size_t>(ramp / step);
+           q < profile.size() && q <= first + static_cast<size_t>((ramp + 4) / step); ++q)
+        beyond.push_back(profile[q]);
+      if (beyond.empty()) continue;
+      const double b = median(beyond), c = b - m;
+      if (std::abs(c) < std::max(1.5 * tau, 20.0)) continue;  // a ripple, not a boundary
+      const double sign = c > 0 ? 1 : -1, half = std::abs(c) / 2;
+      size_t q = 0;
+      while (q < profile.size() && (profile[q] - m) * sign < half) ++q;
+      if (q >= profile.size()) continue;
+      double r = static_cast<double>(q) * step;
+      if (q > 0) {
+        const double va = (profile[q - 1] - m) * sign - half, vb = (profile[q] - m) * sign - half;
+        r = (static_cast<double>(q - 1) + va / (va - vb)) * step;
+      }
+      radius[static_cast<size_t>(idx)] = r;
+      contrast[static_cast<size_t>(idx)] = c;
+      valid[static_cast<size_t>(idx)] = 1;
+    }
+  const double valid_share = static_cast<double>(std::count(valid.begin(), valid.end(), 1)) / static_cast<double>(valid.size());
+  if (valid_share < 0.35)
+    return Error(ErrorCode::kNotFound, "no lesion found at " + where(seed) + ": no boundary closes around the seed within " +
+                                           std::to_string(std::lround(options.max_radius_mm)) + " mm (normal tissue?)");
+  std::vector<double> cs;
+  for (size_t i = 0; i < valid.size(); ++i)
+    if (valid[i]) cs.push_back(contrast[i]);
+  const double c_med = median(cs);
+  if (m > 150 && c_med > 0 && m + c_med > 400)
+    return Error(ErrorCode::kNotFound, "no lesion found at " + where(seed) + ": the seed is inside bone (" +
+                                           std::to_string(std::lround(m)) + " HU within a " +
+                                           std::to_string(std::lround(m + c_med)) + " HU cortex)");
+
+  // Leaks: a patch of rays that ran into an abutting structure of the lesion's own density
+  // (chest wall, psoas, a vessel) stops only at that structure's far side. A smooth shape - a
+  // robust (Tukey-weighted) fit of spherical harmonics up to degree 4 - follows the lesion's own
+  // boundary; rays far from it, or without a boundary, take the fitted radius.
+  std::vector<char> fixed(valid.size(), 0);
+  {
+    const std::vector<double> fit = robust_shape_fit(radius, valid);
+    for (size_t i = 0; i < radius.size(); ++i) {
+      const double e = radius[i] - fit[i];
+      if (!valid[i] || std::abs(e) > std::max(1.0, 0.15 * fit[i])) {
+        radius[i] = fit[i];
+        fixed[i] = 1;
+      }
+    }
+  }
+
+  for (int pass = 0; pass < 4; ++pass) {
+    std::vector<double> next = radius;
+    for (int t = 0; t < kTheta; ++t)
+      for (int p = 0; p < kPhi; ++p) {
+        std::vector<double> nb;
+        for (int dt = -1; dt <= 1; ++dt)
+          for (int dp = -1; dp <= 1; ++dp) {
+            if (dt == 0 && dp == 0) continue;
+            const int tt = t + dt;
+            if (tt < 0 || tt >= kTheta) continue;
+            const size_t n = static_cast<size_t>(tt * kPhi + (p + dp + kPhi) % kPhi);
+            if (valid[n] || fixed[n]) nb.push_back(radius[n]);
+          }
+        const size_t idx = static_cast<size_t>(t * kPhi + p);
+        if (nb.size() < 3) continue;
+        const double mnb = median(nb);
+        const bool usable = valid[idx] || fixed[idx];
+        if (!usable || radius[idx] > 1.3 * mnb + 1.5 || radius[idx] < 0.6 * mnb - 1.5) {
+          next[idx] = mnb;
+          if (!fixed[idx]) fixed[idx] = 2;  // marked in this pass
+        }
+      }
+    for (char& f : fixed)
+      if (f == 2) f = 1;
+    radius = next;
+  }
+  std::vector<double> all_valid;
+  for (size_t i = 0; i < radius.size(); ++i)
+    if (valid[i] || fixed[i]) all_valid.push_back(radius[i]);
+  const double r_med = median(all_valid);
+  for (size_t i = 0; i < radius.size(); ++i)
+    if (!valid[i] && !fixed[i]) radius[i] = r_med;
+  if (r_med > 0.66 * options.max_radius_mm)
+    return Error(ErrorCode::kNotFound, "no lesion found at " + where(seed) + ": the structure under the seed is about " +
+                                           std::to_string(std::lround(2 * r_med)) + " mm across (an organ, not a lesion?)");
+
+  // Star shape: r(theta, phi) by bilinear interpolation over the ray grid.
+  auto r_at = [&](const Vec3& d) {
+    const double theta = std::acos(std::clamp(d[2], -1.0, 1.0));
+    double phi = std::atan2(d[1], d[0]);
+    if (phi < 0) phi += 2 * kPi;
+    const double ft = std::clamp(theta / kPi * kTheta - 0.5, 0.0, kTheta - 1.0), fp = phi / (2 * kPi) * kPhi;
+    const int t0 = std::min(static_cast<int>(ft), kTheta - 2), p0 = static_cast<int>(fp) % kPhi;
+    const int p1 = (p0 + 1) % kPhi;
+    const double at = ft - t0, ap = fp - std::floor(fp);
+    const auto R = [&](int t, int p) { return radius[static_cast<size_t>(t * kPhi + p)]; };
+    return (1 - at) * ((1 - ap) * R(t0, p0) + ap * R(t0, p1)) + at * ((1 - ap) * R(t0 + 1, p0) + ap * R(t0 + 1, p1));
+  };
+  double r_max = 0;
+  for (double r : radius) r_max = std::max(r_max, r);
+  CtSegmentation out;
+  Grid mg = g;
+  out.mask = Volume(mg, VoxelType::kUInt8);
+  out.mask.set_units("label");
+  uint8_t* mask = out.mask.data<uint8_t>();
+  int bb_lo[3], bb_hi[3];
+  for (int a = 0; a < 3; ++a) {
+    const auto ua = static_cast<size_t>(a);
+    const int half = static_cast<int>(std::ceil((r_max + 1) / g.spacing[ua]));
+    bb_lo[a] = std::max(0, static_cast<int>(std::lround(si[ua])) - half);
+    bb_hi[a] = std::min(static_cast<int>(g.size[ua]) - 1, static_cast<int>(std::lround(si[ua])) + half);
+  }
+  // Signed distance to the star surface along the ray through each voxel (positive inside).
+  auto inside_margin = [&](int i, int j, int k) {
+    const Vec3 p = g.to_lps(i, j, k);
+    const Vec3 v{p[0] - seed[0], p[1] - seed[1], p[2] - seed[2]};
+    const double rho = std::sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]);
+    if (rho < 1e-9) return r_at({0, 0, 1});
+    return r_at({v[0] / rho, v[1] / rho, v[2] / rho}) - rho;
+  };
+  double hu_sum = 0;
+  size_t count = 0;
+  for (int k = bb_lo[2]; k <= bb_hi[2]; ++k)
+    for (int j = bb_lo[1]; j <= bb_hi[1]; ++j)
+      for (int i = bb_lo[0]; i <= bb_hi[0]; ++i)
+        if (inside_margin(i, j, k) >= 0) {
+          const size_t o = (static_cast<size_t>(k) * g.size[1] + static_cast<size_t>(j)) * g.size[0] + static_cast<size_t>(i);
+          mask[o] = 1;
+          hu_sum += ct.value(o);
+          ++count;
+        }
+  if (count == 0)
+    return Error(ErrorCode::kNotFound, "no lesion found at " + where(seed) + ": the boundary is closer than one voxel");
+  out.volume_ml = static_cast<double>(count) * g.spacing[0] * g.spacing[1] * g.spacing[2] / 1000.0;
+  out.mean_hu = hu_sum / static_cast<double>(count);
+  out.lesion_hu = m;
+  out.background_hu = m + c_med;
+  out.leak_fraction = static_cast<double>(std::count(fixed.begin(), fixed.end(), 1)) / static_cast<double>(fixed.size());
+  out.method = "ct-star-rays-half-contrast";
+
+  // RECIST calipers on every axial slice through the lesion; the slice with the longest wins.
+  for (int k = bb_lo[2]; k <= bb_hi[2]; ++k) {
+    const int nx = bb_hi[0] - bb_lo[0] + 1, ny = bb_hi[1] - bb_lo[1] + 1;
+    std::vector<float> field(static_cast<size_t>(nx) * static_cast<size_t>(ny));
+    bool any = false;
+    for (int j = 0; j < ny; ++j)
+      for (int i = 0; i < nx; ++i) {
+        const double v = inside_margin(bb_lo[0] + i, bb_lo[1] + j, k);
+        field[static_cast<size_t>(j) * static_cast<size_t>(nx) + static_cast<size_t>(i)] = static_cast<float>(v);
+        any = any || v >= 0;
+      }
+    if (!any) continue;
+    const SliceCalipers c = measure_outline(contour(field, nx, ny, g.spacing[0], g.spacing[1], 0.0f));
+    auto to_lps = [&](const Point2& q) { return g.to_lps(bb_lo[0] + q[0] / g.spacing[0], bb_lo[1] + q[1] / g.spacing[1], k); };
+    if (c.short_axis.length_mm > out.largest_short_axis.length_mm) {
+      out.largest_short_axis_slice_index = k;
+      out.largest_short_axis = {c.short_axis.length_mm, to_lps(c.short_axis.a), to_lps(c.short_axis.b)};
+    }
+    if (c.long_axis.length_mm <= out.long_axis.length_mm) continue;
+    out.axial_slice_index = k;
+    out.long_axis = {c.long_axis.length_mm, to_lps(c.long_axis.a), to_lps(c.long_axis.b)};
+    out.short_axis = {c.short_axis.length_mm, to_lps(c.short_axis.a), to_lps(c.short_axis.b)};
+  }
+  // Largest 3D diameter between ray ends.
+  std::vector<Vec3> ends;
+  for (int t = 0; t < kTheta; t += 2)
+    for (int p = 0; p < kPhi; p += 2) {
+      const Vec3 d = direction(t, p);
+      const double r = radius[static_cast<size_t>(t * kPhi + p)];
+      ends.push_back({seed[0] + r * d[0], seed[1] + r * d[1], seed[2] + r * d[2]});
+    }
+  for (size_t i = 0; i < ends.size(); ++i)
+    for (size_t j = i + 1; j < ends.size(); ++j) {
+      const double dx = ends[i][0] - ends[j][0], dy = ends[i][1] - ends[j][1], dz = ends[i][2] - ends[j][2];
+      const double d = std::sqrt(dx * dx + dy * dy + dz * dz);
+      if (d > out.max_3d.length_mm) out.max_3d = {d, ends[i], ends[j]};
+    }
+  return out;
+}
+
+}  // namespace oq::lesion

@@ -3,11 +3,13 @@
 
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <sstream>
 
 #include "args.h"
 #include "commands.h"
 #include "oq/lesion/ct_segment.h"
+#include "oq/lesion/pet_segment.h"
 #include "oq/plugin.h"
 #include "oq/progress.h"
 #include "oq/scan.h"
@@ -23,7 +25,11 @@ const char* kSegmentUsage =
     "  --line      a diameter drawn by the reader; its midpoint is the seed and its length bounds the search\n"
     "  --mask      write the binary mask on the series grid (.nii.gz, .nrrd, .mha)\n"
     "  --json      one JSON document on stdout\n"
-    "  CT only for now; PET and bone scans follow.\n";
+    "  --pet-threshold auto|41|50|adaptive   PET: 41 % or 50 % of SUVmax, or background + 50 % of the\n"
+    "              contrast; auto (default) is 41 % unless that cut falls in the background uptake (liver,\n"
+    "              marrow), then adaptive. The seed may come from the CT of the same PET-CT.\n"
+    "  CT: long/short axis, volume, mean HU. PET (in SUVbw): SUVmax, SUVpeak (1 ml sphere), SUVmean, MTV, TLG,\n"
+    "  and SULpeak for PERCIST.\n";
 
 bool parse_numbers(const std::string& s, size_t n, std::vector<double>& out) {
   out.clear();
@@ -46,10 +52,76 @@ nlohmann::json point(const Vec3& p) {
   return nlohmann::json::array({r(p[0]), r(p[1]), r(p[2])});
 }
 
+double rounded(double v, double unit) {
+  return std::round(v / unit) * unit;
+}
+
+int segment_pet_series(const Args& args, const SeriesInfo& s, const PluginDescriptor& loader, const Vec3& seed,
+                       const PluginDescriptor* exporter, const std::string& mask_path) {
+  lesion::PetSegmentOptions options;
+  const std::string t = args.get("--pet-threshold", "auto");
+  if (t == "auto")
+    options.threshold = lesion::PetThreshold::kAuto;
+  else if (t == "41")
+    options.threshold = lesion::PetThreshold::kPercent41;
+  else if (t == "50")
+    options.threshold = lesion::PetThreshold::kPercent50;
+  else if (t == "adaptive")
+    options.threshold = lesion::PetThreshold::kAdaptive50;
+  else
+    return usage_fail("--pet-threshold must be auto, 41, 50 or adaptive", kSegmentUsage);
+  LoadOptions load;
+  load.units = Units::kSUVbw;
+  auto suv = loader.loader->load_volume(s, load);
+  if (!suv.ok()) return fail(suv.error().describe());
+  auto seg = lesion::segment_pet(*suv, seed, options);
+  if (!seg.ok()) return fail(args.positional().front() + ": " + seg.error().describe());
+  // SULpeak (PERCIST) on the lean-body-mass image, over the same lesion.
+  std::optional<double> sul_peak;
+  load.units = Units::kSULlbm;
+  if (auto sul = loader.loader->load_volume(s, load); sul.ok()) sul_peak = lesion::peak_of_sphere(*sul, seg->mask);
+  if (exporter)
+    if (Status st = exporter->exporter->write_volume(seg->mask, mask_path); !st.ok()) return fail(st.error().describe());
+  const auto& r = *seg;
+  if (args.has("--json")) {
+    nlohmann::json j;
+    j["series_uid"] = s.uid;
+    j["seed_mm"] = point(seed);
+    j["method"] = r.method;
+    j["volume_ml"] = rounded(r.mtv_ml, 0.001);
+    j["long_axis_mm"] = rounded(r.long_axis.length_mm, 0.01);
+    j["long_axis_endpoints_mm"] = nlohmann::json::array({point(r.long_axis.a), point(r.long_axis.b)});
+    j["short_axis_mm"] = rounded(r.short_axis.length_mm, 0.01);
+    j["short_axis_endpoints_mm"] = nlohmann::json::array({point(r.short_axis.a), point(r.short_axis.b)});
+    j["axial_slice_index"] = r.axial_slice_index;
+    j["suv_max"] = r.suv_max;
+    j["suv_max_mm"] = point(r.suv_max_at);
+    j["suv_peak"] = r.suv_peak;
+    j["suv_peak_mm"] = point(r.suv_peak_at);
+    j["suv_mean"] = r.suv_mean;
+    j["mtv_ml"] = rounded(r.mtv_ml, 0.001);
+    j["tlg"] = rounded(r.tlg, 0.001);
+    j["sul_peak"] = sul_peak ? nlohmann::json(*sul_peak) : nlohmann::json(nullptr);
+    j["background_suv"] = r.background;
+    j["threshold_suv"] = r.threshold_value;
+    if (!mask_path.empty()) j["mask"] = mask_path;
+    std::printf("%s\n", j.dump(2).c_str());
+  } else {
+    std::printf("PET lesion at (%.1f, %.1f, %.1f) in series %s (%s)\n", seed[0], seed[1], seed[2], s.uid.c_str(),
+                r.method.c_str());
+    std::printf("  SUVmax %.2f, SUVpeak %.2f, SUVmean %.2f, MTV %.2f ml, TLG %.1f", r.suv_max, r.suv_peak, r.suv_mean, r.mtv_ml,
+                r.tlg);
+    if (sul_peak) std::printf(", SULpeak %.2f", *sul_peak);
+    std::printf("\n  long axis %.1f mm, short axis %.1f mm (axial slice %d)\n", r.long_axis.length_mm, r.short_axis.length_mm,
+                r.axial_slice_index);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int cmd_segment(int argc, char** argv) {
-  Args args(argc, argv, 2, {"--seed", "--line", "--series", "--mask"}, {"--json", "--help", "--quiet"});
+  Args args(argc, argv, 2, {"--seed", "--line", "--series", "--mask", "--pet-threshold"}, {"--json", "--help", "--quiet"});
   if (args.has("--help")) {
     std::fputs(kSegmentUsage, stdout);
     return 0;
@@ -86,10 +158,12 @@ int cmd_segment(int argc, char** argv) {
   auto series = select_series(catalog, args.get("--series"), input);
   if (!series.ok()) return fail(series.error().describe());
   const SeriesInfo& s = **series;
-  if (s.modality != "CT") return fail(input + ": series " + s.uid + " is " + s.modality + "; segment handles CT for now");
+  if (s.modality != "CT" && s.modality != "PT")
+    return fail(input + ": series " + s.uid + " is " + s.modality + "; segment handles CT and PET");
   if (!s.loadable) return fail(s.files.front() + ": series " + s.uid + " cannot be loaded: " + s.problem);
   const PluginDescriptor* loader = find_plugin(s.loader);
   if (!loader || !loader->loader || !loader->loader->load_volume) return fail(input + ": series " + s.uid + " cannot be loaded");
+  if (s.modality == "PT") return segment_pet_series(args, s, *loader, seed, exporter, mask_path);
   LoadOptions load;
   load.units = Units::kHU;
   auto volume = loader->loader->load_volume(s, load);

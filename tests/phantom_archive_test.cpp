@@ -448,3 +448,84 @@ TEST(PhantomLesionSet, SeriesAreValidAndTheirTruthMatchesTheLabels) {
 }
 
 }  // namespace
+
+namespace {
+
+// SUVpeak computed here, apart from lesion/: for every voxel of the mask, the mean of the voxels
+// whose centres lie within the 1 ml sphere around it; the highest such mean.
+double independent_peak(const oqtest::VolumeData& img, const oqtest::VolumeData& mask) {
+  const double r = std::cbrt(3000.0 / (4 * 3.14159265358979));
+  const long nx = static_cast<long>(img.size[0]), ny = static_cast<long>(img.size[1]), nz = static_cast<long>(img.size[2]);
+  double best = 0;
+  for (long z = 0; z < nz; ++z)
+    for (long y = 0; y < ny; ++y)
+      for (long x = 0; x < nx; ++x) {
+        if (mask.voxels[static_cast<size_t>((z * ny + y) * nx + x)] < 0.5f) continue;
+        double sum = 0;
+        int n = 0;
+        for (long dz = -3; dz <= 3; ++dz)
+          for (long dy = -3; dy <= 3; ++dy)
+            for (long dx = -3; dx <= 3; ++dx) {
+              const double d = std::sqrt(std::pow(static_cast<double>(dx) * img.spacing[0], 2) +
+                                         std::pow(static_cast<double>(dy) * img.spacing[1], 2) +
+                                         std::pow(static_cast<double>(dz) * img.spacing[2], 2));
+              const long X = x + dx, Y = y + dy, Z = z + dz;
+              if (d > r || X < 0 || Y < 0 || Z < 0 || X >= nx || Y >= ny || Z >= nz) continue;
+              sum += img.voxels[static_cast<size_t>((Z * ny + Y) * nx + X)];
+              ++n;
+            }
+        best = std::max(best, sum / n);
+      }
+  return best;
+}
+
+TEST(PhantomPetSegment, SuvMaxIsAVoxelValueAndSuvPeakMatchesAnIndependentComputation) {
+  const fs::path dir = oqtest::scratch("pet_segment");
+  const json m = manifest();
+  const auto& p = m["patients"][0];
+  const auto& t0 = p["time_points"][0];
+  const std::string series = (kArchive / t0["pet"]["path"].get<std::string>()).string();
+  const auto conv =
+      oqtest::oncoquant("convert --quiet " + oqtest::quote(series) + " -o " + oqtest::quote((dir / "suv.nii.gz").string()));
+  ASSERT_EQ(conv.exit_code, 0) << conv.err;
+  const auto suv = oqtest::read_volume((dir / "suv.nii.gz").string());
+  const fs::path truth_dir = kArchive / p["truth_path"].get<std::string>() / ("t0_" + t0["date"].get<std::string>());
+  const json truth = load(truth_dir / "pet.truth.json");
+  const auto labels = oqtest::read_volume((truth_dir / "pet_lesion_labels.nrrd").string());
+  int checked = 0;
+  for (const auto& l : truth["lesions"]) {
+    if (!l["present"].get<bool>() || l["label_voxels"].get<int>() < 8) continue;
+    const fs::path mask_path = dir / (l["id"].get<std::string>() + ".nii.gz");
+    char seed[96];
+    std::snprintf(seed, sizeof seed, "%.3f,%.3f,%.3f", l["centre_mm"][0].get<double>(), l["centre_mm"][1].get<double>(),
+                  l["centre_mm"][2].get<double>());
+    const auto r = oqtest::oncoquant("segment " + oqtest::quote(series) + " --json --seed " + seed + " --mask " +
+                                     oqtest::quote(mask_path.string()));
+    ASSERT_EQ(r.exit_code, 0) << l["id"] << ": " << r.err;
+    const json j = json::parse(r.out);
+    const auto mask = oqtest::read_volume(mask_path.string());
+    double mask_max = 0, label_max = 0;
+    for (size_t o = 0; o < suv.voxels.size(); ++o) {
+      if (mask.voxels[o] > 0.5f) mask_max = std::max(mask_max, static_cast<double>(suv.voxels[o]));
+      if (static_cast<int>(labels.voxels[o]) == l["label"].get<int>())
+        label_max = std::max(label_max, static_cast<double>(suv.voxels[o]));
+    }
+    // SUVmax is exactly the hottest voxel of the lesion (as stored, float32).
+    EXPECT_NEAR(j["suv_max"].get<double>(), mask_max, 1e-4 * mask_max) << l["id"];
+    EXPECT_GE(j["suv_max"].get<double>(), label_max * (1 - 1e-4)) << l["id"];
+    EXPECT_NEAR(j["suv_peak"].get<double>() / independent_peak(suv, mask), 1.0, 0.02) << l["id"];
+    EXPECT_LE(j["suv_peak"].get<double>(), j["suv_max"].get<double>());
+    EXPECT_NEAR(j["tlg"].get<double>(), j["suv_mean"].get<double>() * j["mtv_ml"].get<double>(),
+                0.01 + 1e-3 * j["tlg"].get<double>());
+    EXPECT_TRUE(j["sul_peak"].is_number());
+    EXPECT_LT(j["sul_peak"].get<double>(), j["suv_peak"].get<double>());  // lean body mass < weight
+    ++checked;
+  }
+  EXPECT_GE(checked, 4);
+  // The bladder is not a lesion.
+  const auto bladder = oqtest::oncoquant("segment " + oqtest::quote(series) + " --seed 0,-35,-400");
+  EXPECT_EQ(bladder.exit_code, 1);
+  EXPECT_NE(bladder.err.find("no lesion found"), std::string::npos) << bladder.err;
+}
+
+}  // namespace

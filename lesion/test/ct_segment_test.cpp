@@ -89,3 +89,60 @@ TEST(CtSegment, RefusesAirBoneAndNormalTissue) {
 
 }  // namespace
 }  // namespace oq::lesion
+
+#include "oq/lesion/pet_segment.h"
+
+namespace oq::lesion {
+namespace {
+
+// A 20 mm sphere of SUV 8 in a warm background of SUV 3 (a hot liver), 4 mm voxels centred on it, no noise.
+Volume pet_phantom() {
+  Grid g;
+  g.size = {40, 40, 30};
+  g.spacing = {4, 4, 4};
+  g.origin = {-80, -80, -60};
+  Volume v(g, VoxelType::kFloat32);
+  for (size_t k = 0; k < 30; ++k)
+    for (size_t j = 0; j < 40; ++j)
+      for (size_t i = 0; i < 40; ++i) {
+        const Vec3 p = g.to_lps(static_cast<double>(i), static_cast<double>(j), static_cast<double>(k));
+        const double r = std::sqrt(p[0] * p[0] + p[1] * p[1] + p[2] * p[2]);
+        v.set_value((k * 40 + j) * 40 + i, r <= 10 ? 8.0 : 3.0);
+      }
+  v.set_units("SUVbw");
+  return v;
+}
+
+TEST(PetSegment, WarmBackgroundUsesTheAdaptiveThresholdAndMeasuresExactly) {
+  const Volume v = pet_phantom();
+  auto r = segment_pet(v, {3, -2, 1});
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  EXPECT_EQ(r->method, "pet-background-adaptive-50%");  // 41 % of 8 (3.3) is below 1.2 x the background 3
+  EXPECT_DOUBLE_EQ(r->suv_max, 8.0);
+  EXPECT_DOUBLE_EQ(r->suv_mean, 8.0);
+  EXPECT_NEAR(r->background, 3.0, 1e-9);
+  EXPECT_NEAR(r->threshold_value, 5.5, 1e-9);
+  // Voxel centres within 10 mm at 4 mm spacing: count them independently.
+  int n = 0;
+  for (int k = -3; k <= 3; ++k)
+    for (int j = -3; j <= 3; ++j)
+      for (int i = -3; i <= 3; ++i)
+        if (std::sqrt(16.0 * (i * i + j * j + k * k)) <= 10) ++n;
+  EXPECT_NEAR(r->mtv_ml, n * 0.064, 1e-9);
+  EXPECT_NEAR(r->tlg, 8.0 * n * 0.064, 1e-9);
+  EXPECT_DOUBLE_EQ(r->suv_peak, 8.0);  // the 1 ml sphere (r 6.2 mm) around the centre is all lesion
+  auto forced = segment_pet(v, {0, 0, 0}, {PetThreshold::kPercent41, 10, 60});
+  ASSERT_TRUE(forced.ok());
+  EXPECT_EQ(forced->method, "pet-41%-suvmax");
+  EXPECT_NEAR(forced->threshold_value, 0.41 * 8, 1e-9);
+}
+
+TEST(PetSegment, NoUptakeNoLesion) {
+  const Volume v = pet_phantom();
+  auto r = segment_pet(v, {-60, -60, -40});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message().find("no lesion found"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace oq::lesion

@@ -1,0 +1,205 @@
+#include "oq/lesion/pet_segment.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <vector>
+
+#include "oq/lesion/measure.h"
+
+namespace oq::lesion {
+namespace {
+
+std::string where(const Vec3& p) {
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "(%.1f, %.1f, %.1f)", p[0], p[1], p[2]);
+  return buf;
+}
+
+size_t index_of(const Grid& g, int i, int j, int k) {
+  return (static_cast<size_t>(k) * g.size[1] + static_cast<size_t>(j)) * g.size[0] + static_cast<size_t>(i);
+}
+
+}  // namespace
+
+double peak_of_sphere(const Volume& image, const Volume& mask, Vec3* at) {
+  const Grid& g = image.grid();
+  const double radius = std::cbrt(3.0 * 1000.0 / (4.0 * 3.14159265358979323846));  // 1 ml
+  // Offsets of the voxels whose centres lie within the sphere.
+  std::vector<std::array<int, 3>> offsets;
+  const int ri = static_cast<int>(std::ceil(radius / g.spacing[0])), rj = static_cast<int>(std::ceil(radius / g.spacing[1]));
+  const int rk = static_cast<int>(std::ceil(radius / g.spacing[2]));
+  for (int k = -rk; k <= rk; ++k)
+    for (int j = -rj; j <= rj; ++j)
+      for (int i = -ri; i <= ri; ++i) {
+        const double dx = i * g.spacing[0], dy = j * g.spacing[1], dz = k * g.spacing[2];
+        if (dx * dx + dy * dy + dz * dz <= radius * radius) offsets.push_back({i, j, k});
+      }
+  const auto* m = mask.data<uint8_t>();
+  double best = -1;
+  for (int k = 0; k < static_cast<int>(g.size[2]); ++k)
+    for (int j = 0; j < static_cast<int>(g.size[1]); ++j)
+      for (int i = 0; i < static_cast<int>(g.size[0]); ++i) {
+        if (!m[index_of(g, i, j, k)]) continue;
+        double sum = 0;
+        int n = 0;
+        for (const auto& o : offsets) {
+          const int x = i + o[0], y = j + o[1], z = k + o[2];
+          if (x < 0 || y < 0 || z < 0 || x >= static_cast<int>(g.size[0]) || y >= static_cast<int>(g.size[1]) ||
+              z >= static_cast<int>(g.size[2]))
+            continue;
+          sum += image.value(index_of(g, x, y, z));
+          ++n;
+        }
+        if (n > 0 && sum / n > best) {
+          best = sum / n;
+          if (at) *at = g.to_lps(i, j, k);
+        }
+      }
+  return std::max(0.0, best);
+}
+
+Result<PetSegmentation> segment_pet(const Volume& pet, const Vec3& seed, const PetSegmentOptions& options) {
+  const Grid& g = pet.grid();
+  const Vec3 si = g.to_index(seed);
+  for (size_t a = 0; a < 3; ++a)
+    if (si[a] < -0.5 || si[a] > static_cast<double>(g.size[a]) - 0.5)
+      return Error(ErrorCode::kInvalidArgument, "the seed " + where(seed) + " lies outside the series");
+  const int ci = static_cast<int>(std::lround(si[0])), cj = static_cast<int>(std::lround(si[1])),
+            ck = static_cast<int>(std::lround(si[2]));
+  auto inside = [&](int i, int j, int k) {
+    return i >= 0 && j >= 0 && k >= 0 && i < static_cast<int>(g.size[0]) && j < static_cast<int>(g.size[1]) &&
+           k < static_cast<int>(g.size[2]);
+  };
+  auto dist2 = [&](int i, int j, int k, int i0, int j0, int k0) {
+    const double dx = (i - i0) * g.spacing[0], dy = (j - j0) * g.spacing[1], dz = (k - k0) * g.spacing[2];
+    return dx * dx + dy * dy + dz * dz;
+  };
+  // The hottest voxel near the click: readers click on the lesion, not on its hottest voxel.
+  int mi = ci, mj = cj, mk = ck;
+  double vmax = -1e300;
+  const int si_r = static_cast<int>(std::ceil(options.search_radius_mm / g.spacing[0]));
+  const int sk_r = static_cast<int>(std::ceil(options.search_radius_mm / g.spacing[2]));
+  for (int k = ck - sk_r; k <= ck + sk_r; ++k)
+    for (int j = cj - si_r; j <= cj + si_r; ++j)
+      for (int i = ci - si_r; i <= ci + si_r; ++i) {
+        if (!inside(i, j, k) || dist2(i, j, k, ci, cj, ck) > options.search_radius_mm * options.search_radius_mm) continue;
+        const double v = pet.value(index_of(g, i, j, k));
+        if (v > vmax) {
+          vmax = v;
+          mi = i;
+          mj = j;
+          mk = k;
+        }
+      }
+  // Background: median uptake in a shell 15-25 mm from the hottest voxel.
+  std::vector<double> shell;
+  const int br = static_cast<int>(std::ceil(25 / std::min(g.spacing[0], g.spacing[2])));
+  for (int k = mk - br; k <= mk + br; ++k)
+    for (int j = mj - br; j <= mj + br; ++j)
+      for (int i = mi - br; i <= mi + br; ++i) {
+        if (!inside(i, j, k)) continue;
+        const double d2 = dist2(i, j, k, mi, mj, mk);
+        if (d2 >= 15 * 15 && d2 <= 25 * 25) shell.push_back(pet.value(index_of(g, i, j, k)));
+      }
+  double background = 0;
+  if (!shell.empty()) {
+    auto mid = shell.begin() + static_cast<long>(shell.size() / 2);
+    std::nth_element(shell.begin(), mid, shell.end());
+    background = *mid;
+  }
+  if (vmax <= 0 || vmax < 1.5 * background)
+    return Error(ErrorCode::kNotFound, "no lesion found at " + where(seed) + ": the hottest uptake nearby (" +
+                                           std::to_string(vmax).substr(0, 5) + ") is not above its background (" +
+                                           std::to_string(background).substr(0, 5) + ")");
+  PetSegmentation out;
+  out.background = background;
+  PetThreshold mode = options.threshold;
+  if (mode == PetThreshold::kAuto) mode = 0.41 * vmax > 1.2 * background ? PetThreshold::kPercent41 : PetThreshold::kAdaptive50;
+  switch (mode) {
+    case PetThreshold::kAuto:
+    case PetThreshold::kPercent41:
+      out.threshold_value = 0.41 * vmax;
+      out.method = "pet-41%-suvmax";
+      break;
+    case PetThreshold::kPercent50:
+      out.threshold_value = 0.5 * vmax;
+      out.method = "pet-50%-suvmax";
+      break;
+    case PetThreshold::kAdaptive50:
+      out.threshold_value = background + 0.5 * (vmax - background);
+      out.method = "pet-background-adaptive-50%";
+      break;
+  }
+  // Connected region above the threshold from the hottest voxel (26-connected), within reach.
+  out.mask = Volume(g, VoxelType::kUInt8);
+  out.mask.set_units("label");
+  auto* m = out.mask.data<uint8_t>();
+  std::vector<std::array<int, 3>> stack{{mi, mj, mk}};
+  m[index_of(g, mi, mj, mk)] = 1;
+  double sum = 0;
+  size_t count = 0;
+  bool reached_limit = false;
+  const double limit2 = options.max_radius_mm * options.max_radius_mm;
+  while (!stack.empty()) {
+    const auto [i, j, k] = stack.back();
+    stack.pop_back();
+    sum += pet.value(index_of(g, i, j, k));
+    ++count;
+    for (int dk = -1; dk <= 1; ++dk)
+      for (int dj = -1; dj <= 1; ++dj)
+        for (int di = -1; di <= 1; ++di) {
+          const int x = i + di, y = j + dj, z = k + dk;
+          if (!inside(x, y, z)) continue;
+          const size_t o = index_of(g, x, y, z);
+          if (m[o] || pet.value(o) < out.threshold_value) continue;
+          if (dist2(x, y, z, mi, mj, mk) > limit2) {
+            reached_limit = true;
+            continue;
+          }
+          m[o] = 1;
+          stack.push_back({x, y, z});
+        }
+  }
+  if (reached_limit)
+    return Error(ErrorCode::kNotFound, "no lesion found at " + where(seed) + ": the uptake above " +
+                                           std::to_string(out.threshold_value).substr(0, 5) + " does not end within " +
+                                           std::to_string(std::lround(options.max_radius_mm)) +
+                                           " mm (an organ such as the bladder or brain?)");
+  const double voxel_ml = g.spacing[0] * g.spacing[1] * g.spacing[2] / 1000.0;
+  out.suv_max = vmax;
+  out.suv_max_at = g.to_lps(mi, mj, mk);
+  out.suv_mean = sum / static_cast<double>(count);
+  out.mtv_ml = static_cast<double>(count) * voxel_ml;
+  out.tlg = out.suv_mean * out.mtv_ml;
+  out.suv_peak = peak_of_sphere(pet, out.mask, &out.suv_peak_at);
+  // Calipers of the metabolic volume on the axial slice where its long axis is longest.
+  int lo[3] = {mi, mj, mk}, hi[3] = {mi, mj, mk};
+  for (int k = 0; k < static_cast<int>(g.size[2]); ++k)
+    for (int j = 0; j < static_cast<int>(g.size[1]); ++j)
+      for (int i = 0; i < static_cast<int>(g.size[0]); ++i)
+        if (m[index_of(g, i, j, k)]) {
+          lo[0] = std::min(lo[0], i), hi[0] = std::max(hi[0], i);
+          lo[1] = std::min(lo[1], j), hi[1] = std::max(hi[1], j);
+          lo[2] = std::min(lo[2], k), hi[2] = std::max(hi[2], k);
+        }
+  for (int k = lo[2]; k <= hi[2]; ++k) {
+    const int nx = hi[0] - lo[0] + 3, ny = hi[1] - lo[1] + 3;
+    std::vector<float> field(static_cast<size_t>(nx) * static_cast<size_t>(ny), 0.0f);
+    for (int j = 0; j < ny; ++j)
+      for (int i = 0; i < nx; ++i) {
+        const int x = lo[0] - 1 + i, y = lo[1] - 1 + j;
+        if (inside(x, y, k) && m[index_of(g, x, y, k)])
+          field[static_cast<size_t>(j) * static_cast<size_t>(nx) + static_cast<size_t>(i)] = 1.0f;
+      }
+    const SliceCalipers c = measure_outline(contour(field, nx, ny, g.spacing[0], g.spacing[1], 0.5f));
+    if (c.long_axis.length_mm <= out.long_axis.length_mm) continue;
+    auto to_lps = [&](const Point2& q) { return g.to_lps(lo[0] - 1 + q[0] / g.spacing[0], lo[1] - 1 + q[1] / g.spacing[1], k); };
+    out.axial_slice_index = k;
+    out.long_axis = {c.long_axis.length_mm, to_lps(c.long_axis.a), to_lps(c.long_axis.b)};
+    out.short_axis = {c.short_axis.length_mm, to_lps(c.short_axis.a), to_lps(c.short_axis.b)};
+  }
+  return out;
+}
+
+}  // namespace oq::lesion

@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <vector>
 
-#include "oq/lesion/measure.h"
+#include "oq/lesion/edits.h"
 
 namespace oq::lesion {
 namespace {
@@ -174,31 +174,10 @@ Result<PetSegmentation> segment_pet(const Volume& pet, const Vec3& seed, const P
   out.tlg = out.suv_mean * out.mtv_ml;
   out.suv_peak = peak_of_sphere(pet, out.mask, &out.suv_peak_at);
   // Calipers of the metabolic volume on the axial slice where its long axis is longest.
-  int lo[3] = {mi, mj, mk}, hi[3] = {mi, mj, mk};
-  for (int k = 0; k < static_cast<int>(g.size[2]); ++k)
-    for (int j = 0; j < static_cast<int>(g.size[1]); ++j)
-      for (int i = 0; i < static_cast<int>(g.size[0]); ++i)
-        if (m[index_of(g, i, j, k)]) {
-          lo[0] = std::min(lo[0], i), hi[0] = std::max(hi[0], i);
-          lo[1] = std::min(lo[1], j), hi[1] = std::max(hi[1], j);
-          lo[2] = std::min(lo[2], k), hi[2] = std::max(hi[2], k);
-        }
-  for (int k = lo[2]; k <= hi[2]; ++k) {
-    const int nx = hi[0] - lo[0] + 3, ny = hi[1] - lo[1] + 3;
-    std::vector<float> field(static_cast<size_t>(nx) * static_cast<size_t>(ny), 0.0f);
-    for (int j = 0; j < ny; ++j)
-      for (int i = 0; i < nx; ++i) {
-        const int x = lo[0] - 1 + i, y = lo[1] - 1 + j;
-        if (inside(x, y, k) && m[index_of(g, x, y, k)])
-          field[static_cast<size_t>(j) * static_cast<size_t>(nx) + static_cast<size_t>(i)] = 1.0f;
-      }
-    const SliceCalipers c = measure_outline(contour(field, nx, ny, g.spacing[0], g.spacing[1], 0.5f));
-    if (c.long_axis.length_mm <= out.long_axis.length_mm) continue;
-    auto to_lps = [&](const Point2& q) { return g.to_lps(lo[0] - 1 + q[0] / g.spacing[0], lo[1] - 1 + q[1] / g.spacing[1], k); };
-    out.axial_slice_index = k;
-    out.long_axis = {c.long_axis.length_mm, to_lps(c.long_axis.a), to_lps(c.long_axis.b)};
-    out.short_axis = {c.short_axis.length_mm, to_lps(c.short_axis.a), to_lps(c.short_axis.b)};
-  }
+  const AxialCalipers calipers = measure_mask(out.mask);
+  out.axial_slice_index = calipers.slice;
+  out.long_axis = calipers.long_axis;
+  out.short_axis = calipers.short_axis;
   return out;
 }
 

@@ -1,0 +1,59 @@
+// A lesion's measurements as a reader reviews them: the automatic result is kept as it was, and
+// every correction (a caliper endpoint moved, a contour replaced) is added as a new record with
+// who made it and when. Nothing is overwritten; the current value is the latest record. The
+// review viewer and the study store build on this.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "oq/error.h"
+#include "oq/lesion/ct_segment.h"
+#include "oq/volume.h"
+
+namespace oq::lesion {
+
+struct AxialCalipers {
+  int slice = -1;
+  Caliper long_axis, short_axis;
+  double volume_ml = 0;
+};
+
+// Calipers of a binary mask (uint8, nonzero inside) on the axial slice where its long axis is
+// longest, from marching squares at half height (sub-voxel), and its volume.
+AxialCalipers measure_mask(const Volume& mask);
+
+enum class MeasurementMethod { kAutomatic, kEdited };
+const char* to_string(MeasurementMethod m);
+
+struct MeasurementRecord {
+  MeasurementMethod method = MeasurementMethod::kAutomatic;
+  std::string who;   // reader id; "oncoquant" for the automatic result
+  std::string when;  // ISO 8601
+  std::string what;  // "automatic segmentation", "long axis endpoint 2 moved", "contour replaced"
+  AxialCalipers calipers;
+  double perpendicular_deviation_deg = 0;  // of the short axis from the long axis' normal
+};
+
+enum class Axis { kLong, kShort };
+
+class LesionMeasurements {
+ public:
+  LesionMeasurements(const CtSegmentation& automatic, const Grid& grid, std::string when);
+
+  const MeasurementRecord& automatic() const { return records_.front(); }
+  const MeasurementRecord& current() const { return records_.back(); }
+  const std::vector<MeasurementRecord>& history() const { return records_; }
+
+  // Moves endpoint 0 or 1 of an axis to a new point on the same axial slice.
+  Result<MeasurementRecord> move_endpoint(Axis axis, int endpoint, const Vec3& to, const std::string& who,
+                                          const std::string& when);
+  // Replaces the lesion's contour (a mask on the series grid) and measures it again.
+  Result<MeasurementRecord> replace_contour(const Volume& mask, const std::string& who, const std::string& when);
+
+ private:
+  Grid grid_;
+  std::vector<MeasurementRecord> records_;
+};
+
+}  // namespace oq::lesion

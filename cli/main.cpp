@@ -17,6 +17,7 @@ const char* kUsage =
     "                                and every file that cannot be used, with the reason\n"
     "  convert INPUT -o OUT          write one series as a volume (.nii.gz, .nrrd, .mha)\n"
     "  segment INPUT --seed X,Y,Z    segment the lesion under a click and measure it (RECIST calipers)\n"
+    "  bonescan INPUT [--json]       hot spots on whole-body bone scan views, bone involvement (exploratory)\n"
     "  plugins [--json]              list the loaders and exporters of this build\n"
     "\n"
     "oncoquant <command> --help describes each command's options.\n";
@@ -41,6 +42,7 @@ int main(int argc, char** argv) {
   if (cmd == "convert") return oq::cli::cmd_convert(argc, argv);
   if (cmd == "plugins") return oq::cli::cmd_plugins(argc, argv);
   if (cmd == "segment") return oq::cli::cmd_segment(argc, argv);
+  if (cmd == "bonescan") return oq::cli::cmd_bonescan(argc, argv);
   std::fprintf(stderr, "usage error: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
   return 2;
 }

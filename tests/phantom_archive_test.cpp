@@ -529,3 +529,54 @@ TEST(PhantomPetSegment, SuvMaxIsAVoxelValueAndSuvPeakMatchesAnIndependentComputa
 }
 
 }  // namespace
+
+namespace {
+
+TEST(PhantomBoneScan, HotSpotsAreTheMetastasesAndTheBladderIsNotOne) {
+  const json m = manifest();
+  int scans = 0;
+  for (const auto& p : m["patients"]) {
+    size_t tp = 0;
+    for (const auto& t : p["time_points"]) {
+      const size_t this_tp = tp++;
+      if (!t.contains("bone_scan")) continue;
+      const fs::path truth_file = kArchive / p["truth_path"].get<std::string>() /
+                                  ("t" + std::to_string(this_tp) + "_" + t["date"].get<std::string>()) / "bone_scan.truth.json";
+      const json truth = load(truth_file);
+      const auto r =
+          oqtest::oncoquant("bonescan --json " + oqtest::quote((kArchive / t["bone_scan"]["path"].get<std::string>()).string()));
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+      const json out = json::parse(r.out);
+      std::vector<json> found;
+      bool bladder = false;
+      for (const auto& s : out["series"]) {
+        for (const auto& h : s["hot_spots"]) found.push_back(h);
+        for (const auto& v : s["views"])
+          for (const auto& e : v["excluded"]) bladder = bladder || e.get<std::string>().find("bladder") != std::string::npos;
+      }
+      EXPECT_TRUE(bladder);
+      auto distance = [](const json& a, const json& b) {
+        return std::hypot(a["row"].get<double>() - b["row"].get<double>(), a["column"].get<double>() - b["column"].get<double>());
+      };
+      // Every metastasis is found in its view (two adjacent vertebrae may merge into one region, ~14 px apart).
+      for (const auto& want : truth["hot_spots"]) {
+        double best = 1e9;
+        for (const auto& h : found)
+          if (h["view"] == want["view"]) best = std::min(best, distance(h, want));
+        EXPECT_LE(best, want["view"] == "posterior" ? 3.0 : 10.0) << want.dump();
+      }
+      // And nothing else is called a hot spot.
+      for (const auto& h : found) {
+        double best = 1e9;
+        for (const auto& want : truth["hot_spots"])
+          if (h["view"] == want["view"]) best = std::min(best, distance(h, want));
+        EXPECT_LE(best, 10.0) << "false hot spot " << h.dump();
+      }
+      EXPECT_GT(out["series"][0]["bone_involvement_index_pct"].get<double>(), 0);
+      ++scans;
+    }
+  }
+  EXPECT_EQ(scans, 2);
+}
+
+}  // namespace

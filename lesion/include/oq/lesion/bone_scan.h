@@ -1,0 +1,39 @@
+// Hot spots on whole-body bone scintigraphy (anterior and posterior planar views), normalised to
+// the patient's normal bone uptake, with an exploratory bone-involvement index.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "oq/error.h"
+#include "oq/volume.h"
+
+namespace oq::lesion {
+
+struct HotSpot {
+  std::string view;            // "anterior", "posterior", or "frame N"
+  double row = 0, column = 0;  // centroid, pixels
+  double area_mm2 = 0;
+  double peak_ratio = 0;  // peak counts / the surrounding normal bone
+};
+
+struct BoneScanView {
+  std::string view;
+  double normal_bone_counts = 0;  // median counts per pixel of the skeleton
+  double skeleton_area_mm2 = 0;
+  double hot_area_mm2 = 0;
+  std::vector<std::string> excluded;  // e.g. "bladder (2150 mm2)"
+};
+
+struct BoneScanResult {
+  std::vector<BoneScanView> views;
+  std::vector<HotSpot> hot_spots;
+  // Hot-spot area as a percentage of skeleton area, mean over the views. Exploratory: not a
+  // validated bone scan index.
+  double bone_involvement_index_pct = 0;
+};
+
+// `views` holds one planar view per slice (z); `names` names them (may be empty).
+Result<BoneScanResult> detect_hot_spots(const Volume& views, const std::vector<std::string>& names);
+
+}  // namespace oq::lesion

@@ -238,6 +238,14 @@ TEST(Usage, BadFlagsAreUsageErrors) {
   EXPECT_EQ(oncoquant("nonsense").exit_code, 2);
   EXPECT_EQ(oncoquant("--help").exit_code, 0);
   EXPECT_EQ(oncoquant("convert --help").exit_code, 0);
+  // Detached headers are refused: their data file could not be written atomically with them.
+  const auto nhdr = oncoquant("convert x -o y.nhdr");
+  EXPECT_EQ(nhdr.exit_code, 2);
+  EXPECT_NE(nhdr.err.find(".nhdr"), std::string::npos) << nhdr.err;
+  EXPECT_EQ(oncoquant("convert x -o y.mhd").exit_code, 2);
+  EXPECT_EQ(oncoquant("segment --help").exit_code, 0);
+  EXPECT_EQ(oncoquant("bonescan --help").exit_code, 0);
+  EXPECT_EQ(oncoquant("segment x").exit_code, 2);
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
-// Writes volumes with ITK's image IO: NIfTI (.nii, .nii.gz), NRRD (.nrrd, .nhdr) and MetaImage
-// (.mha, .mhd). ITK converts our LPS geometry to each format's convention (RAS in NIfTI), which
+// Writes volumes with ITK's image IO: NIfTI (.nii, .nii.gz), NRRD (.nrrd) and MetaImage (.mha),
+// all single-file forms. ITK converts our LPS geometry to each format's convention (RAS in NIfTI), which
 // is what ITK-SNAP and 3D Slicer read back.
 #include <itkImage.h>
 #include <itkImageFileWriter.h>
@@ -72,8 +72,11 @@ Detection accepts(const std::string& path) {
     const std::string s(e);
     return ext.size() >= s.size() && ext.compare(ext.size() - s.size(), s.size(), s) == 0;
   };
-  if (ends(".nii.gz") || ends(".nii") || ends(".nrrd") || ends(".nhdr") || ends(".mha") || ends(".mhd"))
-    return {4, "volume file extension"};
+  // Detached-header forms (.nhdr, .mhd) name a second data file that could not be renamed into
+  // place atomically with the header, so an interrupted write could leave a header without data.
+  if (ends(".nhdr") || ends(".mhd"))
+    return Detection::decline("detached-header formats (.nhdr, .mhd) are not written; use .nrrd or .mha");
+  if (ends(".nii.gz") || ends(".nii") || ends(".nrrd") || ends(".mha")) return {4, "volume file extension"};
   return Detection::decline("not a volume extension (.nii.gz, .nii, .nrrd, .mha)");
 }
 

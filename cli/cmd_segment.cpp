@@ -78,8 +78,12 @@ int segment_pet_series(const Args& args, const SeriesInfo& s, const PluginDescri
   if (!seg.ok()) return fail(args.positional().front() + ": " + seg.error().describe());
   // SULpeak (PERCIST) on the lean-body-mass image, over the same lesion.
   std::optional<double> sul_peak;
+  std::optional<lesion::LiverReference> liver;
   load.units = Units::kSULlbm;
-  if (auto sul = loader.loader->load_volume(s, load); sul.ok()) sul_peak = lesion::peak_of_sphere(*sul, seg->mask);
+  if (auto sul = loader.loader->load_volume(s, load); sul.ok()) {
+    sul_peak = lesion::peak_of_sphere(*sul, seg->mask);
+    if (auto ref = lesion::find_liver_reference(*sul); ref.ok()) liver = *ref;
+  }
   if (exporter)
     if (Status st = exporter->exporter->write_volume(seg->mask, mask_path); !st.ok()) return fail(st.error().describe());
   const auto& r = *seg;
@@ -102,6 +106,18 @@ int segment_pet_series(const Args& args, const SeriesInfo& s, const PluginDescri
     j["mtv_ml"] = rounded(r.mtv_ml, 0.001);
     j["tlg"] = rounded(r.tlg, 0.001);
     j["sul_peak"] = sul_peak ? nlohmann::json(*sul_peak) : nlohmann::json(nullptr);
+    if (liver) {
+      j["liver_reference"] = {{"centre_mm", point(liver->centre)},
+                              {"sphere_diameter_mm", 30},
+                              {"mean_sul", liver->mean},
+                              {"sd_sul", liver->sd},
+                              {"measurability_threshold_sul", liver->measurability_threshold()}};
+      if (sul_peak) j["percist_measurable"] = *sul_peak >= liver->measurability_threshold();
+    } else {
+      j["liver_reference"] = nullptr;
+    }
+    // PERCIST's fallback reference when the liver is abnormal; not located automatically yet.
+    j["blood_pool_reference"] = nullptr;
     j["background_suv"] = r.background;
     j["threshold_suv"] = r.threshold_value;
     if (!mask_path.empty()) j["mask"] = mask_path;
@@ -112,6 +128,11 @@ int segment_pet_series(const Args& args, const SeriesInfo& s, const PluginDescri
     std::printf("  SUVmax %.2f, SUVpeak %.2f, SUVmean %.2f, MTV %.2f ml, TLG %.1f", r.suv_max, r.suv_peak, r.suv_mean, r.mtv_ml,
                 r.tlg);
     if (sul_peak) std::printf(", SULpeak %.2f", *sul_peak);
+    if (liver && sul_peak)
+      std::printf("\n  liver reference SUL %.2f +- %.2f at (%.0f, %.0f, %.0f): PERCIST %s (threshold %.2f)", liver->mean,
+                  liver->sd, liver->centre[0], liver->centre[1], liver->centre[2],
+                  *sul_peak >= liver->measurability_threshold() ? "measurable" : "not measurable",
+                  liver->measurability_threshold());
     std::printf("\n  long axis %.1f mm, short axis %.1f mm (axial slice %d)\n", r.long_axis.length_mm, r.short_axis.length_mm,
                 r.axial_slice_index);
   }

@@ -580,3 +580,47 @@ TEST(PhantomBoneScan, HotSpotsAreTheMetastasesAndTheBladderIsNotOne) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(PhantomPetSegment, LiverReferenceIsFoundInTheLiver) {
+  // The reference sphere's uptake, brought back from SUL to SUV, is the phantom's liver SUV.
+  const fs::path dir = oqtest::scratch("liver_reference");
+  const json m = manifest();
+  int checked = 0;
+  for (const auto& p : m["patients"]) {
+    const auto& t0 = p["time_points"][0];
+    const std::string series = (kArchive / t0["pet"]["path"].get<std::string>()).string();
+    const fs::path truth_dir = kArchive / p["truth_path"].get<std::string>() / ("t0_" + t0["date"].get<std::string>());
+    const json truth = load(truth_dir / "pet.truth.json");
+    json lesion;
+    for (const auto& l : truth["lesions"])
+      if (l["present"].get<bool>() && lesion.is_null()) lesion = l;
+    char seed[96];
+    std::snprintf(seed, sizeof seed, "%.3f,%.3f,%.3f", lesion["centre_mm"][0].get<double>(), lesion["centre_mm"][1].get<double>(),
+                  lesion["centre_mm"][2].get<double>());
+    const auto r = oqtest::oncoquant("segment " + oqtest::quote(series) + " --json --seed " + seed);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const json j = json::parse(r.out);
+    ASSERT_TRUE(j["liver_reference"].is_object()) << p["patient_id"];
+    // SUL / SUV at the same voxel gives lean body mass / weight.
+    const std::string suv = (dir / "suv.nii.gz").string(), sul = (dir / "sul.nii.gz").string();
+    ASSERT_EQ(oqtest::oncoquant("convert --quiet " + oqtest::quote(series) + " -o " + oqtest::quote(suv)).exit_code, 0);
+    ASSERT_EQ(
+        oqtest::oncoquant("convert --quiet --units suvlbm " + oqtest::quote(series) + " -o " + oqtest::quote(sul)).exit_code, 0);
+    const auto a = oqtest::read_volume(suv), b = oqtest::read_volume(sul);
+    size_t hot = 0;
+    for (size_t o = 0; o < a.voxels.size(); ++o)
+      if (a.voxels[o] > a.voxels[hot]) hot = o;
+    const double lbm_ratio = b.voxels[hot] / a.voxels[hot];
+    const double liver_suv = j["liver_reference"]["mean_sul"].get<double>() / lbm_ratio;
+    EXPECT_NEAR(liver_suv, truth["organ_suv"]["liver"].get<double>(), 0.12 * truth["organ_suv"]["liver"].get<double>())
+        << p["patient_id"];
+    EXPECT_LT(j["liver_reference"]["centre_mm"][0].get<double>(), 0);  // the right lobe: patient's right is -x in LPS
+    EXPECT_TRUE(j["percist_measurable"].is_boolean());
+    ++checked;
+  }
+  EXPECT_EQ(checked, 3);
+}
+
+}  // namespace

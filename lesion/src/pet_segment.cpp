@@ -182,3 +182,100 @@ Result<PetSegmentation> segment_pet(const Volume& pet, const Vec3& seed, const P
 }
 
 }  // namespace oq::lesion
+
+namespace oq::lesion {
+
+Result<LiverReference> find_liver_reference(const Volume& pet) {
+  const Grid& g = pet.grid();
+  const double radius = 15.0;  // 3 cm sphere
+  std::vector<std::array<int, 3>> ball;
+  const int ri = static_cast<int>(std::ceil(radius / g.spacing[0])), rj = static_cast<int>(std::ceil(radius / g.spacing[1]));
+  const int rk = static_cast<int>(std::ceil(radius / g.spacing[2]));
+  for (int k = -rk; k <= rk; ++k)
+    for (int j = -rj; j <= rj; ++j)
+      for (int i = -ri; i <= ri; ++i)
+        if (std::pow(i * g.spacing[0], 2) + std::pow(j * g.spacing[1], 2) + std::pow(k * g.spacing[2], 2) <= radius * radius)
+          ball.push_back({i, j, k});
+  const int nx = static_cast<int>(g.size[0]), ny = static_cast<int>(g.size[1]), nz = static_cast<int>(g.size[2]);
+  auto at = [&](int i, int j, int k) {
+    return pet.value((static_cast<size_t>(k) * g.size[1] + static_cast<size_t>(j)) * g.size[0] + static_cast<size_t>(i));
+  };
+  struct Candidate {
+    int i, j, k;
+    double mean, sd;
+  };
+  std::vector<Candidate> uniform;
+  // Sphere centres every ~8 mm on the patient's right (LPS x < -30 mm).
+  const int stride_ij = std::max(1, static_cast<int>(std::lround(8 / g.spacing[0]))),
+            stride_k = std::max(1, static_cast<int>(std::lround(8 / g.spacing[2])));
+  for (int k = rk; k < nz - rk; k += stride_k)
+    for (int j = rj; j < ny - rj; j += stride_ij)
+      for (int i = ri; i < nx - ri; i += stride_ij) {
+        if (g.to_lps(i, j, k)[0] > -30) continue;
+        double sum = 0, sq = 0, lo = 1e300;
+        for (const auto& o : ball) {
+          const double v = at(i + o[0], j + o[1], k + o[2]);
+          sum += v;
+          sq += v * v;
+          lo = std::min(lo, v);
+        }
+        const double n = static_cast<double>(ball.size()), mean = sum / n, sd = std::sqrt(std::max(0.0, sq / n - mean * mean));
+        // Liver uptake is moderate and even; lung, gut and edges are not.
+        if (mean < 0.8 || mean > 3.0 || sd > 0.25 * mean || lo < 0.4 * mean) continue;
+        uniform.push_back({i, j, k, mean, sd});
+      }
+  if (uniform.empty()) return Error(ErrorCode::kNotFound, "no uniform 3 cm region of liver-like uptake on the patient's right");
+  // The liver is the largest connected region of similar uptake: measure each candidate's region
+  // (voxels within 30 % of its mean, 6-connected, capped) and keep the largest.
+  // Candidates inside a region already flooded share its size (and need no flood of their own).
+  Candidate best = uniform.front();
+  std::vector<int> region(g.voxel_count(), -1);
+  std::vector<size_t> region_size;
+  for (const Candidate& c : uniform) {
+    const size_t start = (static_cast<size_t>(c.k) * g.size[1] + static_cast<size_t>(c.j)) * g.size[0] + static_cast<size_t>(c.i);
+    if (region[start] < 0) {
+      const int id = static_cast<int>(region_size.size());
+      std::vector<std::array<int, 3>> stack{{c.i, c.j, c.k}};
+      region[start] = id;
+      size_t size = 0;
+      while (!stack.empty()) {
+        const auto [i, j, k] = stack.back();
+        stack.pop_back();
+        ++size;
+        const int nb[6][3] = {{1, 0, 0}, {-1, 0, 0}, {0, 1, 0}, {0, -1, 0}, {0, 0, 1}, {0, 0, -1}};
+        for (const auto& d : nb) {
+          const int x = i + d[0], y = j + d[1], z = k + d[2];
+          if (x < 0 || y < 0 || z < 0 || x >= nx || y >= ny || z >= nz) continue;
+          const size_t o = (static_cast<size_t>(z) * g.size[1] + static_cast<size_t>(y)) * g.size[0] + static_cast<size_t>(x);
+          if (region[o] >= 0 || std::abs(pet.value(o) - c.mean) > 0.3 * c.mean) continue;
+          region[o] = id;
+          stack.push_back({x, y, z});
+        }
+      }
+      region_size.push_back(size);
+    }
+  }
+  // The liver is the largest uniform region of liver-like uptake (normal liver SUL is about 1-2.5;
+  // the brain, the other large uniform organ, is hotter and left out by the uptake range).
+  int chosen = -1;
+  for (const Candidate& c : uniform) {
+    const int id =
+        region[(static_cast<size_t>(c.k) * g.size[1] + static_cast<size_t>(c.j)) * g.size[0] + static_cast<size_t>(c.i)];
+    if (chosen < 0 || region_size[static_cast<size_t>(id)] > region_size[static_cast<size_t>(chosen)]) chosen = id;
+  }
+  bool first_pick = true;
+  for (const Candidate& c : uniform) {
+    const int id =
+        region[(static_cast<size_t>(c.k) * g.size[1] + static_cast<size_t>(c.j)) * g.size[0] + static_cast<size_t>(c.i)];
+    if (id != chosen) continue;
+    if (first_pick || c.sd / c.mean < best.sd / best.mean) best = c;
+    first_pick = false;
+  }
+  LiverReference r;
+  r.centre = g.to_lps(best.i, best.j, best.k);
+  r.mean = best.mean;
+  r.sd = best.sd;
+  return r;
+}
+
+}  // namespace oq::lesion

@@ -48,3 +48,17 @@ Result<PetSegmentation> segment_pet(const Volume& pet, const Vec3& seed, const P
 double peak_of_sphere(const Volume& image, const Volume& mask, Vec3* at = nullptr);
 
 }  // namespace oq::lesion
+
+namespace oq::lesion {
+
+// PERCIST's normal-liver reference: a 3 cm sphere in the right lobe, found in the PET alone as the
+// most uniform sphere of moderate uptake inside the largest uniform organ on the patient's right.
+struct LiverReference {
+  Vec3 centre{};
+  double mean = 0, sd = 0;  // in the image's units (SUL for PERCIST)
+  // PERCIST 1.0 measurability: SULpeak >= 1.5 x liver mean + 2 x liver SD.
+  double measurability_threshold() const { return 1.5 * mean + 2 * sd; }
+};
+Result<LiverReference> find_liver_reference(const Volume& pet);
+
+}  // namespace oq::lesion

@@ -192,7 +192,8 @@ int cmd_segment(int argc, char** argv) {
   auto seg = lesion::segment_ct(*volume, seed, options);
   if (!seg.ok()) return fail(input + ": " + seg.error().describe());
   if (exporter)
-    if (Status st = exporter->exporter->write_volume(seg->mask, mask_path); !st.ok()) return fail(st.error().describe());
+    if (Status st = exporter->exporter->write_volume(lesion::mask_on_series_grid(*seg, volume->grid()), mask_path); !st.ok())
+      return fail(st.error().describe());
 
   const auto& r = *seg;
   auto mm = [](double v) { return std::round(v * 100) / 100; };

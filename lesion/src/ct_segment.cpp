@@ -358,10 +358,6 @@ Result<CtSegmentation> segment_ct(const Volume& ct, const Vec3& seed, const CtSe
   double r_max = 0;
   for (double r : radius) r_max = std::max(r_max, r);
   CtSegmentation out;
-  Grid mg = g;
-  out.mask = Volume(mg, VoxelType::kUInt8);
-  out.mask.set_units("label");
-  uint8_t* mask = out.mask.data<uint8_t>();
   int bb_lo[3], bb_hi[3];
   for (int a = 0; a < 3; ++a) {
     const auto ua = static_cast<size_t>(a);
@@ -369,6 +365,16 @@ Result<CtSegmentation> segment_ct(const Volume& ct, const Vec3& seed, const CtSe
     bb_lo[a] = std::max(0, static_cast<int>(std::lround(si[ua])) - half);
     bb_hi[a] = std::min(static_cast<int>(g.size[ua]) - 1, static_cast<int>(std::lround(si[ua])) + half);
   }
+  // The mask covers the lesion's bounding box only: memory follows the lesion, not the series.
+  Grid mg = g;
+  for (size_t a = 0; a < 3; ++a) {
+    mg.size[a] = static_cast<size_t>(bb_hi[a] - bb_lo[a] + 1);
+    out.mask_offset[a] = static_cast<size_t>(bb_lo[a]);
+  }
+  mg.origin = g.to_lps(bb_lo[0], bb_lo[1], bb_lo[2]);
+  out.mask = Volume(mg, VoxelType::kUInt8);
+  out.mask.set_units("label");
+  uint8_t* mask = out.mask.data<uint8_t>();
   // Signed distance to the star surface along the ray through each voxel (positive inside).
   auto inside_margin = [&](int i, int j, int k) {
     const Vec3 p = g.to_lps(i, j, k);
@@ -384,7 +390,8 @@ Result<CtSegmentation> segment_ct(const Volume& ct, const Vec3& seed, const CtSe
       for (int i = bb_lo[0]; i <= bb_hi[0]; ++i)
         if (inside_margin(i, j, k) >= 0) {
           const size_t o = (static_cast<size_t>(k) * g.size[1] + static_cast<size_t>(j)) * g.size[0] + static_cast<size_t>(i);
-          mask[o] = 1;
+          mask[(static_cast<size_t>(k - bb_lo[2]) * mg.size[1] + static_cast<size_t>(j - bb_lo[1])) * mg.size[0] +
+               static_cast<size_t>(i - bb_lo[0])] = 1;
           hu_sum += ct.value(o);
           ++count;
         }
@@ -435,6 +442,20 @@ Result<CtSegmentation> segment_ct(const Volume& ct, const Vec3& seed, const CtSe
       if (d > out.max_3d.length_mm) out.max_3d = {d, ends[i], ends[j]};
     }
   return out;
+}
+
+Volume mask_on_series_grid(const CtSegmentation& seg, const Grid& series) {
+  Volume full(series, VoxelType::kUInt8);
+  full.set_units("label");
+  const Grid& m = seg.mask.grid();
+  const auto* src = seg.mask.data<uint8_t>();
+  auto* dst = full.data<uint8_t>();
+  for (size_t k = 0; k < m.size[2]; ++k)
+    for (size_t j = 0; j < m.size[1]; ++j)
+      for (size_t i = 0; i < m.size[0]; ++i)
+        dst[((k + seg.mask_offset[2]) * series.size[1] + j + seg.mask_offset[1]) * series.size[0] + i + seg.mask_offset[0]] =
+            src[(k * m.size[1] + j) * m.size[0] + i];
+  return full;
 }
 
 }  // namespace oq::lesion

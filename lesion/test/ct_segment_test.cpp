@@ -57,6 +57,17 @@ TEST(CtSegment, EllipsoidDiametersAndVolume) {
   EXPECT_NEAR(r->mean_hu, 55, 8);
   EXPECT_NEAR(r->lesion_hu, 55, 6);
   EXPECT_NEAR(r->background_hu, 105, 10);
+  // The mask covers the lesion's box, not the series; on the series grid it holds the same voxels.
+  EXPECT_LT(r->mask.grid().voxel_count() * 8, v.grid().voxel_count());
+  const Volume full = mask_on_series_grid(*r, v.grid());
+  size_t in_box = 0, in_full = 0;
+  for (size_t o = 0; o < r->mask.grid().voxel_count(); ++o) in_box += r->mask.value(o) > 0;
+  for (size_t o = 0; o < full.grid().voxel_count(); ++o) in_full += full.value(o) > 0;
+  EXPECT_EQ(in_box, in_full);
+  EXPECT_NEAR(static_cast<double>(in_full) * 0.75 * 0.75 * 2.5 / 1000, r->volume_ml, 1e-9);
+  const Vec3 c = full.grid().to_lps(static_cast<double>(r->mask_offset[0]), static_cast<double>(r->mask_offset[1]),
+                                    static_cast<double>(r->mask_offset[2]));
+  for (size_t a = 0; a < 3; ++a) EXPECT_NEAR(c[a], r->mask.grid().origin[a], 1e-9);
 }
 
 TEST(CtSegment, SeedAnywhereInTheInnerHalfGivesTheSameLongAxis) {

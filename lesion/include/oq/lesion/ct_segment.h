@@ -9,6 +9,8 @@
 // shape the rays enclose, so it cannot flow along a vessel or into the pleura.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <string>
 
 #include "oq/error.h"
@@ -26,7 +28,8 @@ struct CtSegmentOptions {
 };
 
 struct CtSegmentation {
-  Volume mask;  // uint8 0/1 on the series grid
+  Volume mask;                          // uint8 0/1 over the lesion's bounding box (its grid is a sub-grid of the series)
+  std::array<size_t, 3> mask_offset{};  // index of the box's first voxel in the series
   std::string method;
   double lesion_hu = 0;      // CT number at the seed (smoothed median)
   double background_hu = 0;  // median CT number just outside the boundary
@@ -44,5 +47,8 @@ struct CtSegmentation {
 // `ct` in HU; `seed` in LPS mm. Errors: the seed outside the series (kInvalidArgument); air,
 // lung, bone or no closed boundary under the seed (kNotFound, "no lesion found at ...").
 Result<CtSegmentation> segment_ct(const Volume& ct, const Vec3& seed, const CtSegmentOptions& options = {});
+
+// The mask on the whole series grid, for writing next to the series (NIfTI for ITK-SNAP/Slicer).
+Volume mask_on_series_grid(const CtSegmentation& seg, const Grid& series);
 
 }  // namespace oq::lesion

@@ -23,10 +23,7 @@ namespace fs = std::filesystem;
 
 const fs::path kArchive = OQ_PHANTOM_ARCHIVE;
 
-json load(const fs::path& p) {
-  std::ifstream f(p);
-  return json::parse(f);
-}
+json load(const fs::path& p) { return oqtest::load_json(p); }
 
 json manifest() {
   return load(kArchive / "manifest.json");

@@ -19,10 +19,7 @@ namespace fs = std::filesystem;
 
 const fs::path kSet = OQ_LESION_SET;
 
-json load(const fs::path& p) {
-  std::ifstream f(p);
-  return json::parse(f);
-}
+json load(const fs::path& p) { return oqtest::load_json(p); }
 
 struct Case {
   std::string patient, id, kind, series;

@@ -5,6 +5,8 @@
 #include <itkImageRegionConstIterator.h>
 #include <unistd.h>
 
+#include <fstream>
+
 #include <sys/wait.h>
 #include <algorithm>
 #include <cstdio>
@@ -99,6 +101,11 @@ bool set_image_position(const fs::path& file, const std::array<double, 3>& p) {
   char buf[160];
   std::snprintf(buf, sizeof buf, "%.4f\\\\%.4f\\\\%.4f", p[0], p[1], p[2]);
   return shell("dcmodify -nb -q -m \"(0020,0032)=" + std::string(buf) + "\" " + quote(file.string())).exit_code == 0;
+}
+
+nlohmann::json load_json(const fs::path& path) {
+  std::ifstream f(path);
+  return nlohmann::json::parse(f);
 }
 
 }  // namespace oqtest

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace oqtest {
 
 namespace fs = std::filesystem;
@@ -35,6 +37,9 @@ struct VolumeData {
 VolumeData read_volume(const std::string& path);  // via ITK, any format ITK reads
 
 std::vector<fs::path> files_under(const fs::path& dir);
+
+// A JSON document from a file (the truth and manifests the generator writes).
+nlohmann::json load_json(const fs::path& path);
 
 // A DICOM attribute's value as DCMTK's dcmdump prints it between brackets ("" when absent).
 std::string dicom_value(const fs::path& file, const std::string& tag);

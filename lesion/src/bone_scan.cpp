@@ -7,6 +7,11 @@
 namespace oq::lesion {
 namespace {
 
+// Index of pixel (x, row y) in a row-major image of width w, computed in size_t.
+size_t offset(int y, int w, int x) {
+  return static_cast<size_t>(y) * static_cast<size_t>(w) + static_cast<size_t>(x);
+}
+
 // Threshold between the two classes of a histogram of values (Otsu), over the given values.
 double otsu(const std::vector<double>& values) {
   if (values.empty()) return 0;
@@ -44,7 +49,7 @@ double median_of(std::vector<double> v) {
 
 std::vector<double> gaussian_blur(const std::vector<double>& img, int w, int h, double sigma) {
   const int r = static_cast<int>(std::ceil(3 * sigma));
-  std::vector<double> k(static_cast<size_t>(2 * r + 1));
+  std::vector<double> k(2 * static_cast<size_t>(r) + 1);
   double s = 0;
   for (int i = -r; i <= r; ++i) s += k[static_cast<size_t>(i + r)] = std::exp(-0.5 * i * i / (sigma * sigma));
   for (double& x : k) x /= s;
@@ -52,16 +57,14 @@ std::vector<double> gaussian_blur(const std::vector<double>& img, int w, int h, 
   for (int y = 0; y < h; ++y)
     for (int x = 0; x < w; ++x) {
       double acc = 0;
-      for (int i = -r; i <= r; ++i)
-        acc += k[static_cast<size_t>(i + r)] * img[static_cast<size_t>(y * w + std::clamp(x + i, 0, w - 1))];
-      tmp[static_cast<size_t>(y * w + x)] = acc;
+      for (int i = -r; i <= r; ++i) acc += k[static_cast<size_t>(i + r)] * img[offset(y, w, std::clamp(x + i, 0, w - 1))];
+      tmp[offset(y, w, x)] = acc;
     }
   for (int y = 0; y < h; ++y)
     for (int x = 0; x < w; ++x) {
       double acc = 0;
-      for (int i = -r; i <= r; ++i)
-        acc += k[static_cast<size_t>(i + r)] * tmp[static_cast<size_t>(std::clamp(y + i, 0, h - 1) * w + x)];
-      out[static_cast<size_t>(y * w + x)] = acc;
+      for (int i = -r; i <= r; ++i) acc += k[static_cast<size_t>(i + r)] * tmp[offset(std::clamp(y + i, 0, h - 1), w, x)];
+      out[offset(y, w, x)] = acc;
     }
   return out;
 }
@@ -102,14 +105,14 @@ Result<BoneScanResult> detect_hot_spots(const Volume& views, const std::vector<s
     info.normal_bone_counts = median_of(bone_values);
     // Local normal bone: median skeleton counts in 32-pixel blocks (about 75 mm), interpolated.
     const int block = 32, bw = (w + block - 1) / block, bh = (h + block - 1) / block;
-    std::vector<double> local(static_cast<size_t>(bw * bh), info.normal_bone_counts);
+    std::vector<double> local(static_cast<size_t>(bw) * static_cast<size_t>(bh), info.normal_bone_counts);
     for (int by = 0; by < bh; ++by)
       for (int bx = 0; bx < bw; ++bx) {
         std::vector<double> vals;
         for (int y = std::max(0, by * block - block / 2); y < std::min(h, (by + 1) * block + block / 2); ++y)
           for (int x = std::max(0, bx * block - block / 2); x < std::min(w, (bx + 1) * block + block / 2); ++x)
-            if (skeleton[static_cast<size_t>(y * w + x)]) vals.push_back(s[static_cast<size_t>(y * w + x)]);
-        if (vals.size() >= 20) local[static_cast<size_t>(by * bw + bx)] = median_of(vals);
+            if (skeleton[offset(y, w, x)]) vals.push_back(s[offset(y, w, x)]);
+        if (vals.size() >= 20) local[offset(by, bw, bx)] = median_of(vals);
       }
     auto local_at = [&](int x, int y) {
       const double fx = std::clamp((x + 0.5) / block - 0.5, 0.0, bw - 1.0),
@@ -118,14 +121,14 @@ Result<BoneScanResult> detect_hot_spots(const Volume& views, const std::vector<s
                 y0 = std::min(static_cast<int>(fy), std::max(0, bh - 2));
       const int x1 = std::min(x0 + 1, bw - 1), y1 = std::min(y0 + 1, bh - 1);
       const double ax = fx - x0, ay = fy - y0;
-      auto L = [&](int xx, int yy) { return local[static_cast<size_t>(yy * bw + xx)]; };
+      auto L = [&](int xx, int yy) { return local[offset(yy, bw, xx)]; };
       return (1 - ay) * ((1 - ax) * L(x0, y0) + ax * L(x1, y0)) + ay * ((1 - ax) * L(x0, y1) + ax * L(x1, y1));
     };
     // Hot: twice the surrounding normal bone and well above the patient's typical bone.
     std::vector<char> hot(s.size(), 0);
     for (int y = 0; y < h; ++y)
       for (int x = 0; x < w; ++x) {
-        const size_t i = static_cast<size_t>(y * w + x);
+        const size_t i = offset(y, w, x);
         if (skeleton[i] && s[i] > 2.0 * local_at(x, y) && s[i] > 1.5 * info.normal_bone_counts) hot[i] = 1;
       }
     // Body extent, for telling the bladder from a metastasis.
@@ -133,7 +136,7 @@ Result<BoneScanResult> detect_hot_spots(const Volume& views, const std::vector<s
     double col_sum = 0, col_n = 0;
     for (int y = 0; y < h; ++y)
       for (int x = 0; x < w; ++x)
-        if (logs[static_cast<size_t>(y * w + x)] > body_cut) {
+        if (logs[offset(y, w, x)] > body_cut) {
           top = std::min(top, y);
           bottom = std::max(bottom, y);
           col_sum += x;
@@ -145,7 +148,7 @@ Result<BoneScanResult> detect_hot_spots(const Volume& views, const std::vector<s
     int next = 0;
     for (int y = 0; y < h; ++y)
       for (int x = 0; x < w; ++x) {
-        const size_t i0 = static_cast<size_t>(y * w + x);
+        const size_t i0 = offset(y, w, x);
         if (!hot[i0] || label[i0]) continue;
         ++next;
         std::vector<int> stack{y * w + x};
@@ -166,7 +169,7 @@ Result<BoneScanResult> detect_hot_spots(const Volume& views, const std::vector<s
             for (int dx = -1; dx <= 1; ++dx) {
               const int qx = px + dx, qy = py + dy;
               if (qx < 0 || qy < 0 || qx >= w || qy >= h) continue;
-              const size_t q = static_cast<size_t>(qy * w + qx);
+              const size_t q = offset(qy, w, qx);
               if (hot[q] && !label[q]) {
                 label[q] = next;
                 stack.push_back(qy * w + qx);

@@ -56,8 +56,17 @@ double rounded(double v, double unit) {
   return std::round(v / unit) * unit;
 }
 
-int segment_pet_series(const Args& args, const SeriesInfo& s, const PluginDescriptor& loader, const Vec3& seed,
-                       const PluginDescriptor* exporter, const std::string& mask_path) {
+// The CT of the same PET-CT (same Frame of Reference), when INPUT holds it.
+const SeriesInfo* paired_ct(const Catalog& catalog, const SeriesInfo& pet) {
+  for (const SeriesInfo* other : catalog.all_series())
+    if (other->modality == "CT" && other->loadable && !pet.frame_of_reference_uid.empty() &&
+        other->frame_of_reference_uid == pet.frame_of_reference_uid)
+      return other;
+  return nullptr;
+}
+
+int segment_pet_series(const Args& args, const Catalog& catalog, const SeriesInfo& s, const PluginDescriptor& loader,
+                       const Vec3& seed, const PluginDescriptor* exporter, const std::string& mask_path) {
   lesion::PetSegmentOptions options;
   const std::string t = args.get("--pet-threshold", "auto");
   if (t == "auto")
@@ -79,10 +88,25 @@ int segment_pet_series(const Args& args, const SeriesInfo& s, const PluginDescri
   // SULpeak (PERCIST) on the lean-body-mass image, over the same lesion.
   std::optional<double> sul_peak;
   std::optional<lesion::LiverReference> liver;
+  std::optional<lesion::BloodPoolReference> blood;
+  std::string blood_reason = "the PET-CT's CT (same Frame of Reference) is not in INPUT";
   load.units = Units::kSULlbm;
   if (auto sul = loader.loader->load_volume(s, load); sul.ok()) {
     sul_peak = lesion::peak_of_sphere(*sul, seg->mask);
     if (auto ref = lesion::find_liver_reference(*sul); ref.ok()) liver = *ref;
+    if (const SeriesInfo* ct_series = paired_ct(catalog, s)) {
+      const PluginDescriptor* ct_loader = find_plugin(ct_series->loader);
+      LoadOptions hu;
+      hu.units = Units::kHU;
+      if (auto ct = ct_loader->loader->load_volume(*ct_series, hu); ct.ok()) {
+        if (auto bp = lesion::find_blood_pool_reference(*sul, *ct); bp.ok())
+          blood = *bp;
+        else
+          blood_reason = bp.error().message();
+      }
+    }
+  } else {
+    blood_reason = sul.error().message();
   }
   if (exporter)
     if (Status st = exporter->exporter->write_volume(seg->mask, mask_path); !st.ok()) return fail(st.error().describe());
@@ -116,8 +140,15 @@ int segment_pet_series(const Args& args, const SeriesInfo& s, const PluginDescri
     } else {
       j["liver_reference"] = nullptr;
     }
-    // PERCIST's fallback reference when the liver is abnormal; not located automatically yet.
-    j["blood_pool_reference"] = nullptr;
+    // PERCIST's reference when the liver is abnormal: the descending aorta, found on the paired CT.
+    if (blood)
+      j["blood_pool_reference"] = {{"centre_mm", point(blood->centre)},
+                                   {"cylinder_mm", {10, 20}},
+                                   {"mean_sul", blood->mean},
+                                   {"sd_sul", blood->sd},
+                                   {"measurability_threshold_sul", blood->measurability_threshold()}};
+    else
+      j["blood_pool_reference"] = {{"not_found", blood_reason}};
     j["background_suv"] = r.background;
     j["threshold_suv"] = r.threshold_value;
     if (!mask_path.empty()) j["mask"] = mask_path;
@@ -133,6 +164,9 @@ int segment_pet_series(const Args& args, const SeriesInfo& s, const PluginDescri
                   liver->sd, liver->centre[0], liver->centre[1], liver->centre[2],
                   *sul_peak >= liver->measurability_threshold() ? "measurable" : "not measurable",
                   liver->measurability_threshold());
+    if (blood)
+      std::printf("\n  blood pool SUL %.2f +- %.2f in the descending aorta at (%.0f, %.0f, %.0f)", blood->mean, blood->sd,
+                  blood->centre[0], blood->centre[1], blood->centre[2]);
     std::printf("\n  long axis %.1f mm, short axis %.1f mm (axial slice %d)\n", r.long_axis.length_mm, r.short_axis.length_mm,
                 r.axial_slice_index);
   }
@@ -184,7 +218,7 @@ int cmd_segment(int argc, char** argv) {
   if (!s.loadable) return fail(s.files.front() + ": series " + s.uid + " cannot be loaded: " + s.problem);
   const PluginDescriptor* loader = find_plugin(s.loader);
   if (!loader || !loader->loader || !loader->loader->load_volume) return fail(input + ": series " + s.uid + " cannot be loaded");
-  if (s.modality == "PT") return segment_pet_series(args, s, *loader, seed, exporter, mask_path);
+  if (s.modality == "PT") return segment_pet_series(args, catalog, s, *loader, seed, exporter, mask_path);
   LoadOptions load;
   load.units = Units::kHU;
   auto volume = loader->loader->load_volume(s, load);

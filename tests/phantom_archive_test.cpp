@@ -23,7 +23,9 @@ namespace fs = std::filesystem;
 
 const fs::path kArchive = OQ_PHANTOM_ARCHIVE;
 
-json load(const fs::path& p) { return oqtest::load_json(p); }
+json load(const fs::path& p) {
+  return oqtest::load_json(p);
+}
 
 json manifest() {
   return load(kArchive / "manifest.json");
@@ -618,6 +620,61 @@ TEST(PhantomPetSegment, LiverReferenceIsFoundInTheLiver) {
     ++checked;
   }
   EXPECT_EQ(checked, 3);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(PhantomPetSegment, BloodPoolIsFoundInTheAortaWhenTheCtIsGiven) {
+  const fs::path dir = oqtest::scratch("blood_pool");
+  const json m = manifest();
+  int checked = 0;
+  for (const auto& p : m["patients"]) {
+    const auto& t0 = p["time_points"][0];
+    const fs::path pet_dir = kArchive / t0["pet"]["path"].get<std::string>();
+    const std::string study = pet_dir.parent_path().string();  // the PET-CT study: CT and PET
+    const fs::path truth_dir = kArchive / p["truth_path"].get<std::string>() / ("t0_" + t0["date"].get<std::string>());
+    const json truth = load(truth_dir / "pet.truth.json");
+    json lesion;
+    for (const auto& l : truth["lesions"])
+      if (l["present"].get<bool>() && lesion.is_null()) lesion = l;
+    char seed[96];
+    std::snprintf(seed, sizeof seed, "%.3f,%.3f,%.3f", lesion["centre_mm"][0].get<double>(), lesion["centre_mm"][1].get<double>(),
+                  lesion["centre_mm"][2].get<double>());
+    const auto r = oqtest::oncoquant("segment " + oqtest::quote(study) + " --json --series " +
+                                     t0["pet"]["series_uid"].get<std::string>() + " --seed " + seed);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const json j = json::parse(r.out);
+    ASSERT_TRUE(j["blood_pool_reference"].contains("mean_sul")) << j["blood_pool_reference"].dump();
+    // Back from SUL to SUV with the lean-body-mass ratio read off the two conversions.
+    const std::string suv = (dir / "suv.nii.gz").string(), sul = (dir / "sul.nii.gz").string();
+    ASSERT_EQ(oqtest::oncoquant("convert --quiet " + oqtest::quote(pet_dir.string()) + " -o " + oqtest::quote(suv)).exit_code, 0);
+    ASSERT_EQ(oqtest::oncoquant("convert --quiet --units suvlbm " + oqtest::quote(pet_dir.string()) + " -o " + oqtest::quote(sul))
+                  .exit_code,
+              0);
+    const auto a = oqtest::read_volume(suv), b = oqtest::read_volume(sul);
+    size_t hot = 0;
+    for (size_t o = 0; o < a.voxels.size(); ++o)
+      if (a.voxels[o] > a.voxels[hot]) hot = o;
+    const double blood_suv = j["blood_pool_reference"]["mean_sul"].get<double>() / (b.voxels[hot] / a.voxels[hot]);
+    EXPECT_NEAR(blood_suv, truth["organ_suv"]["blood_pool"].get<double>(), 0.15 * truth["organ_suv"]["blood_pool"].get<double>())
+        << p["patient_id"];
+    EXPECT_GT(j["blood_pool_reference"]["centre_mm"][0].get<double>(), 0);  // left of the midline
+    ++checked;
+  }
+  EXPECT_EQ(checked, 3);
+  // Without the CT the reason is given, not a guess.
+  const auto& t0 = m["patients"][0]["time_points"][0];
+  const json truth = load(kArchive / m["patients"][0]["truth_path"].get<std::string>() / ("t0_" + t0["date"].get<std::string>()) /
+                          "pet.truth.json");
+  const auto& c = truth["lesions"][0]["centre_mm"];
+  char seed[96];
+  std::snprintf(seed, sizeof seed, "%.3f,%.3f,%.3f", c[0].get<double>(), c[1].get<double>(), c[2].get<double>());
+  const auto r = oqtest::oncoquant("segment " + oqtest::quote((kArchive / t0["pet"]["path"].get<std::string>()).string()) +
+                                   " --json --seed " + seed);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(json::parse(r.out)["blood_pool_reference"].contains("not_found"));
 }
 
 }  // namespace

@@ -279,3 +279,110 @@ Result<LiverReference> find_liver_reference(const Volume& pet) {
 }
 
 }  // namespace oq::lesion
+
+namespace oq::lesion {
+
+Result<BloodPoolReference> find_blood_pool_reference(const Volume& pet, const Volume& ct) {
+  const Grid& c = ct.grid();
+  const size_t nx = c.size[0], ny = c.size[1], nz = c.size[2];
+  auto hu = [&](size_t i, size_t j, size_t k) { return ct.value((k * ny + j) * nx + i); };
+  // Slices through the lungs: a fifth of the body's area or more below -500 HU.
+  std::vector<size_t> thorax;
+  for (size_t k = 0; k < nz; ++k) {
+    size_t body = 0, lung = 0;
+    for (size_t j = 0; j < ny; j += 2)
+      for (size_t i = 0; i < nx; i += 2) {
+        const double v = hu(i, j, k);
+        if (v > -300)
+          ++body;
+        else if (v < -500 && v > -950)
+          ++lung;
+      }
+    if (lung > body / 4 && body > 0) thorax.push_back(k);
+  }
+  if (thorax.size() < 3)
+    return Error(ErrorCode::kNotFound, "no slices through the lungs on the CT: the blood pool needs the thorax");
+  // Middle third of the thorax, where the descending aorta runs straight.
+  struct Hit {
+    Vec3 centre;
+    double area;
+  };
+  std::vector<Hit> hits;
+  const size_t k0 = thorax[thorax.size() / 3], k1 = thorax[2 * thorax.size() / 3];
+  std::vector<int> label(nx * ny);
+  for (size_t k = k0; k <= k1; ++k) {
+    std::fill(label.begin(), label.end(), 0);
+    int next = 0;
+    // Body centre on this slice, for "left of and behind the centre".
+    double sx = 0, sy = 0, n = 0;
+    for (size_t j = 0; j < ny; j += 2)
+      for (size_t i = 0; i < nx; i += 2)
+        if (hu(i, j, k) > -300) sx += static_cast<double>(i), sy += static_cast<double>(j), n += 1;
+    if (n == 0) continue;
+    const Vec3 body_centre = c.to_lps(sx / n, sy / n, static_cast<double>(k));
+    Hit best{{0, 0, 0}, 0};
+    bool found = false;
+    for (size_t j = 0; j < ny; ++j)
+      for (size_t i = 0; i < nx; ++i) {
+        if (label[j * nx + i] || hu(i, j, k) < 130 || hu(i, j, k) > 400) continue;
+        ++next;
+        std::vector<size_t> stack{j * nx + i};
+        label[j * nx + i] = next;
+        double ai = 0, aj = 0, count = 0;
+        size_t lo_i = i, hi_i = i, lo_j = j, hi_j = j;
+        while (!stack.empty()) {
+          const size_t p = stack.back();
+          stack.pop_back();
+          const size_t pi = p % nx, pj = p / nx;
+          ai += static_cast<double>(pi), aj += static_cast<double>(pj), count += 1;
+          lo_i = std::min(lo_i, pi), hi_i = std::max(hi_i, pi), lo_j = std::min(lo_j, pj), hi_j = std::max(hi_j, pj);
+          const long d[4][2] = {{1, 0}, {-1, 0}, {0, 1}, {0, -1}};
+          for (const auto& o : d) {
+            const long qi = static_cast<long>(pi) + o[0], qj = static_cast<long>(pj) + o[1];
+            if (qi < 0 || qj < 0 || qi >= static_cast<long>(nx) || qj >= static_cast<long>(ny)) continue;
+            const size_t q = static_cast<size_t>(qj) * nx + static_cast<size_t>(qi);
+            if (label[q] || hu(static_cast<size_t>(qi), static_cast<size_t>(qj), k) < 130 ||
+                hu(static_cast<size_t>(qi), static_cast<size_t>(qj), k) > 400)
+              continue;
+            label[q] = next;
+            stack.push_back(q);
+          }
+        }
+        const double area = count * c.spacing[0] * c.spacing[1];
+        const double w = static_cast<double>(hi_i - lo_i + 1) * c.spacing[0],
+                     h = static_cast<double>(hi_j - lo_j + 1) * c.spacing[1];
+        const double diameter = std::max(w, h);
+        // Round (fills its bounding circle), 18-40 mm across.
+        if (diameter < 18 || diameter > 40 || area < 0.6 * 3.14159 * diameter * diameter / 4) continue;
+        const Vec3 centre = c.to_lps(ai / count, aj / count, static_cast<double>(k));
+        // Descending aorta: left of the midline (LPS +x) and behind the body's centre (LPS +y).
+        if (centre[0] <= body_centre[0] || centre[1] <= body_centre[1]) continue;
+        if (!found || centre[1] > best.centre[1]) best = {centre, area};
+        found = true;
+      }
+    if (found) hits.push_back(best);
+  }
+  if (hits.size() < 3) return Error(ErrorCode::kNotFound, "no contrast-filled descending aorta found on the CT");
+  // The median slice's aorta centre; a 1 cm x 2 cm cylinder there on the PET.
+  std::sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) { return a.centre[2] < b.centre[2]; });
+  const Vec3 centre = hits[hits.size() / 2].centre;
+  const Grid& g = pet.grid();
+  std::vector<double> values;
+  for (size_t k = 0; k < g.size[2]; ++k)
+    for (size_t j = 0; j < g.size[1]; ++j)
+      for (size_t i = 0; i < g.size[0]; ++i) {
+        const Vec3 p = g.to_lps(static_cast<double>(i), static_cast<double>(j), static_cast<double>(k));
+        if (std::abs(p[2] - centre[2]) > 10 || std::hypot(p[0] - centre[0], p[1] - centre[1]) > 5) continue;
+        values.push_back(pet.value((k * g.size[1] + j) * g.size[0] + i));
+      }
+  if (values.empty()) return Error(ErrorCode::kNotFound, "the aorta found on the CT lies outside the PET field of view");
+  BloodPoolReference r;
+  r.centre = centre;
+  double sum = 0, sq = 0;
+  for (double v : values) sum += v, sq += v * v;
+  r.mean = sum / static_cast<double>(values.size());
+  r.sd = std::sqrt(std::max(0.0, sq / static_cast<double>(values.size()) - r.mean * r.mean));
+  return r;
+}
+
+}  // namespace oq::lesion

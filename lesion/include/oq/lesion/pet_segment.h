@@ -62,3 +62,19 @@ struct LiverReference {
 Result<LiverReference> find_liver_reference(const Volume& pet);
 
 }  // namespace oq::lesion
+
+namespace oq::lesion {
+
+// PERCIST's blood-pool reference (used when the liver is abnormal): a cylinder 1 cm across and
+// 2 cm long in the descending thoracic aorta. The aorta is found on the PET-CT's CT (same Frame
+// of Reference): a round, contrast-filled structure (130-400 HU, 18-40 mm across) left of and in
+// front of the spine on the slices through the lungs. Without contrast it is not found (error).
+struct BloodPoolReference {
+  Vec3 centre{};
+  double mean = 0, sd = 0;
+  // PERCIST 1.0 with an abnormal liver: SULpeak >= 2.0 x blood-pool mean + 2 x SD.
+  double measurability_threshold() const { return 2.0 * mean + 2 * sd; }
+};
+Result<BloodPoolReference> find_blood_pool_reference(const Volume& pet, const Volume& ct);
+
+}  // namespace oq::lesion

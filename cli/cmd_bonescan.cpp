@@ -50,11 +50,7 @@ int cmd_bonescan(int argc, char** argv) {
   if (chosen.empty()) return fail(input + ": no NM (bone scan) series found");
   nlohmann::json all = nlohmann::json::array();
   for (const SeriesInfo* s : chosen) {
-    if (!s->loadable) return fail(s->files.front() + ": series " + s->uid + " cannot be loaded: " + s->problem);
-    const PluginDescriptor* loader = find_plugin(s->loader);
-    if (!loader || !loader->loader || !loader->loader->load_volume)
-      return fail(input + ": series " + s->uid + " cannot be loaded");
-    auto volume = loader->loader->load_volume(*s, LoadOptions{});
+    auto volume = load_series(*s, LoadOptions{});
     if (!volume.ok()) return fail(volume.error().describe());
     auto r = lesion::detect_hot_spots(*volume, s->views);
     if (!r.ok()) return fail(s->files.front() + ": " + r.error().describe());

@@ -44,9 +44,7 @@ int cmd_convert(int argc, char** argv) {
   options.allow_pet_intercept = args.has("--allow-pet-intercept");
   if (args.has("--quiet")) Progress::set_quiet(true);
 
-  const PluginDescriptor* exporter = nullptr;
-  for (const auto* p : all_plugins())
-    if (p->kind == PluginKind::kExporter && p->exporter && p->exporter->accepts(out).confidence > 0) exporter = p;
+  const PluginDescriptor* exporter = find_exporter(out);
   if (!exporter) return usage_fail("OUT must end in .nii.gz, .nii, .nrrd or .mha: " + out, kConvertUsage);
 
   const std::string input = args.positional().front();
@@ -54,9 +52,6 @@ int cmd_convert(int argc, char** argv) {
   auto series = select_series(catalog, args.get("--series"), input);
   if (!series.ok()) return fail(series.error().describe());
   const SeriesInfo& s = **series;
-  const PluginDescriptor* loader = find_plugin(s.loader);
-  if (!loader || !loader->loader || !loader->loader->load_volume)
-    return fail(input + ": series " + s.uid + " cannot be loaded as a volume");
   if (!s.loadable) return fail(s.files.front() + ": series " + s.uid + " cannot be converted: " + s.problem);
   std::optional<Grid> target;
   if (args.has("--resample-to")) {
@@ -69,7 +64,7 @@ int cmd_convert(int argc, char** argv) {
     if (!r.loadable) return fail(input + ": reference series " + r.uid + " is not loadable: " + r.problem);
     target = grid_of(r);
   }
-  auto volume = loader->loader->load_volume(s, options);
+  auto volume = load_series(s, options);
   if (!volume.ok()) return fail(volume.error().describe());
   // Warnings only once the series loaded: a refused input gets its one error line and nothing else.
   for (const auto& w : s.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());

@@ -65,8 +65,8 @@ const SeriesInfo* paired_ct(const Catalog& catalog, const SeriesInfo& pet) {
   return nullptr;
 }
 
-int segment_pet_series(const Args& args, const Catalog& catalog, const SeriesInfo& s, const PluginDescriptor& loader,
-                       const Vec3& seed, const PluginDescriptor* exporter, const std::string& mask_path) {
+int segment_pet_series(const Args& args, const Catalog& catalog, const SeriesInfo& s, const Vec3& seed,
+                       const PluginDescriptor* exporter, const std::string& mask_path) {
   lesion::PetSegmentOptions options;
   const std::string t = args.get("--pet-threshold", "auto");
   if (t == "auto")
@@ -81,7 +81,7 @@ int segment_pet_series(const Args& args, const Catalog& catalog, const SeriesInf
     return usage_fail("--pet-threshold must be auto, 41, 50 or adaptive", kSegmentUsage);
   LoadOptions load;
   load.units = Units::kSUVbw;
-  auto suv = loader.loader->load_volume(s, load);
+  auto suv = load_series(s, load);
   if (!suv.ok()) return fail(suv.error().describe());
   auto seg = lesion::segment_pet(*suv, seed, options);
   if (!seg.ok()) return fail(args.positional().front() + ": " + seg.error().describe());
@@ -91,14 +91,13 @@ int segment_pet_series(const Args& args, const Catalog& catalog, const SeriesInf
   std::optional<lesion::BloodPoolReference> blood;
   std::string blood_reason = "the PET-CT's CT (same Frame of Reference) is not in INPUT";
   load.units = Units::kSULlbm;
-  if (auto sul = loader.loader->load_volume(s, load); sul.ok()) {
+  if (auto sul = load_series(s, load); sul.ok()) {
     sul_peak = lesion::peak_of_sphere(*sul, seg->mask);
     if (auto ref = lesion::find_liver_reference(*sul); ref.ok()) liver = *ref;
     if (const SeriesInfo* ct_series = paired_ct(catalog, s)) {
-      const PluginDescriptor* ct_loader = find_plugin(ct_series->loader);
       LoadOptions hu;
       hu.units = Units::kHU;
-      if (auto ct = ct_loader->loader->load_volume(*ct_series, hu); ct.ok()) {
+      if (auto ct = load_series(*ct_series, hu); ct.ok()) {
         if (auto bp = lesion::find_blood_pool_reference(*sul, *ct); bp.ok())
           blood = *bp;
         else
@@ -200,10 +199,8 @@ int cmd_segment(int argc, char** argv) {
     options.max_radius_mm = std::max(15.0, 0.75 * len + 10);
   }
   const std::string mask_path = args.get("--mask");
-  const PluginDescriptor* exporter = nullptr;
+  const PluginDescriptor* exporter = mask_path.empty() ? nullptr : find_exporter(mask_path);
   if (!mask_path.empty()) {
-    for (const auto* p : all_plugins())
-      if (p->kind == PluginKind::kExporter && p->exporter && p->exporter->accepts(mask_path).confidence > 0) exporter = p;
     if (!exporter) return usage_fail("--mask must end in .nii.gz, .nii, .nrrd or .mha: " + mask_path, kSegmentUsage);
   }
   if (args.has("--quiet") || args.has("--json")) Progress::set_quiet(true);
@@ -215,13 +212,10 @@ int cmd_segment(int argc, char** argv) {
   const SeriesInfo& s = **series;
   if (s.modality != "CT" && s.modality != "PT")
     return fail(input + ": series " + s.uid + " is " + s.modality + "; segment handles CT and PET");
-  if (!s.loadable) return fail(s.files.front() + ": series " + s.uid + " cannot be loaded: " + s.problem);
-  const PluginDescriptor* loader = find_plugin(s.loader);
-  if (!loader || !loader->loader || !loader->loader->load_volume) return fail(input + ": series " + s.uid + " cannot be loaded");
-  if (s.modality == "PT") return segment_pet_series(args, catalog, s, *loader, seed, exporter, mask_path);
+  if (s.modality == "PT") return segment_pet_series(args, catalog, s, seed, exporter, mask_path);
   LoadOptions load;
   load.units = Units::kHU;
-  auto volume = loader->loader->load_volume(s, load);
+  auto volume = load_series(s, load);
   if (!volume.ok()) return fail(volume.error().describe());
   auto seg = lesion::segment_ct(*volume, seed, options);
   if (!seg.ok()) return fail(input + ": " + seg.error().describe());

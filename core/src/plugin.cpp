@@ -46,6 +46,13 @@ bool parse_units(const std::string& text, Units& out) {
   return true;
 }
 
+const PluginDescriptor* find_exporter(const std::string& path) {
+  const PluginDescriptor* found = nullptr;
+  for (const auto* p : all_plugins())
+    if (p->kind == PluginKind::kExporter && p->exporter && p->exporter->accepts(path).confidence > 0) found = p;
+  return found;
+}
+
 const PluginDescriptor* find_plugin(const std::string& name) {
   for (const auto* p : all_plugins())
     if (name == p->name) return p;

@@ -4,8 +4,12 @@
 #include <cmath>
 #include <vector>
 
+#include "common.h"
+
 namespace oq::lesion {
 namespace {
+
+using detail::median;
 
 // Index of pixel (x, row y) in a row-major image of width w, computed in size_t.
 size_t offset(int y, int w, int x) {
@@ -38,13 +42,6 @@ double otsu(const std::vector<double>& values) {
     }
   }
   return lo + (best_b + 1) * (hi - lo) / bins;
-}
-
-double median_of(std::vector<double> v) {
-  if (v.empty()) return 0;
-  const auto mid = v.begin() + static_cast<long>(v.size() / 2);
-  std::nth_element(v.begin(), mid, v.end());
-  return *mid;
 }
 
 std::vector<double> gaussian_blur(const std::vector<double>& img, int w, int h, double sigma) {
@@ -93,7 +90,7 @@ Result<BoneScanResult> detect_hot_spots(const Volume& views, const std::vector<s
     std::vector<double> body_values;
     for (size_t i = 0; i < s.size(); ++i)
       if (logs[i] > body_cut) body_values.push_back(s[i]);
-    const double soft_tissue = median_of(body_values);
+    const double soft_tissue = median(body_values);
     std::vector<char> skeleton(s.size(), 0);
     std::vector<double> bone_values;
     for (size_t i = 0; i < s.size(); ++i)
@@ -102,7 +99,7 @@ Result<BoneScanResult> detect_hot_spots(const Volume& views, const std::vector<s
         bone_values.push_back(s[i]);
       }
     if (bone_values.size() < 100) return Error(ErrorCode::kUnsupported, info.view + ": no skeleton found; is this a bone scan?");
-    info.normal_bone_counts = median_of(bone_values);
+    info.normal_bone_counts = median(bone_values);
     // Local normal bone: median skeleton counts in 32-pixel blocks (about 75 mm), interpolated.
     const int block = 32, bw = (w + block - 1) / block, bh = (h + block - 1) / block;
     std::vector<double> local(static_cast<size_t>(bw) * static_cast<size_t>(bh), info.normal_bone_counts);
@@ -112,7 +109,7 @@ Result<BoneScanResult> detect_hot_spots(const Volume& views, const std::vector<s
         for (int y = std::max(0, by * block - block / 2); y < std::min(h, (by + 1) * block + block / 2); ++y)
           for (int x = std::max(0, bx * block - block / 2); x < std::min(w, (bx + 1) * block + block / 2); ++x)
             if (skeleton[offset(y, w, x)]) vals.push_back(s[offset(y, w, x)]);
-        if (vals.size() >= 20) local[offset(by, bw, bx)] = median_of(vals);
+        if (vals.size() >= 20) local[offset(by, bw, bx)] = median(vals);
       }
     auto local_at = [&](int x, int y) {
       const double fx = std::clamp((x + 0.5) / block - 0.5, 0.0, bw - 1.0),

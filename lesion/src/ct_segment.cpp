@@ -6,26 +6,17 @@
 #include <limits>
 #include <vector>
 
+#include "common.h"
 #include "oq/lesion/measure.h"
 
 namespace oq::lesion {
 namespace {
 
+using detail::median;
+using detail::where;
+
 constexpr double kPi = 3.14159265358979323846;
 constexpr int kTheta = 60, kPhi = 120;  // ray directions: 3 degrees apart
-
-std::string where(const Vec3& p) {
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "(%.1f, %.1f, %.1f)", p[0], p[1], p[2]);
-  return buf;
-}
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  const auto mid = v.begin() + static_cast<long>(v.size() / 2);
-  std::nth_element(v.begin(), mid, v.end());
-  return *mid;
-}
 
 // The neighbourhood of the seed as float HU, smoothed.
 struct Roi {

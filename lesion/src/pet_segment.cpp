@@ -5,16 +5,14 @@
 #include <cstdio>
 #include <vector>
 
+#include "common.h"
 #include "oq/lesion/edits.h"
 
 namespace oq::lesion {
 namespace {
 
-std::string where(const Vec3& p) {
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "(%.1f, %.1f, %.1f)", p[0], p[1], p[2]);
-  return buf;
-}
+using detail::median;
+using detail::where;
 
 size_t index_of(const Grid& g, int i, int j, int k) {
   return (static_cast<size_t>(k) * g.size[1] + static_cast<size_t>(j)) * g.size[0] + static_cast<size_t>(i);
@@ -102,12 +100,7 @@ Result<PetSegmentation> segment_pet(const Volume& pet, const Vec3& seed, const P
         const double d2 = dist2(i, j, k, mi, mj, mk);
         if (d2 >= 15 * 15 && d2 <= 25 * 25) shell.push_back(pet.value(index_of(g, i, j, k)));
       }
-  double background = 0;
-  if (!shell.empty()) {
-    auto mid = shell.begin() + static_cast<long>(shell.size() / 2);
-    std::nth_element(shell.begin(), mid, shell.end());
-    background = *mid;
-  }
+  const double background = median(shell);
   if (vmax <= 0 || vmax < 1.5 * background)
     return Error(ErrorCode::kNotFound, "no lesion found at " + where(seed) + ": the hottest uptake nearby (" +
                                            std::to_string(vmax).substr(0, 5) + ") is not above its background (" +

@@ -150,4 +150,13 @@ Result<const SeriesInfo*> select_series(const Catalog& catalog, const std::strin
   return all.front();
 }
 
+Result<Volume> load_series(const SeriesInfo& s, const LoadOptions& options) {
+  const std::string subject = s.files.empty() ? s.uid : s.files.front();
+  const PluginDescriptor* loader = find_plugin(s.loader);
+  if (!loader || !loader->loader || !loader->loader->load_volume)
+    return Error(ErrorCode::kUnsupported, "series " + s.uid + " cannot be loaded as a volume", subject);
+  if (!s.loadable) return Error(ErrorCode::kInconsistent, "series " + s.uid + " cannot be loaded: " + s.problem, subject);
+  return loader->loader->load_volume(s, options);
+}
+
 }  // namespace oq

@@ -68,5 +68,7 @@ struct PluginDescriptor {
 // The generated table (defined in the oq_plugins library).
 const std::vector<const PluginDescriptor*>& all_plugins();
 const PluginDescriptor* find_plugin(const std::string& name);
+// The exporter that writes this output path (by its extension), or null.
+const PluginDescriptor* find_exporter(const std::string& path);
 
 }  // namespace oq

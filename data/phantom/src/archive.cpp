@@ -25,10 +25,6 @@ namespace oq::phantom {
 namespace fs = std::filesystem;
 namespace {
 
-std::string dicom_date(const std::string& iso) {
-  return iso.substr(0, 4) + iso.substr(5, 2) + iso.substr(8, 2);
-}
-
 std::string two(int v) {
   char b[8];
   std::snprintf(b, sizeof b, "%02d", v);

@@ -90,6 +90,10 @@ std::string add_days(const std::string& iso_date, int days) {
   return buf;
 }
 
+std::string dicom_date(const std::string& iso) {
+  return iso.substr(0, 4) + iso.substr(5, 2) + iso.substr(8, 2);
+}
+
 int days_between(const std::string& from_iso, const std::string& to_iso) {
   return static_cast<int>(parse_iso(to_iso) - parse_iso(from_iso));
 }

@@ -25,10 +25,6 @@ std::string hhmmss(int seconds) {
   return buf;
 }
 
-std::string dicom_date(const std::string& iso) {
-  return iso.substr(0, 4) + iso.substr(5, 2) + iso.substr(8, 2);
-}
-
 // Smooths a white-noise field with [1 2 1]/4 along x and y (and z when nz > 1) and rescales it
 // to unit variance: scanner noise is correlated over neighbouring voxels.
 void correlate_noise(std::vector<float>& n, int nx, int ny, int nz) {

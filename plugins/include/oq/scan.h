@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "oq/error.h"
+#include "oq/plugin.h"
 #include "oq/study.h"
 
 namespace oq {
@@ -16,5 +17,9 @@ Catalog scan_inputs(const std::vector<std::string>& paths);
 // The series with this UID; with an empty UID, the only series (an error lists them when there
 // are several).
 Result<const SeriesInfo*> select_series(const Catalog& catalog, const std::string& uid, const std::string& input);
+
+// Loads a catalogued series as a volume with the loader that catalogued it; refuses a series the
+// catalogue marked unloadable, naming its first file and the reason.
+Result<Volume> load_series(const SeriesInfo& series, const LoadOptions& options);
 
 }  // namespace oq

@@ -90,5 +90,7 @@ std::vector<PatientPlan> lesion_set_plan(std::uint64_t seed, int count);
 // ISO date arithmetic for the plans (proleptic Gregorian).
 std::string add_days(const std::string& iso_date, int days);
 int days_between(const std::string& from_iso, const std::string& to_iso);
+// YYYY-MM-DD as DICOM writes dates: YYYYMMDD.
+std::string dicom_date(const std::string& iso_date);
 
 }  // namespace oq::phantom

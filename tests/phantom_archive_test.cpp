@@ -495,9 +495,7 @@ TEST(PhantomPetSegment, SuvMaxIsAVoxelValueAndSuvPeakMatchesAnIndependentComputa
   for (const auto& l : truth["lesions"]) {
     if (!l["present"].get<bool>() || l["label_voxels"].get<int>() < 8) continue;
     const fs::path mask_path = dir / (l["id"].get<std::string>() + ".nii.gz");
-    char seed[96];
-    std::snprintf(seed, sizeof seed, "%.3f,%.3f,%.3f", l["centre_mm"][0].get<double>(), l["centre_mm"][1].get<double>(),
-                  l["centre_mm"][2].get<double>());
+    const std::string seed = oqtest::point_arg(l["centre_mm"]);
     const auto r = oqtest::oncoquant("segment " + oqtest::quote(series) + " --json --seed " + seed + " --mask " +
                                      oqtest::quote(mask_path.string()));
     ASSERT_EQ(r.exit_code, 0) << l["id"] << ": " << r.err;
@@ -582,6 +580,25 @@ TEST(PhantomBoneScan, HotSpotsAreTheMetastasesAndTheBladderIsNotOne) {
 
 namespace {
 
+json first_present(const json& lesions) {
+  for (const auto& l : lesions)
+    if (l["present"].get<bool>()) return l;
+  return json();
+}
+
+// Lean body mass / weight of a PET's patient: SULlbm over SUVbw at the same voxel, from two conversions.
+double lbm_over_weight(const std::string& pet_dir, const fs::path& scratch) {
+  const std::string suv = (scratch / "suv.nii.gz").string(), sul = (scratch / "sul.nii.gz").string();
+  EXPECT_EQ(oqtest::oncoquant("convert --quiet " + oqtest::quote(pet_dir) + " -o " + oqtest::quote(suv)).exit_code, 0);
+  EXPECT_EQ(oqtest::oncoquant("convert --quiet --units suvlbm " + oqtest::quote(pet_dir) + " -o " + oqtest::quote(sul)).exit_code,
+            0);
+  const auto a = oqtest::read_volume(suv), b = oqtest::read_volume(sul);
+  size_t hot = 0;
+  for (size_t o = 0; o < a.voxels.size(); ++o)
+    if (a.voxels[o] > a.voxels[hot]) hot = o;
+  return b.voxels[hot] / a.voxels[hot];
+}
+
 TEST(PhantomPetSegment, LiverReferenceIsFoundInTheLiver) {
   // The reference sphere's uptake, brought back from SUL to SUV, is the phantom's liver SUV.
   const fs::path dir = oqtest::scratch("liver_reference");
@@ -592,26 +609,13 @@ TEST(PhantomPetSegment, LiverReferenceIsFoundInTheLiver) {
     const std::string series = (kArchive / t0["pet"]["path"].get<std::string>()).string();
     const fs::path truth_dir = kArchive / p["truth_path"].get<std::string>() / ("t0_" + t0["date"].get<std::string>());
     const json truth = load(truth_dir / "pet.truth.json");
-    json lesion;
-    for (const auto& l : truth["lesions"])
-      if (l["present"].get<bool>() && lesion.is_null()) lesion = l;
-    char seed[96];
-    std::snprintf(seed, sizeof seed, "%.3f,%.3f,%.3f", lesion["centre_mm"][0].get<double>(), lesion["centre_mm"][1].get<double>(),
-                  lesion["centre_mm"][2].get<double>());
+    const json lesion = first_present(truth["lesions"]);
+    const std::string seed = oqtest::point_arg(lesion["centre_mm"]);
     const auto r = oqtest::oncoquant("segment " + oqtest::quote(series) + " --json --seed " + seed);
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const json j = json::parse(r.out);
     ASSERT_TRUE(j["liver_reference"].is_object()) << p["patient_id"];
-    // SUL / SUV at the same voxel gives lean body mass / weight.
-    const std::string suv = (dir / "suv.nii.gz").string(), sul = (dir / "sul.nii.gz").string();
-    ASSERT_EQ(oqtest::oncoquant("convert --quiet " + oqtest::quote(series) + " -o " + oqtest::quote(suv)).exit_code, 0);
-    ASSERT_EQ(
-        oqtest::oncoquant("convert --quiet --units suvlbm " + oqtest::quote(series) + " -o " + oqtest::quote(sul)).exit_code, 0);
-    const auto a = oqtest::read_volume(suv), b = oqtest::read_volume(sul);
-    size_t hot = 0;
-    for (size_t o = 0; o < a.voxels.size(); ++o)
-      if (a.voxels[o] > a.voxels[hot]) hot = o;
-    const double lbm_ratio = b.voxels[hot] / a.voxels[hot];
+    const double lbm_ratio = lbm_over_weight(series, dir);
     const double liver_suv = j["liver_reference"]["mean_sul"].get<double>() / lbm_ratio;
     EXPECT_NEAR(liver_suv, truth["organ_suv"]["liver"].get<double>(), 0.12 * truth["organ_suv"]["liver"].get<double>())
         << p["patient_id"];
@@ -636,28 +640,15 @@ TEST(PhantomPetSegment, BloodPoolIsFoundInTheAortaWhenTheCtIsGiven) {
     const std::string study = pet_dir.parent_path().string();  // the PET-CT study: CT and PET
     const fs::path truth_dir = kArchive / p["truth_path"].get<std::string>() / ("t0_" + t0["date"].get<std::string>());
     const json truth = load(truth_dir / "pet.truth.json");
-    json lesion;
-    for (const auto& l : truth["lesions"])
-      if (l["present"].get<bool>() && lesion.is_null()) lesion = l;
-    char seed[96];
-    std::snprintf(seed, sizeof seed, "%.3f,%.3f,%.3f", lesion["centre_mm"][0].get<double>(), lesion["centre_mm"][1].get<double>(),
-                  lesion["centre_mm"][2].get<double>());
+    const json lesion = first_present(truth["lesions"]);
+    const std::string seed = oqtest::point_arg(lesion["centre_mm"]);
     const auto r = oqtest::oncoquant("segment " + oqtest::quote(study) + " --json --series " +
                                      t0["pet"]["series_uid"].get<std::string>() + " --seed " + seed);
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const json j = json::parse(r.out);
     ASSERT_TRUE(j["blood_pool_reference"].contains("mean_sul")) << j["blood_pool_reference"].dump();
-    // Back from SUL to SUV with the lean-body-mass ratio read off the two conversions.
-    const std::string suv = (dir / "suv.nii.gz").string(), sul = (dir / "sul.nii.gz").string();
-    ASSERT_EQ(oqtest::oncoquant("convert --quiet " + oqtest::quote(pet_dir.string()) + " -o " + oqtest::quote(suv)).exit_code, 0);
-    ASSERT_EQ(oqtest::oncoquant("convert --quiet --units suvlbm " + oqtest::quote(pet_dir.string()) + " -o " + oqtest::quote(sul))
-                  .exit_code,
-              0);
-    const auto a = oqtest::read_volume(suv), b = oqtest::read_volume(sul);
-    size_t hot = 0;
-    for (size_t o = 0; o < a.voxels.size(); ++o)
-      if (a.voxels[o] > a.voxels[hot]) hot = o;
-    const double blood_suv = j["blood_pool_reference"]["mean_sul"].get<double>() / (b.voxels[hot] / a.voxels[hot]);
+    // Back from SUL to SUV.
+    const double blood_suv = j["blood_pool_reference"]["mean_sul"].get<double>() / lbm_over_weight(pet_dir.string(), dir);
     EXPECT_NEAR(blood_suv, truth["organ_suv"]["blood_pool"].get<double>(), 0.15 * truth["organ_suv"]["blood_pool"].get<double>())
         << p["patient_id"];
     EXPECT_GT(j["blood_pool_reference"]["centre_mm"][0].get<double>(), 0);  // left of the midline
@@ -669,8 +660,7 @@ TEST(PhantomPetSegment, BloodPoolIsFoundInTheAortaWhenTheCtIsGiven) {
   const json truth = load(kArchive / m["patients"][0]["truth_path"].get<std::string>() / ("t0_" + t0["date"].get<std::string>()) /
                           "pet.truth.json");
   const auto& c = truth["lesions"][0]["centre_mm"];
-  char seed[96];
-  std::snprintf(seed, sizeof seed, "%.3f,%.3f,%.3f", c[0].get<double>(), c[1].get<double>(), c[2].get<double>());
+  const std::string seed = oqtest::point_arg(c);
   const auto r = oqtest::oncoquant("segment " + oqtest::quote((kArchive / t0["pet"]["path"].get<std::string>()).string()) +
                                    " --json --seed " + seed);
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -19,7 +19,9 @@ namespace fs = std::filesystem;
 
 const fs::path kSet = OQ_LESION_SET;
 
-json load(const fs::path& p) { return oqtest::load_json(p); }
+json load(const fs::path& p) {
+  return oqtest::load_json(p);
+}
 
 struct Case {
   std::string patient, id, kind, series;
@@ -53,12 +55,6 @@ std::vector<Case> cases() {
   return out;
 }
 
-std::string seed_arg(const json& p) {
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "%.3f,%.3f,%.3f", p[0].get<double>(), p[1].get<double>(), p[2].get<double>());
-  return buf;
-}
-
 double dice(const oqtest::VolumeData& truth, int label, const oqtest::VolumeData& mask) {
   size_t a = 0, b = 0, both = 0;
   for (size_t o = 0; o < truth.voxels.size(); ++o) {
@@ -83,8 +79,8 @@ TEST(SegmentAccuracy, DiceAndDiametersOverTheLesionSet) {
               "SA seg", "Dice");
   for (const Case& c : cases()) {
     const fs::path mask = dir / (c.patient + "_" + c.id + ".nii.gz");
-    const auto r = oqtest::oncoquant("segment " + oqtest::quote(c.series) + " --json --seed " + seed_arg(c.truth["seed_mm"]) +
-                                     " --mask " + oqtest::quote(mask.string()));
+    const auto r = oqtest::oncoquant("segment " + oqtest::quote(c.series) + " --json --seed " +
+                                     oqtest::point_arg(c.truth["seed_mm"]) + " --mask " + oqtest::quote(mask.string()));
     if (c.blastic) {
       // Blastic bone metastases are never measurable (RECIST 1.1): refused, with the reason.
       EXPECT_EQ(r.exit_code, 1) << c.patient << " " << c.id;
@@ -133,7 +129,7 @@ TEST(SegmentAccuracy, MovingTheSeedInsideTheInnerHalfKeepsTheLongAxis) {
     for (const auto& off : {std::array<double, 3>{0, 0, 0}, {r, 0, 0}, {-r, 0, 0}, {0, r, 0}, {0, -r, 0}}) {
       const json moved =
           json::array({seed[0].get<double>() + off[0], seed[1].get<double>() + off[1], seed[2].get<double>() + off[2]});
-      const auto out = oqtest::oncoquant("segment " + oqtest::quote(c.series) + " --json --seed " + seed_arg(moved));
+      const auto out = oqtest::oncoquant("segment " + oqtest::quote(c.series) + " --json --seed " + oqtest::point_arg(moved));
       ASSERT_EQ(out.exit_code, 0) << out.err;
       las.push_back(json::parse(out.out)["long_axis_mm"].get<double>());
     }
@@ -186,6 +182,45 @@ TEST(SegmentAccuracy, ADrawnDiameterWorksAsTheSeed) {
   EXPECT_EQ(checked, 4);
   const auto bad = oqtest::oncoquant("segment " + oqtest::quote(cases().front().series) + " --line 1,2,3");
   EXPECT_EQ(bad.exit_code, 2);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(SegmentBadInput, RefusalsNameTheInputAndLeaveNoMask) {
+  const fs::path dir = oqtest::scratch("segment_bad_input");
+  const Case c = cases().front();
+  // No lesion under the seed: one error line, no mask written.
+  const fs::path mask = dir / "never.nii.gz";
+  auto r = oqtest::oncoquant("segment " + oqtest::quote(c.series) + " --seed 0,-200,100 --mask " + oqtest::quote(mask.string()));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("error: "), std::string::npos) << r.err;  // after progress lines, which stderr also carries
+  EXPECT_NE(r.err.find(c.series), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(mask));
+  // A series with a truncated slice: refused naming a file of the series, no mask.
+  const fs::path copy = dir / "series";
+  fs::create_directories(copy);
+  for (const auto& f : fs::directory_iterator(c.series)) fs::copy_file(f.path(), copy / f.path().filename());
+  std::vector<fs::path> files = oqtest::files_under(copy);
+  std::sort(files.begin(), files.end());
+  fs::resize_file(files[files.size() / 2], fs::file_size(files[files.size() / 2]) / 2);
+  r = oqtest::oncoquant("segment " + oqtest::quote(copy.string()) + " --seed " + oqtest::point_arg(c.truth["seed_mm"]) +
+                        " --mask " + oqtest::quote(mask.string()));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("error: "), std::string::npos);
+  EXPECT_NE(r.err.find(copy.string()), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(mask));
+  // Not an image series at all (a DICOM SR), and a bone scan asked of a CT.
+  const std::string sr = std::string(OQ_SHARED_DIR) + "/data/dicom/sr";
+  r = oqtest::oncoquant("segment " + oqtest::quote(sr) + " --seed 0,0,0 --mask " + oqtest::quote(mask.string()));
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_FALSE(fs::exists(mask));
+  r = oqtest::oncoquant("bonescan " + oqtest::quote(c.series));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("no NM (bone scan) series"), std::string::npos) << r.err;
+  // Nothing but the refused outputs' absence in the scratch folder: no temporary files left.
+  for (const auto& f : fs::directory_iterator(dir)) EXPECT_EQ(f.path().filename().string().find(".partial"), std::string::npos);
 }
 
 }  // namespace

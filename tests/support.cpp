@@ -108,4 +108,10 @@ nlohmann::json load_json(const fs::path& path) {
   return nlohmann::json::parse(f);
 }
 
+std::string point_arg(const nlohmann::json& p) {
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%.3f,%.3f,%.3f", p[0].get<double>(), p[1].get<double>(), p[2].get<double>());
+  return buf;
+}
+
 }  // namespace oqtest

@@ -40,6 +40,8 @@ std::vector<fs::path> files_under(const fs::path& dir);
 
 // A JSON document from a file (the truth and manifests the generator writes).
 nlohmann::json load_json(const fs::path& path);
+// A point [x, y, z] (JSON array, mm) as the "X,Y,Z" argument of --seed.
+std::string point_arg(const nlohmann::json& point);
 
 // A DICOM attribute's value as DCMTK's dcmdump prints it between brackets ("" when absent).
 std::string dicom_value(const fs::path& file, const std::string& tag);

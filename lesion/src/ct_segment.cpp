@@ -112,22 +112,15 @@ std::vector<double> solve(std::vector<std::vector<double>> A, std::vector<double
   return x;
 }
 
-// Robust smooth radius per ray: iteratively reweighted least squares with Tukey's biweight,
-// starting from a sphere of the median radius, so a minority of leaking rays carries no weight.
-// Degree 4 follows lobulated lesions; when many rays found no boundary the fit has to bridge
-// large gaps and degree 2 (an ellipsoid-like shape) extrapolates more safely.
-std::vector<double> robust_shape_fit(const std::vector<double>& radius, const std::vector<char>& valid) {
+// Robust smooth radius per ray: iteratively reweighted least squares with Tukey's biweight from
+// a starting shape, so rays far from it (leaks) carry no weight.
+std::vector<double> tukey_shape_fit(const std::vector<double>& radius, const std::vector<char>& valid, int degree,
+                                    std::vector<double> fit) {
   const size_t n = radius.size();
-  const double share = static_cast<double>(std::count(valid.begin(), valid.end(), 1)) / static_cast<double>(n);
-  const int degree = share >= 0.75 ? 4 : 2;
   std::vector<std::vector<double>> basis(n);
   for (int t = 0; t < kTheta; ++t)
     for (int p = 0; p < kPhi; ++p) basis[static_cast<size_t>(t * kPhi + p)] = shape_basis(direction(t, p), degree);
   const size_t m = basis[0].size();
-  std::vector<double> rs;
-  for (size_t i = 0; i < n; ++i)
-    if (valid[i]) rs.push_back(radius[i]);
-  std::vector<double> fit(n, median(rs));
   // Directions crowd towards the poles of the ray grid: weigh each ray by its solid angle.
   std::vector<double> area(n);
   for (int t = 0; t < kTheta; ++t)
@@ -159,6 +152,19 @@ std::vector<double> robust_shape_fit(const std::vector<double>& radius, const st
     }
   }
   return fit;
+}
+
+// The lesion's own smooth shape, from a sphere of the median radius. Degree 4 follows lobulated
+// lesions; when many rays found no boundary the fit has to bridge large gaps and degree 2 (an
+// ellipsoid-like shape) extrapolates more safely. (Starting degree 4 from a degree-2 fit
+// resists leaks better but clips lobules, and the long axis then depends more on the seed.)
+std::vector<double> robust_shape_fit(const std::vector<double>& radius, const std::vector<char>& valid) {
+  const size_t n = radius.size();
+  const double share = static_cast<double>(std::count(valid.begin(), valid.end(), 1)) / static_cast<double>(n);
+  std::vector<double> rs;
+  for (size_t i = 0; i < n; ++i)
+    if (valid[i]) rs.push_back(radius[i]);
+  return tukey_shape_fit(radius, valid, share >= 0.75 ? 4 : 2, std::vector<double>(n, median(rs)));
 }
 
 }  // namespace
@@ -254,12 +260,43 @@ Result<CtSegmentation> segment_ct(const Volume& ct, const Vec3& seed, const CtSe
            q < profile.size() && q <= first + static_cast<size_t>((ramp + 4) / step); ++q)
         beyond.push_back(profile[q]);
       if (beyond.empty()) continue;
-      const double b = median(beyond), c = b - m;
+      const double b = median(beyond);
+      double c = b - m;
       if (std::abs(c) < std::max(1.5 * tau, 20.0)) continue;  // a ripple, not a boundary
-      const double sign = c > 0 ? 1 : -1, half = std::abs(c) / 2;
+      const double sign = c > 0 ? 1 : -1;
+      double half = std::abs(c) / 2;
       size_t q = 0;
       while (q < profile.size() && (profile[q] - m) * sign < half) ++q;
       if (q >= profile.size()) continue;
+      // A thin layer of another tissue between the lesion and the far background (the fat rim
+      // between a node and the lung) shows as a shoulder on the near side of the far step: a
+      // single blurred step is back at the lesion's level one ramp before its middle. The
+      // lesion's boundary is then the half-contrast of the near step, to the shoulder's level.
+      const auto back = static_cast<size_t>(ramp / step), span = static_cast<size_t>(0.5 / step) + 1;
+      if (q > back + span) {
+        // The layer's level: where the profile is flattest between the two steps (a layer
+        // thinner than the blur leaves only an inflection there).
+        size_t flat = q - back;
+        double flattest = std::numeric_limits<double>::max();
+        for (size_t u = q - back; u + span < q - back / 3; ++u) {
+          const double slope = std::abs(profile[u + span] - profile[u - span]);
+          if (slope < flattest) {
+            flattest = slope;
+            flat = u;
+          }
+        }
+        const double shoulder = (profile[flat] - m) * sign;
+        if (shoulder > std::max({0.12 * std::abs(c), 1.5 * tau, 20.0})) {
+          const double near_half = shoulder / 2;
+          size_t qn = 0;
+          while (qn < q && (profile[qn] - m) * sign < near_half) ++qn;
+          if (qn < q) {
+            q = qn;
+            c = shoulder * sign;
+            half = near_half;
+          }
+        }
+      }
       double r = static_cast<double>(q) * step;
       if (q > 0) {
         const double va = (profile[q - 1] - m) * sign - half, vb = (profile[q] - m) * sign - half;

@@ -18,6 +18,7 @@ const char* kUsage =
     "  convert INPUT -o OUT          write one series as a volume (.nii.gz, .nrrd, .mha)\n"
     "  segment INPUT --seed X,Y,Z    segment the lesion under a click and measure it (RECIST calipers)\n"
     "  bonescan INPUT [--json]       hot spots on whole-body bone scan views, bone involvement (exploratory)\n"
+    "  recist assess CASE.json       RECIST 1.1 / iRECIST response per time point, best response, PFS\n"
     "  plugins [--json]              list the loaders and exporters of this build\n"
     "\n"
     "oncoquant <command> --help describes each command's options.\n";
@@ -43,6 +44,7 @@ int main(int argc, char** argv) {
   if (cmd == "plugins") return oq::cli::cmd_plugins(argc, argv);
   if (cmd == "segment") return oq::cli::cmd_segment(argc, argv);
   if (cmd == "bonescan") return oq::cli::cmd_bonescan(argc, argv);
+  if (cmd == "recist") return oq::cli::cmd_recist(argc, argv);
   std::fprintf(stderr, "usage error: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
   return 2;
 }

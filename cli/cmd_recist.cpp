@@ -1,5 +1,6 @@
 // oncoquant recist assess: RECIST 1.1 / iRECIST response over one treatment line (issue 5).
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -8,30 +9,39 @@
 #include "commands.h"
 #include "oq/recist/assess.h"
 #include "oq/recist/case_json.h"
+#include "oq/recist/store.h"
 
 namespace oq::cli {
 namespace {
 
 const char* kRecistUsage =
     "usage: oncoquant recist assess CASE.json [--criteria RECIST1.1|iRECIST]\n"
+    "       oncoquant recist assess --db STORE --patient ID [--line N] [--criteria RECIST1.1|iRECIST]\n"
     "  Assesses one patient's treatment line: CASE.json follows recist-case.schema.json (baseline targets\n"
     "  and non-targets, every follow-up's measurements, new lesions). Prints the result as JSON on stdout\n"
     "  (recist-result.schema.json): sums, nadir, target / non-target / new-lesion and overall response per\n"
     "  time point, best overall response, progression date, PFS and duration of response.\n"
     "  A baseline that breaks a RECIST rule is refused with every violation named (lesion id and rule), exit 1.\n"
-    "  --criteria   overrides the case's own \"criteria\"\n";
+    "  --db STORE --patient ID   build the case from the study store (SQLite): the line's baseline is its last\n"
+    "                            time point on or before the line's start; measurements in force (edits win)\n"
+    "  --line N     the treatment line (default: the patient's latest)\n"
+    "  --criteria   overrides the case's (or the line's) own criteria\n";
 
 }  // namespace
 
 int cmd_recist(int argc, char** argv) {
-  Args args(argc, argv, 2, {"--criteria"}, {"--help", "--json"});
+  Args args(argc, argv, 2, {"--criteria", "--db", "--patient", "--line"}, {"--help", "--json"});
   if (args.has("--help")) {
     std::fputs(kRecistUsage, stdout);
     return 0;
   }
   if (!args.ok()) return usage_fail(args.error(), kRecistUsage);
-  if (args.positional().size() != 2 || args.positional()[0] != "assess")
-    return usage_fail("recist needs 'assess' and one CASE.json", kRecistUsage);
+  const bool from_store = args.has("--db");
+  if (args.positional().empty() || args.positional()[0] != "assess" ||
+      args.positional().size() != (from_store ? 1u : 2u))
+    return usage_fail(from_store ? "recist assess --db takes no CASE.json" : "recist needs 'assess' and one CASE.json",
+                      kRecistUsage);
+  if (from_store != args.has("--patient")) return usage_fail("--db and --patient go together", kRecistUsage);
   std::optional<recist::Criteria> criteria;
   if (args.has("--criteria")) {
     const std::string v = args.get("--criteria");
@@ -42,13 +52,38 @@ int cmd_recist(int argc, char** argv) {
     else
       return usage_fail("--criteria must be RECIST1.1 or iRECIST, not '" + v + "'", kRecistUsage);
   }
-  const std::string path = args.positional()[1];
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return fail(path + ": cannot be read");
-  std::stringstream text;
-  text << in.rdbuf();
-  Result<recist::Case> c = recist::parse_case(text.str(), path);
-  if (!c) return fail(c.error().describe());
+  Result<recist::Case> c = Error(ErrorCode::kInternal, "no case");
+  std::string path;
+  if (from_store) {
+    path = args.get("--db");
+    if (!std::filesystem::exists(path)) return fail(path + ": no such study store");
+    auto store = recist::open_sqlite_store(path);
+    if (!store) return fail(store.error().describe());
+    const std::string patient = args.get("--patient");
+    int line = 0;
+    if (args.has("--line")) {
+      try {
+        line = std::stoi(args.get("--line"));
+      } catch (const std::exception&) {
+        return usage_fail("--line needs a number", kRecistUsage);
+      }
+    } else {
+      auto lines = store.value()->treatment_lines(patient);
+      if (!lines) return fail(lines.error().about(path).describe());
+      if (lines.value().empty()) return fail(path + ": " + patient + ": no treatment line in the store");
+      line = lines.value().back();
+    }
+    c = store.value()->build_case(patient, line);
+    if (!c) return fail(c.error().about(path).describe());
+  } else {
+    path = args.positional()[1];
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return fail(path + ": cannot be read");
+    std::stringstream text;
+    text << in.rdbuf();
+    c = recist::parse_case(text.str(), path);
+    if (!c) return fail(c.error().describe());
+  }
   if (criteria) c.value().criteria = *criteria;
   const Result<recist::Assessment> a = recist::assess(c.value());
   if (!a) return fail(a.error().about(path).describe());

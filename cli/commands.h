@@ -9,5 +9,6 @@ int cmd_plugins(int argc, char** argv);
 int cmd_segment(int argc, char** argv);
 int cmd_bonescan(int argc, char** argv);
 int cmd_recist(int argc, char** argv);
+int cmd_store(int argc, char** argv);
 
 }  // namespace oq::cli

@@ -19,6 +19,8 @@ const char* kUsage =
     "  segment INPUT --seed X,Y,Z    segment the lesion under a click and measure it (RECIST calipers)\n"
     "  bonescan INPUT [--json]       hot spots on whole-body bone scan views, bone involvement (exploratory)\n"
     "  recist assess CASE.json       RECIST 1.1 / iRECIST response per time point, best response, PFS\n"
+    "                                (or --db STORE --patient ID [--line N]: from the study store)\n"
+    "  store ACTION --db STORE       the study store: import-case, measure (corrections), history, audit\n"
     "  plugins [--json]              list the loaders and exporters of this build\n"
     "\n"
     "oncoquant <command> --help describes each command's options.\n";
@@ -45,6 +47,7 @@ int main(int argc, char** argv) {
   if (cmd == "segment") return oq::cli::cmd_segment(argc, argv);
   if (cmd == "bonescan") return oq::cli::cmd_bonescan(argc, argv);
   if (cmd == "recist") return oq::cli::cmd_recist(argc, argv);
+  if (cmd == "store") return oq::cli::cmd_store(argc, argv);
   std::fprintf(stderr, "usage error: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
   return 2;
 }

@@ -120,4 +120,81 @@ TEST(RecistCli, DemoArchiveCoursesMatchTheDesign) {
   EXPECT_EQ(lines, 4);  // OQ-DEMO-001 one line, 002 one, 003 two
 }
 
+TEST(RecistCli, FromTheStudyStore) {
+  const fs::path db = scratch("store.sqlite");
+  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(db.string() + suffix);
+  const std::string example = std::string(OQ_SHARED_DIR) + "/specs/examples/recist-case-pr.json";
+  const std::string store = " --db " + oqtest::quote(db.string());
+  auto out = oqtest::oncoquant("store import-case " + oqtest::quote(example) + store +
+                               " --patient PSN-7 --line 1 --regimen 'letrozole' --author data.manager");
+  ASSERT_EQ(out.exit_code, 0) << out.err;
+  const auto from_file = oqtest::oncoquant("recist assess " + oqtest::quote(example));
+  const auto from_store = oqtest::oncoquant("recist assess" + store + " --patient PSN-7");
+  ASSERT_EQ(from_store.exit_code, 0) << from_store.err;
+  EXPECT_EQ(from_store.out, from_file.out);
+
+  // A radiologist corrects T1 at the second follow-up: 31 -> 60 mm makes it progression.
+  out = oqtest::oncoquant("store measure" + store + " --patient PSN-7 --lesion T1 --date 2025-05-14 --long-axis 60 --author dr.reader");
+  ASSERT_EQ(out.exit_code, 0) << out.err;
+  const json after = json::parse(oqtest::oncoquant("recist assess" + store + " --patient PSN-7 --line 1").out);
+  EXPECT_EQ(after["timepoints"][1]["overall_response"], "PD");
+  EXPECT_EQ(after["progression_date"], "2025-05-14");
+  const json history = json::parse(oqtest::oncoquant("store history" + store + " --patient PSN-7 --lesion T1 --json").out);
+  ASSERT_EQ(history.size(), 4u);  // baseline, two follow-ups, the correction
+  EXPECT_EQ(history[2]["long_axis_mm"], 31.0);
+  EXPECT_EQ(history[2]["method"], "manual");
+  EXPECT_EQ(history[3]["method"], "edited");
+  EXPECT_EQ(history[3]["author"], "dr.reader");
+  EXPECT_EQ(history[3]["supersedes"], history[2]["id"]);
+  const json audit = json::parse(oqtest::oncoquant("store audit" + store + " --json").out);
+  ASSERT_FALSE(audit.empty());
+  EXPECT_EQ(audit.back()["action"], "measure-edited");
+  EXPECT_EQ(audit.back()["actor"], "dr.reader");
+
+  // An invalid case is refused whole and the store keeps what it had.
+  const fs::path bad = write("bad-line.json", {{"criteria", "RECIST1.1"},
+                                              {"baseline",
+                                               {{"date", "2025-06-01"},
+                                                {"lesions", {{{"id", "X1"}, {"organ", "liver"}, {"kind", "target"}, {"long_axis_mm", 6}}}}}},
+                                              {"followups", json::array()}});
+  out = oqtest::oncoquant("store import-case " + oqtest::quote(bad.string()) + store + " --patient PSN-7 --line 2");
+  EXPECT_EQ(out.exit_code, 1);
+  EXPECT_NE(out.err.find("X1: longest diameter 6 mm is too small"), std::string::npos) << out.err;
+  EXPECT_EQ(json::parse(oqtest::oncoquant("store audit" + store + " --json").out).size(), audit.size());
+  out = oqtest::oncoquant("recist assess" + store + " --patient PSN-7 --line 2");
+  EXPECT_EQ(out.exit_code, 1);
+  EXPECT_NE(out.err.find("no treatment line 2"), std::string::npos) << out.err;
+  out = oqtest::oncoquant("recist assess --db " + oqtest::quote(scratch("nowhere.sqlite").string()) + " --patient PSN-7");
+  EXPECT_EQ(out.exit_code, 1);
+  EXPECT_NE(out.err.find("no such study store"), std::string::npos) << out.err;
+  EXPECT_EQ(oqtest::oncoquant("recist assess" + store).exit_code, 2);  // --db without --patient
+}
+
+// Every line of the demo archive, stored and assessed back from the store.
+TEST(RecistCli, DemoArchiveThroughTheStore) {
+  const fs::path archive = OQ_PHANTOM_ARCHIVE;
+  const fs::path db = scratch("demo.sqlite");
+  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(db.string() + suffix);
+  const json manifest = oqtest::load_json(archive / "manifest.json");
+  for (const auto& patient : manifest["patients"]) {
+    const std::string id = patient["patient_id"];
+    const fs::path truth_dir = archive / patient["truth_path"].get<std::string>();
+    const json truth = oqtest::load_json(truth_dir / "recist.truth.json");
+    for (const auto& line : truth["lines"]) {
+      const std::string n = std::to_string(line["line"].get<int>());
+      const fs::path case_file = truth_dir / ("recist-case-line" + n + ".json");
+      auto out = oqtest::oncoquant("store import-case " + oqtest::quote(case_file.string()) + " --db " +
+                                   oqtest::quote(db.string()) + " --patient " + id + " --line " + n);
+      ASSERT_EQ(out.exit_code, 0) << out.err;
+      out = oqtest::oncoquant("recist assess --db " + oqtest::quote(db.string()) + " --patient " + id + " --line " + n);
+      ASSERT_EQ(out.exit_code, 0) << out.err;
+      const json got = json::parse(out.out);
+      ASSERT_EQ(got["timepoints"].size(), line["followups"].size()) << id << " line " << n;
+      for (size_t i = 0; i < line["followups"].size(); ++i)
+        EXPECT_EQ(got["timepoints"][i]["overall_response"], line["followups"][i]["overall_response"]) << id << " line " << n;
+      EXPECT_EQ(got["pfs_days"], line["pfs"]["days"]) << id << " line " << n;
+    }
+  }
+}
+
 }  // namespace

@@ -1,0 +1,179 @@
+// oncoquant store: the study store (SQLite) from the command line - import a treatment line's
+// case, record a measurement or a correction, show a lesion's history and the audit log (issue 5).
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "args.h"
+#include "commands.h"
+#include "oq/recist/case_json.h"
+#include "oq/recist/store.h"
+
+namespace oq::cli {
+namespace {
+
+const char* kStoreUsage =
+    "usage: oncoquant store import-case CASE.json --db STORE --patient ID --line N [--regimen TEXT] [--author NAME]\n"
+    "       oncoquant store measure --db STORE --patient ID --lesion LABEL --date YYYY-MM-DD\n"
+    "                               [--long-axis MM] [--short-axis MM] [--status S] [--method edited|manual|automatic]\n"
+    "                               [--author NAME]\n"
+    "       oncoquant store history --db STORE --patient ID --lesion LABEL [--json]\n"
+    "       oncoquant store audit --db STORE [--json]\n"
+    "  The study store is one SQLite file, created on first use. import-case writes a treatment line (its\n"
+    "  baseline, targets, non-targets and follow-ups, recist-case.schema.json) in one transaction.\n"
+    "  measure records a new value for a lesion at a time point; the previous one is kept and the new one is\n"
+    "  in force (default method: edited). Every write is in the append-only audit log with its author\n"
+    "  (--author, default $USER).\n";
+
+std::string author(const Args& args) {
+  if (args.has("--author")) return args.get("--author");
+  const char* user = std::getenv("USER");
+  return user ? user : "unknown";
+}
+
+std::optional<double> number(const Args& args, const std::string& flag, std::string* error) {
+  if (!args.has(flag)) return std::nullopt;
+  try {
+    size_t used = 0;
+    const double v = std::stod(args.get(flag), &used);
+    if (used == args.get(flag).size() && v >= 0) return v;
+  } catch (const std::exception&) {
+  }
+  *error = flag + " needs a length in mm, not '" + args.get(flag) + "'";
+  return std::nullopt;
+}
+
+}  // namespace
+
+int cmd_store(int argc, char** argv) {
+  Args args(argc, argv, 2,
+            {"--db", "--patient", "--line", "--regimen", "--author", "--lesion", "--date", "--long-axis", "--short-axis",
+             "--status", "--method"},
+            {"--help", "--json"});
+  if (args.has("--help")) {
+    std::fputs(kStoreUsage, stdout);
+    return 0;
+  }
+  if (!args.ok()) return usage_fail(args.error(), kStoreUsage);
+  if (args.positional().empty()) return usage_fail("store needs an action", kStoreUsage);
+  const std::string action = args.positional()[0];
+  if (!args.has("--db")) return usage_fail("store needs --db STORE", kStoreUsage);
+  const std::string db = args.get("--db");
+  const recist::Actor who{author(args)};
+
+  if (action == "import-case") {
+    if (args.positional().size() != 2 || !args.has("--patient") || !args.has("--line"))
+      return usage_fail("import-case needs CASE.json, --patient and --line", kStoreUsage);
+    int line = 0;
+    try {
+      line = std::stoi(args.get("--line"));
+    } catch (const std::exception&) {
+      return usage_fail("--line needs a number", kStoreUsage);
+    }
+    const std::string path = args.positional()[1];
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return fail(path + ": cannot be read");
+    std::stringstream text;
+    text << in.rdbuf();
+    auto c = recist::parse_case(text.str(), path);
+    if (!c) return fail(c.error().describe());
+    // Only assessable cases go in: the same rules as `recist assess`.
+    const auto problems = recist::check_case(c.value());
+    if (!problems.empty()) {
+      std::string msg = path + ": the case breaks RECIST rules, nothing stored:";
+      for (const auto& p : problems) msg += "\n  " + p.describe();
+      return fail(msg);
+    }
+    auto store = recist::open_sqlite_store(db);
+    if (!store) return fail(store.error().describe());
+    auto r = store.value()->import_case(args.get("--patient"), line, args.get("--regimen"), c.value(), who);
+    if (!r) return fail(r.error().about(db).describe());
+    std::fprintf(stderr, "stored %s line %d (%zu follow-ups) in %s\n", args.get("--patient").c_str(), line,
+                 c.value().followups.size(), db.c_str());
+    return 0;
+  }
+
+  if (args.positional().size() != 1) return usage_fail("unexpected '" + args.positional()[1] + "'", kStoreUsage);
+  if (action == "measure") {
+    if (!args.has("--patient") || !args.has("--lesion") || !args.has("--date"))
+      return usage_fail("measure needs --patient, --lesion and --date", kStoreUsage);
+    auto date = recist::parse_date(args.get("--date"));
+    if (!date) return usage_fail("--date: " + date.error().message(), kStoreUsage);
+    recist::MeasurementRecord m;
+    std::string error;
+    m.long_axis_mm = number(args, "--long-axis", &error);
+    m.short_axis_mm = number(args, "--short-axis", &error);
+    if (!error.empty()) return usage_fail(error, kStoreUsage);
+    m.status = args.get("--status", "measured");
+    const std::string method = args.get("--method", "edited");
+    if (method == "edited")
+      m.method = recist::MeasurementMethod::kEdited;
+    else if (method == "manual")
+      m.method = recist::MeasurementMethod::kManual;
+    else if (method == "automatic")
+      m.method = recist::MeasurementMethod::kAutomatic;
+    else
+      return usage_fail("--method must be edited, manual or automatic", kStoreUsage);
+    auto store = recist::open_sqlite_store(db);
+    if (!store) return fail(store.error().describe());
+    auto r = store.value()->record_measurement(args.get("--patient"), args.get("--lesion"), *date, m, who);
+    if (!r) return fail(r.error().about(db).describe());
+    return 0;
+  }
+
+  auto store = recist::open_sqlite_store(db);
+  if (!store) return fail(store.error().describe());
+  if (action == "history") {
+    if (!args.has("--patient") || !args.has("--lesion")) return usage_fail("history needs --patient and --lesion", kStoreUsage);
+    auto h = store.value()->measurement_history(args.get("--patient"), args.get("--lesion"));
+    if (!h) return fail(h.error().about(db).describe());
+    nlohmann::ordered_json out = nlohmann::ordered_json::array();
+    for (const auto& m : h.value()) {
+      nlohmann::ordered_json j;
+      j["id"] = m.id;
+      j["date"] = m.date;
+      j["status"] = m.value.status;
+      j["long_axis_mm"] = m.value.long_axis_mm ? nlohmann::ordered_json(*m.value.long_axis_mm) : nullptr;
+      j["short_axis_mm"] = m.value.short_axis_mm ? nlohmann::ordered_json(*m.value.short_axis_mm) : nullptr;
+      j["method"] = recist::to_string(m.value.method);
+      j["author"] = m.author;
+      j["recorded_at"] = m.recorded_at;
+      j["supersedes"] = m.supersedes ? nlohmann::ordered_json(*m.supersedes) : nullptr;
+      out.push_back(j);
+    }
+    if (args.has("--json")) {
+      std::printf("%s\n", out.dump(2).c_str());
+    } else {
+      for (const auto& j : out)
+        std::printf("#%-5lld %s  %-13s LA %-7s SA %-7s %-9s %s %s\n", j["id"].get<long long>(),
+                    j["date"].get<std::string>().c_str(), j["status"].get<std::string>().c_str(),
+                    j["long_axis_mm"].is_null() ? "-" : j["long_axis_mm"].dump().c_str(),
+                    j["short_axis_mm"].is_null() ? "-" : j["short_axis_mm"].dump().c_str(),
+                    j["method"].get<std::string>().c_str(), j["author"].get<std::string>().c_str(),
+                    j["recorded_at"].get<std::string>().c_str());
+    }
+    return 0;
+  }
+  if (action == "audit") {
+    auto log = store.value()->audit_log();
+    if (!log) return fail(log.error().describe());
+    if (args.has("--json")) {
+      nlohmann::ordered_json out = nlohmann::ordered_json::array();
+      for (const auto& e : log.value())
+        out.push_back({{"id", e.id}, {"at", e.at}, {"actor", e.actor}, {"action", e.action}, {"subject", e.subject},
+                       {"details", e.details}});
+      std::printf("%s\n", out.dump(2).c_str());
+    } else {
+      for (const auto& e : log.value())
+        std::printf("%s  %-16s %-20s %s  %s\n", e.at.c_str(), e.actor.c_str(), e.action.c_str(), e.subject.c_str(),
+                    e.details.c_str());
+    }
+    return 0;
+  }
+  return usage_fail("unknown store action '" + action + "'", kStoreUsage);
+}
+
+}  // namespace oq::cli

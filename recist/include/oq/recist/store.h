@@ -1,0 +1,115 @@
+// The study store: patients (pseudonymous), studies, series, time points, treatment lines,
+// lesions with tracking UIDs and their role per line, measurements (automatic, edited or manual;
+// an edit never overwrites), review state and an append-only audit log. SQLite by default
+// (`open_sqlite_store`); the interface is narrow so a PostgreSQL store can sit behind it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "oq/error.h"
+#include "oq/recist/case.h"
+
+namespace oq::recist {
+
+using RowId = std::int64_t;
+
+// Who does something, for the audit log ("oncoquant batch", a reader's name, ...).
+struct Actor {
+  std::string name;
+};
+
+struct LesionRecord {
+  std::string tracking_uid;  // DICOM TID 1500 Tracking UID; stays with the lesion across time points
+  std::string label;         // what readers call it in this patient: T1, N1, NT2, ...
+  std::string organ;
+  bool nodal = false;
+  BoneLesion bone = BoneLesion::kNone;
+  bool previously_irradiated = false;
+};
+
+enum class LesionRole { kTarget, kNonTarget, kNew };
+enum class MeasurementMethod { kAutomatic, kEdited, kManual };
+const char* to_string(MeasurementMethod m);
+
+// What was seen of one lesion at one time point. For targets `status` is measured, absent,
+// too-small or not-evaluated; for non-targets and new lesions present, absent, increased,
+// unequivocal-progression or not-evaluated.
+struct MeasurementRecord {
+  std::string status = "measured";
+  std::optional<double> long_axis_mm, short_axis_mm, volume_ml;
+  std::vector<double> fragments_mm;
+  std::string merged_into_label;
+  bool unequivocal = true;         // new lesions
+  std::string endpoints_json;      // caliper endpoints (LPS mm) as the segmenter gave them
+  std::string series_uid;          // where it was measured
+  MeasurementMethod method = MeasurementMethod::kAutomatic;
+};
+
+struct StoredMeasurement {
+  RowId id = 0;
+  std::string lesion_label, date;
+  MeasurementRecord value;
+  std::string author, recorded_at;
+  std::optional<RowId> supersedes;
+};
+
+struct AuditEntry {
+  RowId id = 0;
+  std::string at, actor, action, subject, details;
+};
+
+class StudyStore {
+ public:
+  virtual ~StudyStore() = default;
+  StudyStore() = default;
+  StudyStore(const StudyStore&) = delete;
+  StudyStore& operator=(const StudyStore&) = delete;
+
+  virtual int schema_version() const = 0;
+
+  virtual Result<RowId> ensure_patient(const std::string& pseudonym, const Actor& who) = 0;
+  virtual Result<RowId> ensure_time_point(const std::string& pseudonym, int date, const std::string& study_uid,
+                                          const Actor& who) = 0;
+  virtual Result<RowId> ensure_series(const std::string& pseudonym, int date, const std::string& study_uid,
+                                      const std::string& series_uid, const std::string& modality,
+                                      std::optional<double> slice_thickness_mm, const Actor& who) = 0;
+  virtual Result<RowId> add_treatment_line(const std::string& pseudonym, int line_number, int start_date,
+                                           const std::string& regimen, Criteria criteria, const Actor& who) = 0;
+  virtual Result<RowId> add_lesion(const std::string& pseudonym, const LesionRecord& lesion, const Actor& who) = 0;
+  virtual Result<bool> set_role(const std::string& pseudonym, int line_number, const std::string& label,
+                                LesionRole role, const Actor& who) = 0;
+  // A new measurement of `label` at `date`. An edit or a manual value is stored beside the
+  // automatic one it corrects, which stays; the newest is the one in force.
+  virtual Result<RowId> record_measurement(const std::string& pseudonym, const std::string& label, int date,
+                                           const MeasurementRecord& m, const Actor& who) = 0;
+  virtual Result<std::vector<StoredMeasurement>> measurement_history(const std::string& pseudonym,
+                                                                     const std::string& label) = 0;
+  // Review state of a time point ("pending", "confirmed", "corrected").
+  virtual Result<bool> set_review_state(const std::string& pseudonym, int date, const std::string& state,
+                                        const Actor& who) = 0;
+
+  // Writes a whole case (baseline lesions, roles, every follow-up) for one line in one
+  // transaction: all of it or, if anything fails or the process dies, none. `after_row` is
+  // called after each row (progress; tests use it to kill a writer mid-way).
+  virtual Result<bool> import_case(const std::string& pseudonym, int line_number, const std::string& regimen,
+                                   const Case& c, const Actor& who,
+                                   const std::function<void(size_t rows)>& after_row = {}) = 0;
+
+  // The case of one treatment line, built from the measurements in force: its baseline is the
+  // last time point on or before the line's start, its follow-ups run until the next line starts.
+  virtual Result<Case> build_case(const std::string& pseudonym, int line_number) = 0;
+  virtual Result<std::vector<int>> treatment_lines(const std::string& pseudonym) = 0;
+
+  virtual Result<std::vector<AuditEntry>> audit_log() = 0;
+};
+
+// Opens (creating if needed) an SQLite store and brings its schema to the current version,
+// each migration in its own transaction.
+Result<std::unique_ptr<StudyStore>> open_sqlite_store(const std::string& path);
+
+}  // namespace oq::recist

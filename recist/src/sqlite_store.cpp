@@ -1,0 +1,961 @@
+// The SQLite study store. SQLite stays inside this file (the adapter); callers see StudyStore.
+#include <sqlite3.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <map>
+#include <random>
+#include <sstream>
+
+#include "oq/recist/store.h"
+
+namespace oq::recist {
+namespace {
+
+// ---- a thin RAII layer over the C API ----
+
+class Statement {
+ public:
+  Statement(sqlite3* db, const char* sql) : db_(db) {
+    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) error_ = sqlite3_errmsg(db);
+  }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  Statement& bind(int i, const std::string& v) {
+    sqlite3_bind_text(stmt_, i, v.c_str(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Statement& bind(int i, const char* v) { return bind(i, std::string(v)); }
+  Statement& bind(int i, std::int64_t v) {
+    sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
+  Statement& bind(int i, int v) { return bind(i, static_cast<std::int64_t>(v)); }
+  Statement& bind(int i, bool v) { return bind(i, static_cast<std::int64_t>(v ? 1 : 0)); }
+  Statement& bind(int i, double v) {
+    sqlite3_bind_double(stmt_, i, v);
+    return *this;
+  }
+  template <typename T>
+  Statement& bind(int i, const std::optional<T>& v) {
+    if (v) return bind(i, *v);
+    sqlite3_bind_null(stmt_, i);
+    return *this;
+  }
+
+  // One step: true while a row is ready.
+  bool step() {
+    if (!error_.empty()) return false;
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc != SQLITE_DONE) error_ = sqlite3_errmsg(db_);
+    return false;
+  }
+  const std::string& error() const { return error_; }
+  bool ok() const { return error_.empty(); }
+
+  std::int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
+  double real(int col) const { return sqlite3_column_double(stmt_, col); }
+  bool null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+  std::optional<double> optional_real(int col) const { return null(col) ? std::nullopt : std::optional<double>(real(col)); }
+  std::string text(int col) const {
+    const unsigned char* t = sqlite3_column_text(stmt_, col);
+    return t ? reinterpret_cast<const char*>(t) : "";
+  }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+  std::string error_;
+};
+
+std::string now_utc() {
+  const auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// A fresh DICOM UID under the 2.25 root: a random integer below 10^38 (< 2^128, as the root
+// requires) in decimal, about 126 bits of randomness.
+std::string new_tracking_uid() {
+  static std::random_device rd;
+  static std::mt19937_64 gen((static_cast<std::uint64_t>(rd()) << 32) ^ rd());
+  std::uniform_int_distribution<int> first(1, 9), digit(0, 9);
+  std::string uid = "2.25.";
+  uid += static_cast<char>('0' + first(gen));
+  for (int i = 0; i < 37; ++i) uid += static_cast<char>('0' + digit(gen));
+  return uid;
+}
+
+int day_of(const std::string& iso) {
+  const Result<int> d = parse_date(iso);
+  return d.ok() ? d.value() : 0;
+}
+
+const char* role_name(LesionRole r) {
+  switch (r) {
+    case LesionRole::kTarget:
+      return "target";
+    case LesionRole::kNonTarget:
+      return "non-target";
+    case LesionRole::kNew:
+      return "new";
+  }
+  return "new";
+}
+
+const char* bone_name(BoneLesion b) {
+  switch (b) {
+    case BoneLesion::kLytic:
+      return "lytic";
+    case BoneLesion::kMixed:
+      return "mixed";
+    case BoneLesion::kBlastic:
+      return "blastic";
+    case BoneLesion::kNone:
+      break;
+  }
+  return "";
+}
+
+BoneLesion bone_of(const std::string& s) {
+  if (s == "lytic") return BoneLesion::kLytic;
+  if (s == "mixed") return BoneLesion::kMixed;
+  if (s == "blastic") return BoneLesion::kBlastic;
+  return BoneLesion::kNone;
+}
+
+const char* target_status_name(TargetStatus s) {
+  switch (s) {
+    case TargetStatus::kMeasured:
+      return "measured";
+    case TargetStatus::kAbsent:
+      return "absent";
+    case TargetStatus::kTooSmall:
+      return "too-small";
+    case TargetStatus::kNotEvaluated:
+      return "not-evaluated";
+  }
+  return "measured";
+}
+
+const char* lesion_status_name(LesionStatus s) {
+  switch (s) {
+    case LesionStatus::kAbsent:
+      return "absent";
+    case LesionStatus::kPresent:
+      return "present";
+    case LesionStatus::kIncreased:
+      return "increased";
+    case LesionStatus::kUnequivocalProgression:
+      return "unequivocal-progression";
+    case LesionStatus::kNotEvaluated:
+      return "not-evaluated";
+  }
+  return "present";
+}
+
+LesionStatus lesion_status_of(const std::string& s) {
+  if (s == "absent") return LesionStatus::kAbsent;
+  if (s == "increased") return LesionStatus::kIncreased;
+  if (s == "unequivocal-progression") return LesionStatus::kUnequivocalProgression;
+  if (s == "not-evaluated") return LesionStatus::kNotEvaluated;
+  return LesionStatus::kPresent;
+}
+
+TargetStatus target_status_of(const std::string& s) {
+  if (s == "absent") return TargetStatus::kAbsent;
+  if (s == "too-small") return TargetStatus::kTooSmall;
+  if (s == "not-evaluated") return TargetStatus::kNotEvaluated;
+  return TargetStatus::kMeasured;
+}
+
+std::string numbers_json(const std::vector<double>& v) {
+  std::ostringstream out;
+  out << '[';
+  for (size_t i = 0; i < v.size(); ++i) out << (i ? "," : "") << v[i];
+  out << ']';
+  return out.str();
+}
+
+std::vector<double> numbers_of(const std::string& s) {
+  std::vector<double> out;
+  std::string t = s;
+  for (char& ch : t)
+    if (ch == '[' || ch == ']' || ch == ',') ch = ' ';
+  std::istringstream in(t);
+  double v = 0;
+  while (in >> v) out.push_back(v);
+  return out;
+}
+
+// Schema migrations, in order; the store's version is how many have run. Never edit one that
+// has shipped: add the next.
+const char* const kMigrations[] = {
+    // 1: the first schema.
+    R"(
+CREATE TABLE patients(id INTEGER PRIMARY KEY, pseudonym TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL);
+CREATE TABLE studies(id INTEGER PRIMARY KEY, patient_id INTEGER NOT NULL REFERENCES patients(id),
+  study_uid TEXT NOT NULL UNIQUE, study_date TEXT NOT NULL);
+CREATE TABLE time_points(id INTEGER PRIMARY KEY, patient_id INTEGER NOT NULL REFERENCES patients(id),
+  date TEXT NOT NULL, study_id INTEGER REFERENCES studies(id),
+  review_state TEXT NOT NULL DEFAULT 'pending' CHECK(review_state IN ('pending','confirmed','corrected')),
+  UNIQUE(patient_id, date));
+CREATE TABLE series(id INTEGER PRIMARY KEY, study_id INTEGER NOT NULL REFERENCES studies(id),
+  series_uid TEXT NOT NULL UNIQUE, modality TEXT NOT NULL, slice_thickness_mm REAL);
+CREATE TABLE treatment_lines(id INTEGER PRIMARY KEY, patient_id INTEGER NOT NULL REFERENCES patients(id),
+  line_number INTEGER NOT NULL CHECK(line_number >= 1), start_date TEXT NOT NULL, regimen TEXT NOT NULL DEFAULT '',
+  criteria TEXT NOT NULL CHECK(criteria IN ('RECIST1.1','iRECIST')),
+  confirmation_required INTEGER NOT NULL DEFAULT 0, confirmation_interval_days INTEGER NOT NULL DEFAULT 28,
+  sd_min_interval_days INTEGER NOT NULL DEFAULT 42,
+  baseline_modality TEXT NOT NULL DEFAULT 'CT', baseline_slice_thickness_mm REAL,
+  UNIQUE(patient_id, line_number));
+CREATE TABLE lesions(id INTEGER PRIMARY KEY, patient_id INTEGER NOT NULL REFERENCES patients(id),
+  tracking_uid TEXT NOT NULL UNIQUE, label TEXT NOT NULL, organ TEXT NOT NULL, nodal INTEGER NOT NULL DEFAULT 0,
+  bone TEXT NOT NULL DEFAULT '' CHECK(bone IN ('','lytic','mixed','blastic')),
+  previously_irradiated INTEGER NOT NULL DEFAULT 0, UNIQUE(patient_id, label));
+CREATE TABLE lesion_roles(line_id INTEGER NOT NULL REFERENCES treatment_lines(id),
+  lesion_id INTEGER NOT NULL REFERENCES lesions(id),
+  role TEXT NOT NULL CHECK(role IN ('target','non-target','new')), PRIMARY KEY(line_id, lesion_id));
+CREATE TABLE measurements(id INTEGER PRIMARY KEY, lesion_id INTEGER NOT NULL REFERENCES lesions(id),
+  time_point_id INTEGER NOT NULL REFERENCES time_points(id), series_uid TEXT NOT NULL DEFAULT '',
+  status TEXT NOT NULL CHECK(status IN ('measured','absent','too-small','not-evaluated','present','increased','unequivocal-progression')),
+  long_axis_mm REAL, short_axis_mm REAL, volume_ml REAL, fragments_json TEXT NOT NULL DEFAULT '[]',
+  merged_into_lesion_id INTEGER REFERENCES lesions(id), unequivocal INTEGER NOT NULL DEFAULT 1,
+  endpoints_json TEXT NOT NULL DEFAULT '',
+  method TEXT NOT NULL CHECK(method IN ('automatic','edited','manual')), author TEXT NOT NULL,
+  recorded_at TEXT NOT NULL, supersedes INTEGER REFERENCES measurements(id));
+CREATE INDEX measurements_by_lesion ON measurements(lesion_id, time_point_id);
+CREATE TABLE audit_log(id INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+  subject TEXT NOT NULL, details TEXT NOT NULL DEFAULT '');
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER measurements_no_update BEFORE UPDATE ON measurements
+  BEGIN SELECT RAISE(ABORT, 'measurements are never overwritten: record a new one'); END;
+CREATE TRIGGER measurements_no_delete BEFORE DELETE ON measurements
+  BEGIN SELECT RAISE(ABORT, 'measurements are never deleted: record a new one'); END;
+)",
+};
+constexpr int kSchemaVersion = static_cast<int>(sizeof kMigrations / sizeof kMigrations[0]);
+
+class SqliteStore final : public StudyStore {
+ public:
+  SqliteStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  ~SqliteStore() override { sqlite3_close(db_); }
+
+  Result<bool> migrate() {
+    if (auto r = exec("PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"); !r) return r;
+    sqlite3_busy_timeout(db_, 10000);
+    if (auto r = exec("CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL);"); !r) return r;
+    Statement q(db_, "SELECT version FROM schema_version");
+    int version = 0;
+    if (q.step()) version = static_cast<int>(q.integer(0));
+    if (!q.ok()) return fail(q.error());
+    if (version > kSchemaVersion)
+      return Error(ErrorCode::kUnsupported,
+                   "the store has schema version " + std::to_string(version) + ", newer than this oncoquant knows (" +
+                       std::to_string(kSchemaVersion) + "): use a newer oncoquant",
+                   path_);
+    for (int v = version; v < kSchemaVersion; ++v) {
+      if (auto r = exec("BEGIN IMMEDIATE"); !r) return r;
+      auto r = exec(kMigrations[v]);
+      if (r) r = exec(v == 0 ? "INSERT INTO schema_version(version) VALUES (1)"
+                             : ("UPDATE schema_version SET version = " + std::to_string(v + 1)).c_str());
+      if (!r) {
+        exec("ROLLBACK");
+        return Error(r.error().code(), "migration to schema version " + std::to_string(v + 1) + " failed: " +
+                                           r.error().message(), path_);
+      }
+      if (auto c = exec("COMMIT"); !c) return c;
+    }
+    version_ = kSchemaVersion;
+    return true;
+  }
+
+  int schema_version() const override { return version_; }
+
+  Result<RowId> ensure_patient(const std::string& pseudonym, const Actor& who) override {
+    return in_transaction<RowId>([&]() { return patient_id(pseudonym, true, who); });
+  }
+
+  Result<RowId> ensure_time_point(const std::string& pseudonym, int date, const std::string& study_uid,
+                                  const Actor& who) override {
+    return in_transaction<RowId>([&]() -> Result<RowId> {
+      auto p = patient_id(pseudonym, true, who);
+      if (!p) return p;
+      return time_point_id(*p, date, study_uid, true, who);
+    });
+  }
+
+  Result<RowId> ensure_series(const std::string& pseudonym, int date, const std::string& study_uid,
+                              const std::string& series_uid, const std::string& modality,
+                              std::optional<double> slice_thickness_mm, const Actor& who) override {
+    return in_transaction<RowId>([&]() -> Result<RowId> {
+      auto p = patient_id(pseudonym, true, who);
+      if (!p) return p;
+      auto tp = time_point_id(*p, date, study_uid, true, who);
+      if (!tp) return tp;
+      Statement find(db_, "SELECT id FROM series WHERE series_uid = ?");
+      find.bind(1, series_uid);
+      if (find.step()) return find.integer(0);
+      Statement study(db_, "SELECT id FROM studies WHERE study_uid = ?");
+      study.bind(1, study_uid);
+      if (!study.step()) return fail("study " + study_uid + " is not in the store");
+      Statement ins(db_, "INSERT INTO series(study_id, series_uid, modality, slice_thickness_mm) VALUES (?,?,?,?)");
+      ins.bind(1, study.integer(0)).bind(2, series_uid).bind(3, modality).bind(4, slice_thickness_mm);
+      ins.step();
+      if (!ins.ok()) return fail(ins.error());
+      const RowId id = sqlite3_last_insert_rowid(db_);
+      if (auto a = audit(who, "add-series", pseudonym + "/" + series_uid, modality); !a) return a.error();
+      return id;
+    });
+  }
+
+  Result<RowId> add_treatment_line(const std::string& pseudonym, int line_number, int start_date,
+                                   const std::string& regimen, Criteria criteria, const Actor& who) override {
+    return in_transaction<RowId>([&]() -> Result<RowId> {
+      auto p = patient_id(pseudonym, true, who);
+      if (!p) return p;
+      Case defaults;
+      defaults.criteria = criteria;
+      return insert_line(*p, pseudonym, line_number, start_date, regimen, defaults, who);
+    });
+  }
+
+  Result<RowId> add_lesion(const std::string& pseudonym, const LesionRecord& lesion, const Actor& who) override {
+    return in_transaction<RowId>([&]() -> Result<RowId> {
+      auto p = patient_id(pseudonym, true, who);
+      if (!p) return p;
+      return insert_lesion(*p, pseudonym, lesion, who);
+    });
+  }
+
+  Result<bool> set_role(const std::string& pseudonym, int line_number, const std::string& label, LesionRole role,
+                        const Actor& who) override {
+    return in_transaction<bool>([&]() -> Result<bool> {
+      auto p = patient_id(pseudonym, false, who);
+      if (!p) return p.error();
+      auto line = line_row(*p, line_number);
+      if (!line) return line.error();
+      auto lesion = lesion_id(*p, label);
+      if (!lesion) return lesion.error();
+      return write_role(line->id, *lesion, pseudonym, line_number, label, role, who);
+    });
+  }
+
+  Result<RowId> record_measurement(const std::string& pseudonym, const std::string& label, int date,
+                                   const MeasurementRecord& m, const Actor& who) override {
+    return in_transaction<RowId>([&]() -> Result<RowId> {
+      auto p = patient_id(pseudonym, false, who);
+      if (!p) return p;
+      auto lesion = lesion_id(*p, label);
+      if (!lesion) return lesion;
+      auto tp = time_point_id(*p, date, "", true, who);
+      if (!tp) return tp;
+      return insert_measurement(*p, pseudonym, *lesion, label, *tp, date, m, who);
+    });
+  }
+
+  Result<std::vector<StoredMeasurement>> measurement_history(const std::string& pseudonym,
+                                                             const std::string& label) override {
+    auto p = patient_id(pseudonym, false, Actor{});
+    if (!p) return p.error();
+    auto lesion = lesion_id(*p, label);
+    if (!lesion) return lesion.error();
+    Statement q(db_,
+                "SELECT m.id, t.date, m.status, m.long_axis_mm, m.short_axis_mm, m.volume_ml, m.fragments_json,"
+                " COALESCE(l2.label, ''), m.unequivocal, m.endpoints_json, m.series_uid, m.method, m.author,"
+                " m.recorded_at, m.supersedes"
+                " FROM measurements m JOIN time_points t ON t.id = m.time_point_id"
+                " LEFT JOIN lesions l2 ON l2.id = m.merged_into_lesion_id WHERE m.lesion_id = ? ORDER BY t.date, m.id");
+    q.bind(1, *lesion);
+    std::vector<StoredMeasurement> out;
+    while (q.step()) {
+      StoredMeasurement s;
+      s.id = q.integer(0);
+      s.lesion_label = label;
+      s.date = q.text(1);
+      s.value.status = q.text(2);
+      s.value.long_axis_mm = q.optional_real(3);
+      s.value.short_axis_mm = q.optional_real(4);
+      s.value.volume_ml = q.optional_real(5);
+      s.value.fragments_mm = numbers_of(q.text(6));
+      s.value.merged_into_label = q.text(7);
+      s.value.unequivocal = q.integer(8) != 0;
+      s.value.endpoints_json = q.text(9);
+      s.value.series_uid = q.text(10);
+      const std::string method = q.text(11);
+      s.value.method = method == "edited"   ? MeasurementMethod::kEdited
+                       : method == "manual" ? MeasurementMethod::kManual
+                                            : MeasurementMethod::kAutomatic;
+      s.author = q.text(12);
+      s.recorded_at = q.text(13);
+      if (!q.null(14)) s.supersedes = q.integer(14);
+      out.push_back(s);
+    }
+    if (!q.ok()) return fail(q.error());
+    return out;
+  }
+
+  Result<bool> set_review_state(const std::string& pseudonym, int date, const std::string& state,
+                                const Actor& who) override {
+    return in_transaction<bool>([&]() -> Result<bool> {
+      auto p = patient_id(pseudonym, false, who);
+      if (!p) return p.error();
+      Statement up(db_, "UPDATE time_points SET review_state = ? WHERE patient_id = ? AND date = ?");
+      up.bind(1, state).bind(2, *p).bind(3, format_date(date));
+      up.step();
+      if (!up.ok()) return fail(up.error());
+      if (sqlite3_changes(db_) == 0)
+        return Error(ErrorCode::kNotFound, "no time point on " + format_date(date), pseudonym);
+      if (auto a = audit(who, "review", pseudonym + "/" + format_date(date), state); !a) return a.error();
+      return true;
+    });
+  }
+
+  Result<bool> import_case(const std::string& pseudonym, int line_number, const std::string& regimen, const Case& c,
+                           const Actor& who, const std::function<void(size_t)>& after_row) override {
+    return in_transaction<bool>([&]() -> Result<bool> {
+      size_t rows = 0;
+      auto tick = [&]() {
+        ++rows;
+        if (after_row) after_row(rows);
+      };
+      auto p = patient_id(pseudonym, true, who);
+      if (!p) return p.error();
+      auto line = insert_line(*p, pseudonym, line_number, c.treatment_start.value_or(c.baseline_date), regimen, c, who);
+      if (!line) return line.error();
+      tick();
+      auto base_tp = time_point_id(*p, c.baseline_date, "", true, who);
+      if (!base_tp) return base_tp.error();
+      std::map<std::string, RowId> lesion_ids;
+      auto lesion_for = [&](const LesionRecord& rec, LesionRole role) -> Result<RowId> {
+        auto existing = lesion_id(*p, rec.label);
+        RowId id = 0;
+        if (existing) {
+          id = *existing;
+        } else {
+          auto added = insert_lesion(*p, pseudonym, rec, who);
+          if (!added) return added;
+          id = *added;
+        }
+        auto r = write_role(*line, id, pseudonym, line_number, rec.label, role, who);
+        if (!r) return r.error();
+        lesion_ids[rec.label] = id;
+        tick();
+        return id;
+      };
+      for (const BaselineLesion& l : c.lesions) {
+        LesionRecord rec{"", l.id, l.organ, l.nodal, l.bone, l.previously_irradiated};
+        auto id = lesion_for(rec, l.target ? LesionRole::kTarget : LesionRole::kNonTarget);
+        if (!id) return id.error();
+        MeasurementRecord m;
+        m.method = MeasurementMethod::kManual;
+        m.status = l.target ? "measured" : "present";
+        m.long_axis_mm = l.long_axis_mm;
+        m.short_axis_mm = l.short_axis_mm;
+        auto r = insert_measurement(*p, pseudonym, *id, l.id, *base_tp, c.baseline_date, m, who);
+        if (!r) return r.error();
+        tick();
+      }
+      for (const FollowUp& f : c.followups) {
+        auto tp = time_point_id(*p, f.date, "", true, who);
+        if (!tp) return tp.error();
+        for (const auto& [label, t] : f.targets) {
+          const auto it = lesion_ids.find(label);
+          if (it == lesion_ids.end()) return Error(ErrorCode::kInvalidArgument, label + " is not a baseline target", pseudonym);
+          MeasurementRecord m;
+          m.method = MeasurementMethod::kManual;
+          m.status = target_status_name(t.status);
+          m.long_axis_mm = t.long_axis_mm;
+          m.short_axis_mm = t.short_axis_mm;
+          m.fragments_mm = t.fragments_mm;
+          m.merged_into_label = t.merged_into;
+          auto r = insert_measurement(*p, pseudonym, it->second, label, *tp, f.date, m, who);
+          if (!r) return r.error();
+          tick();
+        }
+        for (const auto& [label, status] : f.non_targets) {
+          const auto it = lesion_ids.find(label);
+          if (it == lesion_ids.end()) return Error(ErrorCode::kInvalidArgument, label + " is not a baseline non-target", pseudonym);
+          MeasurementRecord m;
+          m.method = MeasurementMethod::kManual;
+          m.status = lesion_status_name(status);
+          auto r = insert_measurement(*p, pseudonym, it->second, label, *tp, f.date, m, who);
+          if (!r) return r.error();
+          tick();
+        }
+        for (const NewLesion& n : f.new_lesions) {
+          RowId id = 0;
+          if (const auto it = lesion_ids.find(n.id); it != lesion_ids.end()) {
+            id = it->second;
+          } else {
+            LesionRecord rec{"", n.id, n.organ, n.nodal, BoneLesion::kNone, false};
+            auto added = lesion_for(rec, LesionRole::kNew);
+            if (!added) return added.error();
+            id = *added;
+          }
+          MeasurementRecord m;
+          m.method = MeasurementMethod::kManual;
+          m.status = lesion_status_name(n.status);
+          m.long_axis_mm = n.long_axis_mm;
+          m.short_axis_mm = n.short_axis_mm;
+          m.unequivocal = n.unequivocal;
+          auto r = insert_measurement(*p, pseudonym, id, n.id, *tp, f.date, m, who);
+          if (!r) return r.error();
+          tick();
+        }
+      }
+      if (auto a = audit(who, "import-case", pseudonym + "/line " + std::to_string(line_number),
+                         std::to_string(rows) + " rows");
+          !a)
+        return a.error();
+      return true;
+    });
+  }
+
+  Result<std::vector<int>> treatment_lines(const std::string& pseudonym) override {
+    auto p = patient_id(pseudonym, false, Actor{});
+    if (!p) return p.error();
+    Statement q(db_, "SELECT line_number FROM treatment_lines WHERE patient_id = ? ORDER BY line_number");
+    q.bind(1, *p);
+    std::vector<int> out;
+    while (q.step()) out.push_back(static_cast<int>(q.integer(0)));
+    if (!q.ok()) return fail(q.error());
+    return out;
+  }
+
+  Result<Case> build_case(const std::string& pseudonym, int line_number) override {
+    auto p = patient_id(pseudonym, false, Actor{});
+    if (!p) return p.error();
+    auto line = line_row(*p, line_number);
+    if (!line) return line.error();
+    Case c;
+    c.criteria = line->criteria;
+    c.treatment_start = line->start;
+    c.confirmation_required = line->confirmation_required;
+    c.confirmation_interval_days = line->confirmation_interval;
+    c.sd_min_interval_days = line->sd_min_interval;
+    c.modality = line->modality;
+    // Baseline: the last time point on or before the start; follow-ups until the next line starts.
+    Statement tps(db_, "SELECT id, date FROM time_points WHERE patient_id = ? ORDER BY date");
+    tps.bind(1, *p);
+    std::vector<std::pair<RowId, int>> points;
+    while (tps.step()) points.emplace_back(tps.integer(0), day_of(tps.text(1)));
+    if (!tps.ok()) return fail(tps.error());
+    std::optional<int> next_start;
+    if (auto next = line_row(*p, line_number + 1)) next_start = next->start;
+    std::optional<size_t> base;
+    for (size_t i = 0; i < points.size(); ++i)
+      if (points[i].second <= line->start) base = i;
+    if (!base)
+      return Error(ErrorCode::kNotFound,
+                   "line " + std::to_string(line_number) + " starts on " + format_date(line->start) +
+                       " but no time point is on or before it (the baseline)",
+                   pseudonym);
+    c.baseline_date = points[*base].second;
+
+    // The line's lesions and their roles.
+    struct Lesion {
+      RowId id;
+      std::string label, organ, role;
+      bool nodal;
+      BoneLesion bone;
+      bool irradiated;
+    };
+    Statement ls(db_,
+                 "SELECT l.id, l.label, l.organ, l.nodal, l.bone, l.previously_irradiated, r.role FROM lesion_roles r"
+                 " JOIN lesions l ON l.id = r.lesion_id WHERE r.line_id = ? ORDER BY l.id");
+    ls.bind(1, line->id);
+    std::vector<Lesion> lesions;
+    while (ls.step())
+      lesions.push_back({ls.integer(0), ls.text(1), ls.text(2), ls.text(6), ls.integer(3) != 0, bone_of(ls.text(4)),
+                         ls.integer(5) != 0});
+    if (!ls.ok()) return fail(ls.error());
+
+    auto in_force = [&](RowId lesion, RowId tp) -> Result<std::optional<MeasurementRecord>> {
+      Statement q(db_,
+                  "SELECT m.status, m.long_axis_mm, m.short_axis_mm, m.fragments_json, COALESCE(l2.label, ''),"
+                  " m.unequivocal FROM measurements m LEFT JOIN lesions l2 ON l2.id = m.merged_into_lesion_id"
+                  " WHERE m.lesion_id = ? AND m.time_point_id = ? ORDER BY m.id DESC LIMIT 1");
+      q.bind(1, lesion).bind(2, tp);
+      if (!q.step()) {
+        if (!q.ok()) return fail(q.error());
+        return std::optional<MeasurementRecord>();
+      }
+      MeasurementRecord m;
+      m.status = q.text(0);
+      m.long_axis_mm = q.optional_real(1);
+      m.short_axis_mm = q.optional_real(2);
+      m.fragments_mm = numbers_of(q.text(3));
+      m.merged_into_label = q.text(4);
+      m.unequivocal = q.integer(5) != 0;
+      return std::optional<MeasurementRecord>(m);
+    };
+
+    for (const Lesion& l : lesions) {
+      if (l.role == "new") continue;
+      BaselineLesion b;
+      b.id = l.label;
+      b.organ = l.organ;
+      b.target = l.role == "target";
+      b.nodal = l.nodal;
+      b.bone = l.bone;
+      b.previously_irradiated = l.irradiated;
+      auto m = in_force(l.id, points[*base].first);
+      if (!m) return m.error();
+      if (*m) {
+        b.long_axis_mm = (*m)->long_axis_mm;
+        b.short_axis_mm = (*m)->short_axis_mm;
+      }
+      c.lesions.push_back(b);
+    }
+    // The baseline slice thickness: as recorded for the line, else the thickest CT at baseline.
+    if (line->slice_thickness) {
+      c.slice_thickness_mm = *line->slice_thickness;
+    } else {
+      Statement st(db_,
+                   "SELECT MAX(s.slice_thickness_mm) FROM series s JOIN time_points t ON t.study_id = s.study_id"
+                   " WHERE t.id = ? AND s.modality = 'CT'");
+      st.bind(1, points[*base].first);
+      if (st.step() && !st.null(0)) c.slice_thickness_mm = st.real(0);
+    }
+    for (size_t i = *base + 1; i < points.size(); ++i) {
+      if (next_start && points[i].second > *next_start) break;
+      FollowUp f;
+      f.date = points[i].second;
+      for (const Lesion& l : lesions) {
+        auto m = in_force(l.id, points[i].first);
+        if (!m) return m.error();
+        if (!*m) continue;
+        const MeasurementRecord& v = **m;
+        if (l.role == "target") {
+          TargetMeasurement t;
+          t.status = target_status_of(v.status);
+          t.long_axis_mm = v.long_axis_mm;
+          t.short_axis_mm = v.short_axis_mm;
+          t.fragments_mm = v.fragments_mm;
+          t.merged_into = v.merged_into_label;
+          f.targets[l.label] = t;
+        } else if (l.role == "non-target") {
+          f.non_targets[l.label] = lesion_status_of(v.status);
+        } else {
+          NewLesion n;
+          n.id = l.label;
+          n.organ = l.organ;
+          n.nodal = l.nodal;
+          n.unequivocal = v.unequivocal;
+          n.long_axis_mm = v.long_axis_mm;
+          n.short_axis_mm = v.short_axis_mm;
+          n.status = lesion_status_of(v.status);
+          f.new_lesions.push_back(n);
+        }
+      }
+      c.followups.push_back(f);
+    }
+    return c;
+  }
+
+  Result<std::vector<AuditEntry>> audit_log() override {
+    Statement q(db_, "SELECT id, at, actor, action, subject, details FROM audit_log ORDER BY id");
+    std::vector<AuditEntry> out;
+    while (q.step()) out.push_back({q.integer(0), q.text(1), q.text(2), q.text(3), q.text(4), q.text(5)});
+    if (!q.ok()) return fail(q.error());
+    return out;
+  }
+
+ private:
+  struct LineRow {
+    RowId id = 0;
+    int start = 0;
+    Criteria criteria = Criteria::kRecist11;
+    bool confirmation_required = false;
+    int confirmation_interval = 28, sd_min_interval = 42;
+    Modality modality = Modality::kCt;
+    std::optional<double> slice_thickness;
+  };
+
+  Error fail(const std::string& what) const { return Error(ErrorCode::kIo, "study store: " + what, path_); }
+
+  Result<bool> exec(const char* sql) {
+    char* msg = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
+      const std::string m = msg ? msg : sqlite3_errmsg(db_);
+      sqlite3_free(msg);
+      return fail(m);
+    }
+    return true;
+  }
+  Result<bool> exec(const std::string& sql) { return exec(sql.c_str()); }
+
+  // Runs `body` in one transaction: committed when it succeeds, rolled back otherwise.
+  template <typename T, typename F>
+  Result<T> in_transaction(F body) {
+    if (depth_ == 0) {
+      if (auto r = exec("BEGIN IMMEDIATE"); !r) return r.error();
+    }
+    ++depth_;
+    Result<T> out = body();
+    --depth_;
+    if (depth_ == 0) {
+      if (out.ok()) {
+        if (auto r = exec("COMMIT"); !r) {
+          exec("ROLLBACK");
+          return r.error();
+        }
+      } else {
+        exec("ROLLBACK");
+      }
+    }
+    return out;
+  }
+
+  Result<bool> audit(const Actor& who, const std::string& action, const std::string& subject,
+                     const std::string& details) {
+    Statement ins(db_, "INSERT INTO audit_log(at, actor, action, subject, details) VALUES (?,?,?,?,?)");
+    ins.bind(1, now_utc()).bind(2, who.name.empty() ? "unknown" : who.name).bind(3, action).bind(4, subject).bind(5, details);
+    ins.step();
+    if (!ins.ok()) return fail(ins.error());
+    return true;
+  }
+
+  Result<RowId> patient_id(const std::string& pseudonym, bool create, const Actor& who) {
+    if (pseudonym.empty()) return Error(ErrorCode::kInvalidArgument, "a patient needs a pseudonymous id");
+    Statement find(db_, "SELECT id FROM patients WHERE pseudonym = ?");
+    find.bind(1, pseudonym);
+    if (find.step()) return find.integer(0);
+    if (!find.ok()) return fail(find.error());
+    if (!create) return Error(ErrorCode::kNotFound, "no such patient in the store", pseudonym);
+    Statement ins(db_, "INSERT INTO patients(pseudonym, created_at) VALUES (?, ?)");
+    ins.bind(1, pseudonym).bind(2, now_utc());
+    ins.step();
+    if (!ins.ok()) return fail(ins.error());
+    const RowId id = sqlite3_last_insert_rowid(db_);
+    if (auto a = audit(who, "add-patient", pseudonym, ""); !a) return a.error();
+    return id;
+  }
+
+  Result<RowId> time_point_id(RowId patient, int date, const std::string& study_uid, bool create, const Actor& who) {
+    const std::string d = format_date(date);
+    RowId study = 0;
+    if (!study_uid.empty()) {
+      Statement s(db_, "SELECT id FROM studies WHERE study_uid = ?");
+      s.bind(1, study_uid);
+      if (s.step()) {
+        study = s.integer(0);
+      } else {
+        Statement ins(db_, "INSERT INTO studies(patient_id, study_uid, study_date) VALUES (?,?,?)");
+        ins.bind(1, patient).bind(2, study_uid).bind(3, d);
+        ins.step();
+        if (!ins.ok()) return fail(ins.error());
+        study = sqlite3_last_insert_rowid(db_);
+      }
+    }
+    Statement find(db_, "SELECT id, study_id FROM time_points WHERE patient_id = ? AND date = ?");
+    find.bind(1, patient).bind(2, d);
+    if (find.step()) {
+      const RowId id = find.integer(0);
+      if (study != 0 && find.null(1)) {
+        Statement up(db_, "UPDATE time_points SET study_id = ? WHERE id = ?");
+        up.bind(1, study).bind(2, id);
+        up.step();
+        if (!up.ok()) return fail(up.error());
+      }
+      return id;
+    }
+    if (!find.ok()) return fail(find.error());
+    if (!create) return Error(ErrorCode::kNotFound, "no time point on " + d);
+    Statement ins(db_, "INSERT INTO time_points(patient_id, date, study_id) VALUES (?,?,?)");
+    ins.bind(1, patient).bind(2, d).bind(3, study ? std::optional<std::int64_t>(study) : std::nullopt);
+    ins.step();
+    if (!ins.ok()) return fail(ins.error());
+    const RowId id = sqlite3_last_insert_rowid(db_);
+    if (auto a = audit(who, "add-time-point", std::to_string(patient) + "/" + d, study_uid); !a) return a.error();
+    return id;
+  }
+
+  Result<LineRow> line_row(RowId patient, int line_number) {
+    Statement q(db_,
+                "SELECT id, start_date, criteria, confirmation_required, confirmation_interval_days,"
+                " sd_min_interval_days, baseline_modality, baseline_slice_thickness_mm FROM treatment_lines"
+                " WHERE patient_id = ? AND line_number = ?");
+    q.bind(1, patient).bind(2, line_number);
+    if (!q.step()) {
+      if (!q.ok()) return fail(q.error());
+      return Error(ErrorCode::kNotFound, "no treatment line " + std::to_string(line_number) + " in the store");
+    }
+    LineRow r;
+    r.id = q.integer(0);
+    r.start = day_of(q.text(1));
+    r.criteria = q.text(2) == "iRECIST" ? Criteria::kIrecist : Criteria::kRecist11;
+    r.confirmation_required = q.integer(3) != 0;
+    r.confirmation_interval = static_cast<int>(q.integer(4));
+    r.sd_min_interval = static_cast<int>(q.integer(5));
+    const std::string mod = q.text(6);
+    r.modality = mod == "MR" ? Modality::kMr : mod == "XR" ? Modality::kXr : mod == "PT" ? Modality::kPt
+                 : mod == "clinical" ? Modality::kClinical : Modality::kCt;
+    r.slice_thickness = q.optional_real(7);
+    return r;
+  }
+
+  Result<RowId> insert_line(RowId patient, const std::string& pseudonym, int line_number, int start,
+                            const std::string& regimen, const Case& c, const Actor& who) {
+    if (line_row(patient, line_number))
+      return Error(ErrorCode::kInvalidArgument, "treatment line " + std::to_string(line_number) + " is already in the store",
+                   pseudonym);
+    static const char* kModality[] = {"CT", "MR", "XR", "PT", "clinical"};
+    Statement ins(db_,
+                  "INSERT INTO treatment_lines(patient_id, line_number, start_date, regimen, criteria,"
+                  " confirmation_required, confirmation_interval_days, sd_min_interval_days, baseline_modality,"
+                  " baseline_slice_thickness_mm) VALUES (?,?,?,?,?,?,?,?,?,?)");
+    ins.bind(1, patient)
+        .bind(2, line_number)
+        .bind(3, format_date(start))
+        .bind(4, regimen)
+        .bind(5, c.criteria == Criteria::kIrecist ? "iRECIST" : "RECIST1.1")
+        .bind(6, c.confirmation_required)
+        .bind(7, c.confirmation_interval_days)
+        .bind(8, c.sd_min_interval_days)
+        .bind(9, kModality[static_cast<int>(c.modality)])
+        .bind(10, c.slice_thickness_mm);
+    ins.step();
+    if (!ins.ok()) return fail(ins.error());
+    const RowId id = sqlite3_last_insert_rowid(db_);
+    if (auto a = audit(who, "add-treatment-line", pseudonym + "/line " + std::to_string(line_number),
+                       format_date(start) + " " + regimen);
+        !a)
+      return a.error();
+    return id;
+  }
+
+  Result<RowId> lesion_id(RowId patient, const std::string& label) {
+    Statement q(db_, "SELECT id FROM lesions WHERE patient_id = ? AND label = ?");
+    q.bind(1, patient).bind(2, label);
+    if (q.step()) return q.integer(0);
+    if (!q.ok()) return fail(q.error());
+    return Error(ErrorCode::kNotFound, "no lesion '" + label + "' for this patient");
+  }
+
+  Result<RowId> insert_lesion(RowId patient, const std::string& pseudonym, const LesionRecord& l, const Actor& who) {
+    if (l.label.empty()) return Error(ErrorCode::kInvalidArgument, "a lesion needs a label (T1, N1, ...)", pseudonym);
+    const std::string uid = l.tracking_uid.empty() ? new_tracking_uid() : l.tracking_uid;
+    Statement ins(db_,
+                  "INSERT INTO lesions(patient_id, tracking_uid, label, organ, nodal, bone, previously_irradiated)"
+                  " VALUES (?,?,?,?,?,?,?)");
+    ins.bind(1, patient).bind(2, uid).bind(3, l.label).bind(4, l.organ).bind(5, l.nodal).bind(6, bone_name(l.bone)).bind(
+        7, l.previously_irradiated);
+    ins.step();
+    if (!ins.ok()) return fail(ins.error());
+    const RowId id = sqlite3_last_insert_rowid(db_);
+    if (auto a = audit(who, "add-lesion", pseudonym + "/" + l.label, uid + " " + l.organ); !a) return a.error();
+    return id;
+  }
+
+  Result<bool> write_role(RowId line, RowId lesion, const std::string& pseudonym, int line_number,
+                          const std::string& label, LesionRole role, const Actor& who) {
+    Statement ins(db_,
+                  "INSERT INTO lesion_roles(line_id, lesion_id, role) VALUES (?,?,?)"
+                  " ON CONFLICT(line_id, lesion_id) DO UPDATE SET role = excluded.role");
+    ins.bind(1, line).bind(2, lesion).bind(3, role_name(role));
+    ins.step();
+    if (!ins.ok()) return fail(ins.error());
+    if (auto a = audit(who, "set-role", pseudonym + "/line " + std::to_string(line_number) + "/" + label, role_name(role));
+        !a)
+      return a.error();
+    return true;
+  }
+
+  Result<RowId> insert_measurement(RowId patient, const std::string& pseudonym, RowId lesion, const std::string& label,
+                                   RowId tp, int date, const MeasurementRecord& m, const Actor& who) {
+    std::optional<std::int64_t> merged;
+    if (!m.merged_into_label.empty()) {
+      auto into = lesion_id(patient, m.merged_into_label);
+      if (!into) return into;
+      merged = *into;
+    }
+    std::optional<std::int64_t> previous;
+    {
+      Statement q(db_, "SELECT id FROM measurements WHERE lesion_id = ? AND time_point_id = ? ORDER BY id DESC LIMIT 1");
+      q.bind(1, lesion).bind(2, tp);
+      if (q.step()) previous = q.integer(0);
+      if (!q.ok()) return fail(q.error());
+    }
+    Statement ins(db_,
+                  "INSERT INTO measurements(lesion_id, time_point_id, series_uid, status, long_axis_mm, short_axis_mm,"
+                  " volume_ml, fragments_json, merged_into_lesion_id, unequivocal, endpoints_json, method, author,"
+                  " recorded_at, supersedes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    ins.bind(1, lesion)
+        .bind(2, tp)
+        .bind(3, m.series_uid)
+        .bind(4, m.status)
+        .bind(5, m.long_axis_mm)
+        .bind(6, m.short_axis_mm)
+        .bind(7, m.volume_ml)
+        .bind(8, numbers_json(m.fragments_mm))
+        .bind(9, merged)
+        .bind(10, m.unequivocal)
+        .bind(11, m.endpoints_json)
+        .bind(12, to_string(m.method))
+        .bind(13, who.name.empty() ? "unknown" : who.name)
+        .bind(14, now_utc())
+        .bind(15, previous);
+    ins.step();
+    if (!ins.ok()) return Error(ErrorCode::kInvalidArgument, "measurement of " + label + " refused: " + ins.error(), pseudonym);
+    const RowId id = sqlite3_last_insert_rowid(db_);
+    std::string details = m.status;
+    auto mm = [](double v) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%g mm", v);
+      return std::string(buf);
+    };
+    if (m.long_axis_mm) details += " LA " + mm(*m.long_axis_mm);
+    if (m.short_axis_mm) details += " SA " + mm(*m.short_axis_mm);
+    if (previous) details += " (supersedes #" + std::to_string(*previous) + ")";
+    if (auto a = audit(who, std::string("measure-") + to_string(m.method), pseudonym + "/" + label + "/" + format_date(date),
+                       details);
+        !a)
+      return a.error();
+    return id;
+  }
+
+  sqlite3* db_;
+  std::string path_;
+  int version_ = 0;
+  int depth_ = 0;
+};
+
+}  // namespace
+
+const char* to_string(MeasurementMethod m) {
+  switch (m) {
+    case MeasurementMethod::kAutomatic:
+      return "automatic";
+    case MeasurementMethod::kEdited:
+      return "edited";
+    case MeasurementMethod::kManual:
+      return "manual";
+  }
+  return "automatic";
+}
+
+Result<std::unique_ptr<StudyStore>> open_sqlite_store(const std::string& path) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr) !=
+      SQLITE_OK) {
+    const std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return Error(ErrorCode::kIo, "cannot open the study store: " + msg, path);
+  }
+  auto store = std::make_unique<SqliteStore>(db, path);
+  // A file that is not an SQLite database fails here, on the first read.
+  if (auto r = store->migrate(); !r) return r.error();
+  return std::unique_ptr<StudyStore>(std::move(store));
+}
+
+}  // namespace oq::recist

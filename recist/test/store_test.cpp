@@ -1,0 +1,236 @@
+// The SQLite study store: schema and migrations, cases in and out, edits kept beside automatic
+// values, the append-only audit log, and a writer killed in the middle of a transaction.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "helpers.h"
+#include "oq/recist/case_json.h"
+#include "oq/recist/store.h"
+
+namespace oq::recist {
+namespace {
+
+using namespace testing;  // NOLINT(google-build-using-namespace)
+namespace fs = std::filesystem;
+
+const Actor kReader{"dr.reader"};
+
+fs::path fresh_store(const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / ("oq-store-test-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const fs::path p = dir / (name + ".sqlite");
+  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(p.string() + suffix);
+  return p;
+}
+
+std::unique_ptr<StudyStore> open(const fs::path& p) {
+  auto s = open_sqlite_store(p.string());
+  EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.error().describe());
+  return s.ok() ? std::move(s.value()) : nullptr;
+}
+
+// Runs SQL straight on the file, as a user with the sqlite3 shell could; returns the error text or "".
+std::string raw_sql(const fs::path& p, const std::string& sql, std::string* first_value = nullptr) {
+  sqlite3* db = nullptr;
+  sqlite3_open(p.c_str(), &db);
+  std::string err;
+  char* msg = nullptr;
+  auto cb = [](void* out, int, char** values, char**) {
+    if (out && values[0]) *static_cast<std::string*>(out) = values[0];
+    return 0;
+  };
+  if (sqlite3_exec(db, sql.c_str(), cb, first_value, &msg) != SQLITE_OK) err = msg ? msg : "error";
+  sqlite3_free(msg);
+  sqlite3_close(db);
+  return err;
+}
+
+Case spec_example() {
+  std::ifstream in(std::string(OQ_SHARED_DIR) + "/specs/examples/recist-case-pr.json");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_case(ss.str(), "example").value();
+}
+
+TEST(StudyStore, CreatesTheSchemaOnceAndRefusesWhatIsNotAStore) {
+  const fs::path p = fresh_store("schema");
+  {
+    auto s = open(p);
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->schema_version(), 1);
+  }
+  auto again = open(p);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->schema_version(), 1);
+  std::string version;
+  raw_sql(p, "SELECT version FROM schema_version", &version);
+  EXPECT_EQ(version, "1");
+
+  const fs::path junk = fresh_store("junk");
+  std::ofstream(junk) << "this is not a database, it is a text file long enough to have a header";
+  EXPECT_FALSE(open_sqlite_store(junk.string()).ok());
+
+  const fs::path future = fresh_store("future");
+  open(future).reset();
+  raw_sql(future, "UPDATE schema_version SET version = 99");
+  const auto f = open_sqlite_store(future.string());
+  ASSERT_FALSE(f.ok());
+  EXPECT_NE(f.error().describe().find("newer"), std::string::npos);
+}
+
+TEST(StudyStore, ACaseComesBackAsItWentIn) {
+  const fs::path p = fresh_store("roundtrip");
+  auto s = open(p);
+  ASSERT_TRUE(s);
+  const Case c = spec_example();
+  ASSERT_TRUE(s->import_case("PSN-0001", 1, "letrozole + palbociclib", c, kReader).ok());
+  const Result<Case> back = s->build_case("PSN-0001", 1);
+  ASSERT_TRUE(back.ok()) << back.error().describe();
+  EXPECT_EQ(to_json(assess(back.value()).value()), to_json(assess(c).value()));
+  // Importing the same line twice is refused, and changes nothing.
+  EXPECT_FALSE(s->import_case("PSN-0001", 1, "", c, kReader).ok());
+  EXPECT_EQ(to_json(assess(s->build_case("PSN-0001", 1).value()).value()), to_json(assess(c).value()));
+  EXPECT_FALSE(s->build_case("PSN-0001", 2).ok());
+  EXPECT_FALSE(s->build_case("NOBODY", 1).ok());
+}
+
+TEST(StudyStore, EachLineHasItsOwnBaselineAndFollowUps) {
+  const fs::path p = fresh_store("lines");
+  auto s = open(p);
+  ASSERT_TRUE(s);
+  // Line 1: baseline 2025-01-06, start 2025-01-10, follow-ups 03-03 (PR) and 04-28 (PD).
+  Case one = single_target_case(50, {30, 45});
+  one.treatment_start = day("2025-01-10");
+  ASSERT_TRUE(s->import_case("PSN-0002", 1, "first", one, kReader).ok());
+  // Line 2 starts 2025-05-05: its baseline is the PD scan of 04-28, re-measured with new targets.
+  Case two;
+  two.treatment_start = day("2025-05-05");
+  two.baseline_date = one.followups[1].date;
+  two.lesions = {target("T1", "liver", 45), target("T2", "lung", 20)};
+  FollowUp f;
+  f.date = day("2025-06-30");
+  f.targets = {{"T1", la(30)}, {"T2", la(10)}};
+  two.followups = {f};
+  ASSERT_TRUE(s->import_case("PSN-0002", 2, "second", two, kReader).ok());
+
+  const Case b1 = s->build_case("PSN-0002", 1).value();
+  EXPECT_EQ(b1.baseline_date, day("2025-01-06"));
+  ASSERT_EQ(b1.followups.size(), 2u);  // up to the next line's start, not beyond
+  const Case b2 = s->build_case("PSN-0002", 2).value();
+  EXPECT_EQ(b2.baseline_date, one.followups[1].date);
+  ASSERT_EQ(b2.lesions.size(), 2u);
+  EXPECT_DOUBLE_EQ(*b2.lesions[0].long_axis_mm, 45);
+  ASSERT_EQ(b2.followups.size(), 1u);
+  EXPECT_EQ(std::string(to_string(assess(b1).value().timepoints[1].overall_response)), "PD");
+  EXPECT_EQ(std::string(to_string(assess(b2).value().timepoints[0].overall_response)), "PR");
+  EXPECT_EQ(s->treatment_lines("PSN-0002").value(), (std::vector<int>{1, 2}));
+}
+
+TEST(StudyStore, AnEditIsKeptBesideTheAutomaticValueAndAudited) {
+  const fs::path p = fresh_store("edits");
+  auto s = open(p);
+  ASSERT_TRUE(s);
+  ASSERT_TRUE(s->import_case("PSN-0003", 1, "", single_target_case(40, {30}), kReader).ok());
+  const int fu = day("2025-03-03");
+  MeasurementRecord automatic;
+  automatic.long_axis_mm = 31.2;
+  automatic.method = MeasurementMethod::kAutomatic;
+  automatic.series_uid = "1.2.3";
+  ASSERT_TRUE(s->record_measurement("PSN-0003", "T1", fu, automatic, Actor{"oncoquant segment"}).ok());
+  MeasurementRecord edited = automatic;
+  edited.long_axis_mm = 26.0;
+  edited.method = MeasurementMethod::kEdited;
+  ASSERT_TRUE(s->record_measurement("PSN-0003", "T1", fu, edited, kReader).ok());
+
+  const auto history = s->measurement_history("PSN-0003", "T1").value();
+  ASSERT_EQ(history.size(), 4u);  // baseline, the imported value, automatic, edited
+  EXPECT_EQ(history[2].value.method, MeasurementMethod::kAutomatic);
+  EXPECT_DOUBLE_EQ(*history[2].value.long_axis_mm, 31.2);
+  EXPECT_EQ(history[3].value.method, MeasurementMethod::kEdited);
+  EXPECT_EQ(history[3].author, "dr.reader");
+  EXPECT_EQ(*history[3].supersedes, history[2].id);
+  // The edit is in force: 40 -> 26 is -35 %, PR (the automatic 31.2 would be SD).
+  const Case c = s->build_case("PSN-0003", 1).value();
+  EXPECT_DOUBLE_EQ(*c.followups[0].targets.at("T1").long_axis_mm, 26.0);
+  EXPECT_EQ(std::string(to_string(assess(c).value().timepoints[0].overall_response)), "PR");
+
+  const auto log = s->audit_log().value();
+  bool saw_edit = false;
+  for (const AuditEntry& e : log)
+    if (e.action == "measure-edited" && e.actor == "dr.reader" && e.details.find("supersedes") != std::string::npos)
+      saw_edit = true;
+  EXPECT_TRUE(saw_edit);
+  ASSERT_TRUE(s->set_review_state("PSN-0003", fu, "corrected", kReader).ok());
+  EXPECT_EQ(s->audit_log().value().back().action, "review");
+  EXPECT_FALSE(s->set_review_state("PSN-0003", fu, "approved-ish", kReader).ok());  // not a review state
+  s.reset();
+
+  // Neither measurements nor the audit log can be changed behind the store's back.
+  EXPECT_NE(raw_sql(p, "UPDATE measurements SET long_axis_mm = 1"), "");
+  EXPECT_NE(raw_sql(p, "DELETE FROM measurements"), "");
+  EXPECT_NE(raw_sql(p, "UPDATE audit_log SET actor = 'someone else'"), "");
+  EXPECT_NE(raw_sql(p, "DELETE FROM audit_log"), "");
+  std::string count;
+  raw_sql(p, "SELECT COUNT(*) FROM audit_log", &count);
+  EXPECT_EQ(std::stoul(count), log.size() + 1);
+}
+
+// A writer killed (SIGKILL, no chance to clean up) in the middle of importing a case leaves
+// the store consistent: the import is entirely absent, and the store takes the next write.
+TEST(StudyStore, AWriterKilledMidTransactionLeavesNoTrace) {
+  const fs::path p = fresh_store("killed");
+  open(p).reset();
+  std::vector<double> sums;
+  for (int i = 0; i < 60; ++i) sums.push_back(40 - i * 0.1);
+  const Case big = single_target_case(40, sums, true);
+
+  int pipe_fd[2];
+  ASSERT_EQ(::pipe(pipe_fd), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::close(pipe_fd[0]);
+    auto store = open_sqlite_store(p.string());
+    if (!store.ok()) ::_exit(3);
+    store.value()->import_case("PSN-KILL", 1, "", big, Actor{"writer"}, [&](size_t rows) {
+      if (rows == 40) {  // well inside the transaction: tell the parent, then wait to be killed
+        const char ready = 'r';
+        if (::write(pipe_fd[1], &ready, 1) != 1) ::_exit(4);
+        std::this_thread::sleep_for(std::chrono::seconds(30));
+      }
+    });
+    ::_exit(0);
+  }
+  ::close(pipe_fd[1]);
+  char ready = 0;
+  ASSERT_EQ(::read(pipe_fd[0], &ready, 1), 1);
+  ::close(pipe_fd[0]);
+  ASSERT_EQ(::kill(child, SIGKILL), 0);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status));
+
+  std::string check;
+  EXPECT_EQ(raw_sql(p, "PRAGMA integrity_check", &check), "");
+  EXPECT_EQ(check, "ok");
+  auto s = open(p);
+  ASSERT_TRUE(s);
+  EXPECT_FALSE(s->build_case("PSN-KILL", 1).ok());  // no patient, no line
+  std::string rows;
+  raw_sql(p, "SELECT (SELECT COUNT(*) FROM lesions) + (SELECT COUNT(*) FROM measurements) + (SELECT COUNT(*) FROM audit_log)", &rows);
+  EXPECT_EQ(rows, "0");
+  ASSERT_TRUE(s->import_case("PSN-KILL", 1, "", big, Actor{"writer"}).ok());
+  EXPECT_EQ(s->build_case("PSN-KILL", 1).value().followups.size(), 60u);
+}
+
+}  // namespace
+}  // namespace oq::recist

@@ -37,8 +37,7 @@ int cmd_recist(int argc, char** argv) {
   }
   if (!args.ok()) return usage_fail(args.error(), kRecistUsage);
   const bool from_store = args.has("--db");
-  if (args.positional().empty() || args.positional()[0] != "assess" ||
-      args.positional().size() != (from_store ? 1u : 2u))
+  if (args.positional().empty() || args.positional()[0] != "assess" || args.positional().size() != (from_store ? 1u : 2u))
     return usage_fail(from_store ? "recist assess --db takes no CASE.json" : "recist needs 'assess' and one CASE.json",
                       kRecistUsage);
   if (from_store != args.has("--patient")) return usage_fail("--db and --patient go together", kRecistUsage);

@@ -148,12 +148,11 @@ int cmd_store(int argc, char** argv) {
       std::printf("%s\n", out.dump(2).c_str());
     } else {
       for (const auto& j : out)
-        std::printf("#%-5lld %s  %-13s LA %-7s SA %-7s %-9s %s %s\n", j["id"].get<long long>(),
-                    j["date"].get<std::string>().c_str(), j["status"].get<std::string>().c_str(),
-                    j["long_axis_mm"].is_null() ? "-" : j["long_axis_mm"].dump().c_str(),
-                    j["short_axis_mm"].is_null() ? "-" : j["short_axis_mm"].dump().c_str(),
-                    j["method"].get<std::string>().c_str(), j["author"].get<std::string>().c_str(),
-                    j["recorded_at"].get<std::string>().c_str());
+        std::printf(
+            "#%-5lld %s  %-13s LA %-7s SA %-7s %-9s %s %s\n", j["id"].get<long long>(), j["date"].get<std::string>().c_str(),
+            j["status"].get<std::string>().c_str(), j["long_axis_mm"].is_null() ? "-" : j["long_axis_mm"].dump().c_str(),
+            j["short_axis_mm"].is_null() ? "-" : j["short_axis_mm"].dump().c_str(), j["method"].get<std::string>().c_str(),
+            j["author"].get<std::string>().c_str(), j["recorded_at"].get<std::string>().c_str());
     }
     return 0;
   }
@@ -163,7 +162,11 @@ int cmd_store(int argc, char** argv) {
     if (args.has("--json")) {
       nlohmann::ordered_json out = nlohmann::ordered_json::array();
       for (const auto& e : log.value())
-        out.push_back({{"id", e.id}, {"at", e.at}, {"actor", e.actor}, {"action", e.action}, {"subject", e.subject},
+        out.push_back({{"id", e.id},
+                       {"at", e.at},
+                       {"actor", e.actor},
+                       {"action", e.action},
+                       {"subject", e.subject},
                        {"details", e.details}});
       std::printf("%s\n", out.dump(2).c_str());
     } else {

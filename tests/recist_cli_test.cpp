@@ -22,7 +22,7 @@ fs::path scratch(const std::string& name) {
 }
 
 fs::path write(const std::string& name, const json& j) {
-  const fs::path p = scratch(name);
+  fs::path p = scratch(name);
   std::ofstream(p) << j.dump(2);
   return p;
 }
@@ -42,19 +42,18 @@ TEST(RecistCli, TheSpecExample) {
 }
 
 TEST(RecistCli, AnInvalidBaselineIsRefusedWithEveryRuleNamed) {
-  const json c = {
-      {"criteria", "RECIST1.1"},
-      {"baseline",
-       {{"date", "2025-01-10"},
-        {"slice_thickness_mm", 5},
-        {"lesions",
-         {{{"id", "L1"}, {"organ", "liver"}, {"kind", "target"}, {"long_axis_mm", 30}},
-          {{"id", "L2"}, {"organ", "liver"}, {"kind", "target"}, {"long_axis_mm", 25}},
-          {{"id", "L3"}, {"organ", "liver"}, {"kind", "target"}, {"long_axis_mm", 22}},
-          {{"id", "N1"}, {"organ", "lymph node"}, {"kind", "target"}, {"nodal", true}, {"short_axis_mm", 12}},
-          {{"id", "P1"}, {"organ", "lung"}, {"kind", "target"}, {"long_axis_mm", 8}},
-          {{"id", "S1"}, {"organ", "spleen"}, {"kind", "target"}, {"long_axis_mm", 20}}}}}},
-      {"followups", json::array()}};
+  const json c = {{"criteria", "RECIST1.1"},
+                  {"baseline",
+                   {{"date", "2025-01-10"},
+                    {"slice_thickness_mm", 5},
+                    {"lesions",
+                     {{{"id", "L1"}, {"organ", "liver"}, {"kind", "target"}, {"long_axis_mm", 30}},
+                      {{"id", "L2"}, {"organ", "liver"}, {"kind", "target"}, {"long_axis_mm", 25}},
+                      {{"id", "L3"}, {"organ", "liver"}, {"kind", "target"}, {"long_axis_mm", 22}},
+                      {{"id", "N1"}, {"organ", "lymph node"}, {"kind", "target"}, {"nodal", true}, {"short_axis_mm", 12}},
+                      {{"id", "P1"}, {"organ", "lung"}, {"kind", "target"}, {"long_axis_mm", 8}},
+                      {{"id", "S1"}, {"organ", "spleen"}, {"kind", "target"}, {"long_axis_mm", 20}}}}}},
+                  {"followups", json::array()}};
   const fs::path p = write("invalid-baseline.json", c);
   const auto out = oqtest::oncoquant("recist assess " + oqtest::quote(p.string()));
   EXPECT_EQ(out.exit_code, 1);
@@ -134,7 +133,8 @@ TEST(RecistCli, FromTheStudyStore) {
   EXPECT_EQ(from_store.out, from_file.out);
 
   // A radiologist corrects T1 at the second follow-up: 31 -> 60 mm makes it progression.
-  out = oqtest::oncoquant("store measure" + store + " --patient PSN-7 --lesion T1 --date 2025-05-14 --long-axis 60 --author dr.reader");
+  out = oqtest::oncoquant("store measure" + store +
+                          " --patient PSN-7 --lesion T1 --date 2025-05-14 --long-axis 60 --author dr.reader");
   ASSERT_EQ(out.exit_code, 0) << out.err;
   const json after = json::parse(oqtest::oncoquant("recist assess" + store + " --patient PSN-7 --line 1").out);
   EXPECT_EQ(after["timepoints"][1]["overall_response"], "PD");
@@ -152,11 +152,12 @@ TEST(RecistCli, FromTheStudyStore) {
   EXPECT_EQ(audit.back()["actor"], "dr.reader");
 
   // An invalid case is refused whole and the store keeps what it had.
-  const fs::path bad = write("bad-line.json", {{"criteria", "RECIST1.1"},
-                                              {"baseline",
-                                               {{"date", "2025-06-01"},
-                                                {"lesions", {{{"id", "X1"}, {"organ", "liver"}, {"kind", "target"}, {"long_axis_mm", 6}}}}}},
-                                              {"followups", json::array()}});
+  const fs::path bad = write(
+      "bad-line.json",
+      {{"criteria", "RECIST1.1"},
+       {"baseline",
+        {{"date", "2025-06-01"}, {"lesions", {{{"id", "X1"}, {"organ", "liver"}, {"kind", "target"}, {"long_axis_mm", 6}}}}}},
+       {"followups", json::array()}});
   out = oqtest::oncoquant("store import-case " + oqtest::quote(bad.string()) + store + " --patient PSN-7 --line 2");
   EXPECT_EQ(out.exit_code, 1);
   EXPECT_NE(out.err.find("X1: longest diameter 6 mm is too small"), std::string::npos) << out.err;
@@ -183,10 +184,10 @@ TEST(RecistCli, DemoArchiveThroughTheStore) {
     for (const auto& line : truth["lines"]) {
       const std::string n = std::to_string(line["line"].get<int>());
       const fs::path case_file = truth_dir / ("recist-case-line" + n + ".json");
-      auto out = oqtest::oncoquant("store import-case " + oqtest::quote(case_file.string()) + " --db " +
-                                   oqtest::quote(db.string()) + " --patient " + id + " --line " + n);
+      const std::string where = " --db " + oqtest::quote(db.string()) + " --patient " + id + " --line " + n;
+      auto out = oqtest::oncoquant("store import-case " + oqtest::quote(case_file.string()) + where);
       ASSERT_EQ(out.exit_code, 0) << out.err;
-      out = oqtest::oncoquant("recist assess --db " + oqtest::quote(db.string()) + " --patient " + id + " --line " + n);
+      out = oqtest::oncoquant("recist assess" + where);
       ASSERT_EQ(out.exit_code, 0) << out.err;
       const json got = json::parse(out.out);
       ASSERT_EQ(got["timepoints"].size(), line["followups"].size()) << id << " line " << n;

@@ -5,8 +5,8 @@
 #include <map>
 #include <set>
 
-#include "organ.h"
 #include "oq/recist/assess.h"
+#include "organ.h"
 
 namespace oq::recist {
 namespace {
@@ -15,8 +15,12 @@ namespace {
 // 0.1 + 0.2 that binary fractions cannot hold exactly.
 constexpr double kSlack = 1e-9;
 
-bool is_pd(double sum, double nadir) { return sum >= 1.2 * nadir - kSlack && sum - nadir >= 5 - kSlack; }
-bool is_pr(double sum, double baseline) { return baseline > 0 && sum <= 0.7 * baseline + kSlack; }
+bool is_pd(double sum, double nadir) {
+  return sum >= 1.2 * nadir - kSlack && sum - nadir >= 5 - kSlack;
+}
+bool is_pr(double sum, double baseline) {
+  return baseline > 0 && sum <= 0.7 * baseline + kSlack;
+}
 
 struct Targets {
   std::vector<const BaselineLesion*> lesions;
@@ -244,7 +248,7 @@ struct NewLesionPicture {
   std::set<std::string> present;  // unequivocal new lesions showing at this date
   double nlt_sum = 0;
   bool any_nlt = false;
-  bool nlnt_increase = false;  // an NLNT increased (any increase)
+  bool nlnt_increase = false;     // an NLNT increased (any increase)
   bool nlnt_progression = false;  // an NLNT progressed unequivocally
 };
 
@@ -305,8 +309,7 @@ Result<Assessment> assess(const Case& c) {
   const bool irecist = c.criteria == Criteria::kIrecist;
   const int start = c.treatment_start.value_or(c.baseline_date);
   if (start - c.baseline_date > 28)
-    a.warnings.push_back("the baseline (" + format_date(c.baseline_date) + ") is " +
-                         std::to_string(start - c.baseline_date) +
+    a.warnings.push_back("the baseline (" + format_date(c.baseline_date) + ") is " + std::to_string(start - c.baseline_date) +
                          " days before the treatment start; RECIST asks for at most 4 weeks");
   if (c.baseline_date > start)
     a.warnings.push_back("the baseline (" + format_date(c.baseline_date) + ") is after the treatment start (" +
@@ -327,8 +330,8 @@ Result<Assessment> assess(const Case& c) {
   bool responded = false;
   std::map<std::string, int> first_seen;  // new lesion id -> index of the follow-up it first showed at
   std::vector<Response> overall_by_tp;
-  std::optional<size_t> first_pd;            // RECIST: first PD; iRECIST: the iUPD that got confirmed
-  std::optional<size_t> dated_back_to;       // equivocal new lesion confirmed later
+  std::optional<size_t> first_pd;       // RECIST: first PD; iRECIST: the iUPD that got confirmed
+  std::optional<size_t> dated_back_to;  // equivocal new lesion confirmed later
 
   // iRECIST state.
   bool pending = false, confirmed = false;
@@ -354,7 +357,8 @@ Result<Assessment> assess(const Case& c) {
     tp.target_response = target_response(targets, ts, nadir, responded);
     if (tp.target_response == Response::kCR || tp.target_response == Response::kPR) responded = true;
     if (!ts.complete && tp.target_response == Response::kNE)
-      a.warnings.push_back(format_date(f.date) + ": a target was not evaluated and the measured ones do not decide the response: NE");
+      a.warnings.push_back(format_date(f.date) +
+                           ": a target was not evaluated and the measured ones do not decide the response: NE");
     bool nt_increased = false;
     tp.non_target_response = non_target_response(c, f, &nt_increased);
     tp.new_lesions = new_lesion_finding(f);
@@ -395,8 +399,7 @@ Result<Assessment> assess(const Case& c) {
           nl.any_nlt = true;
           if (shows(n.status)) nl.nlt_sum += n.nodal ? n.short_axis_mm.value_or(0) : n.long_axis_mm.value_or(0);
         } else {
-          if (n.status == LesionStatus::kIncreased || n.status == LesionStatus::kUnequivocalProgression)
-            nl.nlnt_increase = true;
+          if (n.status == LesionStatus::kIncreased || n.status == LesionStatus::kUnequivocalProgression) nl.nlnt_increase = true;
           if (n.status == LesionStatus::kUnequivocalProgression) nl.nlnt_progression = true;
         }
       }
@@ -473,7 +476,8 @@ Result<Assessment> assess(const Case& c) {
     size_t at = *first_pd;
     if (dated_back_to && *dated_back_to < at) {
       a.warnings.push_back("progression dated back to " + format_date(c.followups[*dated_back_to].date) +
-                           ", when the new lesion confirmed on " + format_date(c.followups[at].date) + " was first seen (equivocal)");
+                           ", when the new lesion confirmed on " + format_date(c.followups[at].date) +
+                           " was first seen (equivocal)");
       at = *dated_back_to;
     }
     a.progression_date = c.followups[at].date;

@@ -7,8 +7,8 @@
 #include <map>
 #include <set>
 
-#include "organ.h"
 #include "oq/recist/assess.h"
+#include "organ.h"
 
 namespace oq::recist {
 namespace {
@@ -40,7 +40,9 @@ std::pair<double, std::string> measurable_size(const Case& c) {
 }  // namespace
 
 namespace {
-std::string organ_of(const BaselineLesion& l) { return detail::organ_key(l.organ, l.nodal); }
+std::string organ_of(const BaselineLesion& l) {
+  return detail::organ_key(l.organ, l.nodal);
+}
 }  // namespace
 
 std::vector<RuleViolation> check_case(const Case& c) {
@@ -90,16 +92,14 @@ std::vector<RuleViolation> check_case(const Case& c) {
     if (++per_organ[organ] > 2)
       violate(l.id, "target number " + std::to_string(per_organ[organ]) + " in organ '" + organ +
                         "': at most 2 targets per organ" + (l.nodal ? " (all lymph nodes count as one organ)" : ""));
-    if (targets > 5)
-      violate(l.id, "target number " + std::to_string(targets) + " overall: at most 5 targets in total");
+    if (targets > 5) violate(l.id, "target number " + std::to_string(targets) + " overall: at most 5 targets in total");
   }
 
   // Follow-ups must fit the baseline.
   int previous = c.baseline_date;
   for (const FollowUp& f : c.followups) {
     const std::string when = "follow-up " + format_date(f.date);
-    if (f.date <= previous)
-      violate("", when + ": follow-ups must be dated after the baseline and after each other");
+    if (f.date <= previous) violate("", when + ": follow-ups must be dated after the baseline and after each other");
     previous = std::max(previous, f.date);
     for (const auto& [id, m] : f.targets) {
       const auto it = by_id.find(id);
@@ -115,8 +115,7 @@ std::vector<RuleViolation> check_case(const Case& c) {
         continue;
       }
       if (m.status != TargetStatus::kMeasured) continue;
-      if (l.nodal && !m.short_axis_mm)
-        violate(id, when + ": a measured nodal target needs its short axis (short_axis_mm)");
+      if (l.nodal && !m.short_axis_mm) violate(id, when + ": a measured nodal target needs its short axis (short_axis_mm)");
       if (!l.nodal && !m.long_axis_mm && m.fragments_mm.empty())
         violate(id, when + ": a measured target needs its longest diameter (long_axis_mm or fragments_mm)");
     }

@@ -10,6 +10,14 @@ namespace {
 
 using nlohmann::json;
 
+// "path.key", the JSON path of a member.
+std::string member(const std::string& path, const std::string& key) {
+  std::string out = path;
+  out += '.';
+  out += key;
+  return out;
+}
+
 // Collects every problem with the input, each with its JSON path, instead of stopping at the first.
 class Reader {
  public:
@@ -25,12 +33,12 @@ class Reader {
     }
     for (const auto& [key, value] : j.items()) {
       (void)value;
-      if (!allowed.count(key)) problem(path + "." + key, "unknown key");
+      if (!allowed.count(key)) problem(member(path, key), "unknown key");
     }
     bool ok = true;
     for (const std::string& key : required)
       if (!j.contains(key)) {
-        problem(path + "." + key, "is required");
+        problem(member(path, key), "is required");
         ok = false;
       }
     return ok;
@@ -140,8 +148,7 @@ Result<Case> parse_case(const std::string& json_text, const std::string& source)
     if (auto v = r.choice<Criteria>(j, "criteria", "$", {{"RECIST1.1", Criteria::kRecist11}, {"iRECIST", Criteria::kIrecist}}))
       c.criteria = *v;
     c.treatment_start = r.date(j, "treatment_start", "$");
-    if (j.contains("confirmation") &&
-        r.object(j["confirmation"], "$.confirmation", {"required", "min_interval_days"}, {})) {
+    if (j.contains("confirmation") && r.object(j["confirmation"], "$.confirmation", {"required", "min_interval_days"}, {})) {
       c.confirmation_required = r.boolean(j["confirmation"], "required", "$.confirmation").value_or(false);
       c.confirmation_interval_days = r.integer(j["confirmation"], "min_interval_days", "$.confirmation").value_or(28);
     }
@@ -151,8 +158,11 @@ Result<Case> parse_case(const std::string& json_text, const std::string& source)
     if (r.object(b, "$.baseline", {"date", "modality", "slice_thickness_mm", "lesions"}, {"date", "lesions"})) {
       c.baseline_date = r.date(b, "date", "$.baseline").value_or(0);
       if (auto m = r.choice<Modality>(b, "modality", "$.baseline",
-                                      {{"CT", Modality::kCt}, {"MR", Modality::kMr}, {"XR", Modality::kXr},
-                                       {"PT", Modality::kPt}, {"clinical", Modality::kClinical}}))
+                                      {{"CT", Modality::kCt},
+                                       {"MR", Modality::kMr},
+                                       {"XR", Modality::kXr},
+                                       {"PT", Modality::kPt},
+                                       {"clinical", Modality::kClinical}}))
         c.modality = *m;
       if (auto t = r.number(b, "slice_thickness_mm", "$.baseline")) {
         if (*t <= 0)
@@ -164,8 +174,7 @@ Result<Case> parse_case(const std::string& json_text, const std::string& source)
       for (size_t i = 0; b["lesions"].is_array() && i < b["lesions"].size(); ++i) {
         const json& l = b["lesions"][i];
         const std::string path = "$.baseline.lesions[" + std::to_string(i) + "]";
-        if (!r.object(l, path,
-                      {"id", "organ", "kind", "nodal", "long_axis_mm", "short_axis_mm", "bone", "previously_irradiated"},
+        if (!r.object(l, path, {"id", "organ", "kind", "nodal", "long_axis_mm", "short_axis_mm", "bone", "previously_irradiated"},
                       {"id", "organ", "kind"}))
           continue;
         BaselineLesion bl;
@@ -175,8 +184,9 @@ Result<Case> parse_case(const std::string& json_text, const std::string& source)
         bl.nodal = r.boolean(l, "nodal", path).value_or(false);
         bl.long_axis_mm = r.number(l, "long_axis_mm", path);
         bl.short_axis_mm = r.number(l, "short_axis_mm", path);
-        bl.bone = r.choice<BoneLesion>(l, "bone", path,
-                                       {{"lytic", BoneLesion::kLytic}, {"mixed", BoneLesion::kMixed}, {"blastic", BoneLesion::kBlastic}})
+        bl.bone = r.choice<BoneLesion>(
+                       l, "bone", path,
+                       {{"lytic", BoneLesion::kLytic}, {"mixed", BoneLesion::kMixed}, {"blastic", BoneLesion::kBlastic}})
                       .value_or(BoneLesion::kNone);
         bl.previously_irradiated = r.boolean(l, "previously_irradiated", path).value_or(false);
         c.lesions.push_back(bl);
@@ -193,7 +203,7 @@ Result<Case> parse_case(const std::string& json_text, const std::string& source)
       if (!f.at("targets").is_object()) r.problem(path + ".targets", "must be an object keyed by target id");
       const json& targets = f.at("targets").is_object() ? f.at("targets") : kEmptyObject;
       for (const auto& [id, m] : targets.items()) {
-        const std::string mp = path + ".targets." + id;
+        const std::string mp = member(path + ".targets", id);
         if (!r.object(m, mp, {"long_axis_mm", "short_axis_mm", "fragments_mm", "merged_into", "status"}, {})) continue;
         TargetMeasurement tm;
         tm.long_axis_mm = r.number(m, "long_axis_mm", mp);
@@ -222,7 +232,7 @@ Result<Case> parse_case(const std::string& json_text, const std::string& source)
         for (const auto& [id, v] : non_targets.items()) {
           json holder = json::object();
           holder["status"] = v;
-          if (auto st = r.choice<LesionStatus>(holder, "status", path + ".non_targets." + id, kLesionStatus))
+          if (auto st = r.choice<LesionStatus>(holder, "status", member(path + ".non_targets", id), kLesionStatus))
             fu.non_targets[id] = *st;
         }
       }
@@ -239,8 +249,8 @@ Result<Case> parse_case(const std::string& json_text, const std::string& source)
           nl.organ = r.text(n, "organ", np).value_or("");
           nl.nodal = r.boolean(n, "nodal", np).value_or(false);
           nl.unequivocal = r.boolean(n, "unequivocal", np).value_or(true);
-          nl.kind = r.choice<NewLesionKind>(n, "kind", np,
-                                            {{"new-target", NewLesionKind::kTarget}, {"new-non-target", NewLesionKind::kNonTarget}})
+          nl.kind = r.choice<NewLesionKind>(
+                         n, "kind", np, {{"new-target", NewLesionKind::kTarget}, {"new-non-target", NewLesionKind::kNonTarget}})
                         .value_or(NewLesionKind::kUnspecified);
           nl.long_axis_mm = r.number(n, "long_axis_mm", np);
           nl.short_axis_mm = r.number(n, "short_axis_mm", np);

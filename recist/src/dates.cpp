@@ -15,15 +15,16 @@ int days_from_civil(int y, int m, int d) {
   return era * 146097 + doe - 719468;
 }
 
-bool leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+bool leap(int y) {
+  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 }  // namespace
 
 Result<int> parse_date(const std::string& text) {
   int y = 0, m = 0, d = 0;
   char tail = 0;
-  if (text.size() != 10 || text[4] != '-' || text[7] != '-' ||
-      std::sscanf(text.c_str(), "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3)
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-' || std::sscanf(text.c_str(), "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3)
     return Error(ErrorCode::kInvalidArgument, "'" + text + "' is not a date (YYYY-MM-DD)");
   static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   if (m < 1 || m > 12 || d < 1 || d > kDays[m - 1] + (m == 2 && leap(y) ? 1 : 0))

@@ -265,12 +265,13 @@ class SqliteStore final : public StudyStore {
     for (int v = version; v < kSchemaVersion; ++v) {
       if (auto r = exec("BEGIN IMMEDIATE"); !r) return r;
       auto r = exec(kMigrations[v]);
-      if (r) r = exec(v == 0 ? "INSERT INTO schema_version(version) VALUES (1)"
-                             : ("UPDATE schema_version SET version = " + std::to_string(v + 1)).c_str());
+      if (r)
+        r = exec(v == 0 ? "INSERT INTO schema_version(version) VALUES (1)"
+                        : ("UPDATE schema_version SET version = " + std::to_string(v + 1)).c_str());
       if (!r) {
         exec("ROLLBACK");
-        return Error(r.error().code(), "migration to schema version " + std::to_string(v + 1) + " failed: " +
-                                           r.error().message(), path_);
+        return Error(r.error().code(), "migration to schema version " + std::to_string(v + 1) + " failed: " + r.error().message(),
+                     path_);
       }
       if (auto c = exec("COMMIT"); !c) return c;
     }
@@ -293,9 +294,8 @@ class SqliteStore final : public StudyStore {
     });
   }
 
-  Result<RowId> ensure_series(const std::string& pseudonym, int date, const std::string& study_uid,
-                              const std::string& series_uid, const std::string& modality,
-                              std::optional<double> slice_thickness_mm, const Actor& who) override {
+  Result<RowId> ensure_series(const std::string& pseudonym, int date, const std::string& study_uid, const std::string& series_uid,
+                              const std::string& modality, std::optional<double> slice_thickness_mm, const Actor& who) override {
     return in_transaction<RowId>([&]() -> Result<RowId> {
       auto p = patient_id(pseudonym, true, who);
       if (!p) return p;
@@ -317,8 +317,8 @@ class SqliteStore final : public StudyStore {
     });
   }
 
-  Result<RowId> add_treatment_line(const std::string& pseudonym, int line_number, int start_date,
-                                   const std::string& regimen, Criteria criteria, const Actor& who) override {
+  Result<RowId> add_treatment_line(const std::string& pseudonym, int line_number, int start_date, const std::string& regimen,
+                                   Criteria criteria, const Actor& who) override {
     return in_transaction<RowId>([&]() -> Result<RowId> {
       auto p = patient_id(pseudonym, true, who);
       if (!p) return p;
@@ -349,8 +349,8 @@ class SqliteStore final : public StudyStore {
     });
   }
 
-  Result<RowId> record_measurement(const std::string& pseudonym, const std::string& label, int date,
-                                   const MeasurementRecord& m, const Actor& who) override {
+  Result<RowId> record_measurement(const std::string& pseudonym, const std::string& label, int date, const MeasurementRecord& m,
+                                   const Actor& who) override {
     return in_transaction<RowId>([&]() -> Result<RowId> {
       auto p = patient_id(pseudonym, false, who);
       if (!p) return p;
@@ -362,8 +362,7 @@ class SqliteStore final : public StudyStore {
     });
   }
 
-  Result<std::vector<StoredMeasurement>> measurement_history(const std::string& pseudonym,
-                                                             const std::string& label) override {
+  Result<std::vector<StoredMeasurement>> measurement_history(const std::string& pseudonym, const std::string& label) override {
     auto p = patient_id(pseudonym, false, Actor{});
     if (!p) return p.error();
     auto lesion = lesion_id(*p, label);
@@ -403,8 +402,7 @@ class SqliteStore final : public StudyStore {
     return out;
   }
 
-  Result<bool> set_review_state(const std::string& pseudonym, int date, const std::string& state,
-                                const Actor& who) override {
+  Result<bool> set_review_state(const std::string& pseudonym, int date, const std::string& state, const Actor& who) override {
     return in_transaction<bool>([&]() -> Result<bool> {
       auto p = patient_id(pseudonym, false, who);
       if (!p) return p.error();
@@ -412,8 +410,7 @@ class SqliteStore final : public StudyStore {
       up.bind(1, state).bind(2, *p).bind(3, format_date(date));
       up.step();
       if (!up.ok()) return fail(up.error());
-      if (sqlite3_changes(db_) == 0)
-        return Error(ErrorCode::kNotFound, "no time point on " + format_date(date), pseudonym);
+      if (sqlite3_changes(db_) == 0) return Error(ErrorCode::kNotFound, "no time point on " + format_date(date), pseudonym);
       if (auto a = audit(who, "review", pseudonym + "/" + format_date(date), state); !a) return a.error();
       return true;
     });
@@ -483,7 +480,8 @@ class SqliteStore final : public StudyStore {
         }
         for (const auto& [label, status] : f.non_targets) {
           const auto it = lesion_ids.find(label);
-          if (it == lesion_ids.end()) return Error(ErrorCode::kInvalidArgument, label + " is not a baseline non-target", pseudonym);
+          if (it == lesion_ids.end())
+            return Error(ErrorCode::kInvalidArgument, label + " is not a baseline non-target", pseudonym);
           MeasurementRecord m;
           m.method = MeasurementMethod::kManual;
           m.status = lesion_status_name(status);
@@ -512,8 +510,7 @@ class SqliteStore final : public StudyStore {
           tick();
         }
       }
-      if (auto a = audit(who, "import-case", pseudonym + "/line " + std::to_string(line_number),
-                         std::to_string(rows) + " rows");
+      if (auto a = audit(who, "import-case", pseudonym + "/line " + std::to_string(line_number), std::to_string(rows) + " rows");
           !a)
         return a.error();
       return true;
@@ -575,8 +572,8 @@ class SqliteStore final : public StudyStore {
     ls.bind(1, line->id);
     std::vector<Lesion> lesions;
     while (ls.step())
-      lesions.push_back({ls.integer(0), ls.text(1), ls.text(2), ls.text(6), ls.integer(3) != 0, bone_of(ls.text(4)),
-                         ls.integer(5) != 0});
+      lesions.push_back(
+          {ls.integer(0), ls.text(1), ls.text(2), ls.text(6), ls.integer(3) != 0, bone_of(ls.text(4)), ls.integer(5) != 0});
     if (!ls.ok()) return fail(ls.error());
 
     auto in_force = [&](RowId lesion, RowId tp) -> Result<std::optional<MeasurementRecord>> {
@@ -716,8 +713,7 @@ class SqliteStore final : public StudyStore {
     return out;
   }
 
-  Result<bool> audit(const Actor& who, const std::string& action, const std::string& subject,
-                     const std::string& details) {
+  Result<bool> audit(const Actor& who, const std::string& action, const std::string& subject, const std::string& details) {
     Statement ins(db_, "INSERT INTO audit_log(at, actor, action, subject, details) VALUES (?,?,?,?,?)");
     ins.bind(1, now_utc()).bind(2, who.name.empty() ? "unknown" : who.name).bind(3, action).bind(4, subject).bind(5, details);
     ins.step();
@@ -798,14 +794,17 @@ class SqliteStore final : public StudyStore {
     r.confirmation_interval = static_cast<int>(q.integer(4));
     r.sd_min_interval = static_cast<int>(q.integer(5));
     const std::string mod = q.text(6);
-    r.modality = mod == "MR" ? Modality::kMr : mod == "XR" ? Modality::kXr : mod == "PT" ? Modality::kPt
-                 : mod == "clinical" ? Modality::kClinical : Modality::kCt;
+    r.modality = mod == "MR"         ? Modality::kMr
+                 : mod == "XR"       ? Modality::kXr
+                 : mod == "PT"       ? Modality::kPt
+                 : mod == "clinical" ? Modality::kClinical
+                                     : Modality::kCt;
     r.slice_thickness = q.optional_real(7);
     return r;
   }
 
-  Result<RowId> insert_line(RowId patient, const std::string& pseudonym, int line_number, int start,
-                            const std::string& regimen, const Case& c, const Actor& who) {
+  Result<RowId> insert_line(RowId patient, const std::string& pseudonym, int line_number, int start, const std::string& regimen,
+                            const Case& c, const Actor& who) {
     if (line_row(patient, line_number))
       return Error(ErrorCode::kInvalidArgument, "treatment line " + std::to_string(line_number) + " is already in the store",
                    pseudonym);
@@ -848,8 +847,13 @@ class SqliteStore final : public StudyStore {
     Statement ins(db_,
                   "INSERT INTO lesions(patient_id, tracking_uid, label, organ, nodal, bone, previously_irradiated)"
                   " VALUES (?,?,?,?,?,?,?)");
-    ins.bind(1, patient).bind(2, uid).bind(3, l.label).bind(4, l.organ).bind(5, l.nodal).bind(6, bone_name(l.bone)).bind(
-        7, l.previously_irradiated);
+    ins.bind(1, patient)
+        .bind(2, uid)
+        .bind(3, l.label)
+        .bind(4, l.organ)
+        .bind(5, l.nodal)
+        .bind(6, bone_name(l.bone))
+        .bind(7, l.previously_irradiated);
     ins.step();
     if (!ins.ok()) return fail(ins.error());
     const RowId id = sqlite3_last_insert_rowid(db_);
@@ -857,22 +861,21 @@ class SqliteStore final : public StudyStore {
     return id;
   }
 
-  Result<bool> write_role(RowId line, RowId lesion, const std::string& pseudonym, int line_number,
-                          const std::string& label, LesionRole role, const Actor& who) {
+  Result<bool> write_role(RowId line, RowId lesion, const std::string& pseudonym, int line_number, const std::string& label,
+                          LesionRole role, const Actor& who) {
     Statement ins(db_,
                   "INSERT INTO lesion_roles(line_id, lesion_id, role) VALUES (?,?,?)"
                   " ON CONFLICT(line_id, lesion_id) DO UPDATE SET role = excluded.role");
     ins.bind(1, line).bind(2, lesion).bind(3, role_name(role));
     ins.step();
     if (!ins.ok()) return fail(ins.error());
-    if (auto a = audit(who, "set-role", pseudonym + "/line " + std::to_string(line_number) + "/" + label, role_name(role));
-        !a)
+    if (auto a = audit(who, "set-role", pseudonym + "/line " + std::to_string(line_number) + "/" + label, role_name(role)); !a)
       return a.error();
     return true;
   }
 
-  Result<RowId> insert_measurement(RowId patient, const std::string& pseudonym, RowId lesion, const std::string& label,
-                                   RowId tp, int date, const MeasurementRecord& m, const Actor& who) {
+  Result<RowId> insert_measurement(RowId patient, const std::string& pseudonym, RowId lesion, const std::string& label, RowId tp,
+                                   int date, const MeasurementRecord& m, const Actor& who) {
     std::optional<std::int64_t> merged;
     if (!m.merged_into_label.empty()) {
       auto into = lesion_id(patient, m.merged_into_label);
@@ -917,8 +920,8 @@ class SqliteStore final : public StudyStore {
     if (m.long_axis_mm) details += " LA " + mm(*m.long_axis_mm);
     if (m.short_axis_mm) details += " SA " + mm(*m.short_axis_mm);
     if (previous) details += " (supersedes #" + std::to_string(*previous) + ")";
-    if (auto a = audit(who, std::string("measure-") + to_string(m.method), pseudonym + "/" + label + "/" + format_date(date),
-                       details);
+    if (auto a =
+            audit(who, std::string("measure-") + to_string(m.method), pseudonym + "/" + label + "/" + format_date(date), details);
         !a)
       return a.error();
     return id;

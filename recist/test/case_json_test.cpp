@@ -63,8 +63,8 @@ TEST(RecistJson, NotJsonAtAll) {
 }
 
 TEST(RecistJson, DefaultsAreTheSchemas) {
-  const Result<Case> c = parse_case(
-      R"({"criteria": "iRECIST", "baseline": {"date": "2025-01-06", "lesions": []}, "followups": []})", "x");
+  const Result<Case> c =
+      parse_case(R"({"criteria": "iRECIST", "baseline": {"date": "2025-01-06", "lesions": []}, "followups": []})", "x");
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c.value().slice_thickness_mm, 5);
   EXPECT_EQ(c.value().sd_min_interval_days, 42);

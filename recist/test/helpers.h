@@ -9,7 +9,9 @@
 
 namespace oq::recist::testing {
 
-inline int day(const std::string& iso) { return parse_date(iso).value(); }
+inline int day(const std::string& iso) {
+  return parse_date(iso).value();
+}
 
 inline BaselineLesion target(const std::string& id, const std::string& organ, double long_axis) {
   BaselineLesion l;

@@ -88,7 +88,7 @@ TEST(Irecist, NonMeasurableNewLesionIncreaseConfirms) {
 }
 
 TEST(Irecist, AnyNonTargetIncreaseConfirms) {
-  Case c = irecist_case({40, 50, 50});  // iUPD by targets
+  Case c = irecist_case({40, 50, 50});                           // iUPD by targets
   c.followups[2].non_targets["NT1"] = LesionStatus::kIncreased;  // short of unequivocal
   EXPECT_EQ(responses(assessed(c)), (Seq{"iSD", "iUPD", "iCPD"}));
 }

@@ -66,7 +66,9 @@ TEST(Recist11Boundaries, NodalTargetBelowTenMillimetresIsCompleteResponseWithANo
   EXPECT_NE(std::string(to_string(assessed(c).timepoints[1].target_response)), "CR");
 }
 
-std::vector<RuleViolation> violations(const Case& c) { return check_case(c); }
+std::vector<RuleViolation> violations(const Case& c) {
+  return check_case(c);
+}
 
 bool names(const std::vector<RuleViolation>& v, const std::string& id, const std::string& words) {
   for (const RuleViolation& x : v)
@@ -77,7 +79,7 @@ bool names(const std::vector<RuleViolation>& v, const std::string& id, const std
 TEST(Recist11Baseline, EachRefusedTargetIsNamedWithItsRule) {
   Case c;
   c.baseline_date = day("2025-01-06");
-  c.lesions = {target("L1", "liver", 30), target("L2", "liver", 25), target("L3", "liver", 20),  // third in liver
+  c.lesions = {target("L1", "liver", 30), target("L2", "liver", 25),  target("L3", "liver", 20),  // third in liver
                target("P1", "lung", 15),  target("K1", "kidney", 18), target("S1", "spleen", 22)};
   const auto v = violations(c);
   EXPECT_TRUE(names(v, "L3", "at most 2 targets per organ"));
@@ -206,8 +208,7 @@ TEST(Recist11Table1, EveryCombinationOfTargetsNonTargetsAndNewLesions) {
       for (New nw : {New::No, New::Yes, New::Equivocal}) {
         const Assessment a = assessed(table1_case(t, nt, nw));
         EXPECT_EQ(response(a, 0), table1(t, nt, nw))
-            << "targets " << static_cast<int>(t) << " non-targets " << static_cast<int>(nt) << " new "
-            << static_cast<int>(nw);
+            << "targets " << static_cast<int>(t) << " non-targets " << static_cast<int>(nt) << " new " << static_cast<int>(nw);
       }
 }
 
@@ -235,7 +236,8 @@ TEST(Recist11Table2, NonTargetDiseaseOnly) {
     c.lesions = {non_target("NT1", "bone"), non_target("NT2", "pleura")};
     FollowUp f;
     f.date = day("2025-03-03");
-    f.non_targets = {{"NT1", r.status}, {"NT2", r.status == LesionStatus::kAbsent ? LesionStatus::kAbsent : LesionStatus::kPresent}};
+    f.non_targets = {{"NT1", r.status},
+                     {"NT2", r.status == LesionStatus::kAbsent ? LesionStatus::kAbsent : LesionStatus::kPresent}};
     if (r.new_lesion) f.new_lesions.push_back(new_lesion("X1", "liver"));
     c.followups.push_back(f);
     const Assessment a = assessed(c);
@@ -382,8 +384,8 @@ TEST(Recist11Table3, FromMeasurements) {
     const char* bor;
   };
   constexpr double ne = -1;  // not evaluated
-  const Row rows[] = {{0, 0, 56, "CR"},   {0, 150, 56, "SD"}, {0, 150, 35, "PD"}, {0, ne, 35, "NE"},
-                      {60, 0, 56, "PR"},  {60, 60, 56, "PR"}, {60, 150, 35, "PD"}, {60, ne, 56, "SD"}};
+  const Row rows[] = {{0, 0, 56, "CR"},  {0, 150, 56, "SD"}, {0, 150, 35, "PD"},  {0, ne, 35, "NE"},
+                      {60, 0, 56, "PR"}, {60, 60, 56, "PR"}, {60, 150, 35, "PD"}, {60, ne, 56, "SD"}};
   for (const Row& r : rows) {
     Case c;
     c.baseline_date = day("2025-01-06");

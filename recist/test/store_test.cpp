@@ -27,7 +27,7 @@ const Actor kReader{"dr.reader"};
 fs::path fresh_store(const std::string& name) {
   const fs::path dir = fs::temp_directory_path() / ("oq-store-test-" + std::to_string(::getpid()));
   fs::create_directories(dir);
-  const fs::path p = dir / (name + ".sqlite");
+  fs::path p = dir / (name + ".sqlite");
   for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(p.string() + suffix);
   return p;
 }
@@ -190,6 +190,7 @@ TEST(StudyStore, AWriterKilledMidTransactionLeavesNoTrace) {
   const fs::path p = fresh_store("killed");
   open(p).reset();
   std::vector<double> sums;
+  sums.reserve(60);
   for (int i = 0; i < 60; ++i) sums.push_back(40 - i * 0.1);
   const Case big = single_target_case(40, sums, true);
 
@@ -226,7 +227,8 @@ TEST(StudyStore, AWriterKilledMidTransactionLeavesNoTrace) {
   ASSERT_TRUE(s);
   EXPECT_FALSE(s->build_case("PSN-KILL", 1).ok());  // no patient, no line
   std::string rows;
-  raw_sql(p, "SELECT (SELECT COUNT(*) FROM lesions) + (SELECT COUNT(*) FROM measurements) + (SELECT COUNT(*) FROM audit_log)", &rows);
+  raw_sql(p, "SELECT (SELECT COUNT(*) FROM lesions) + (SELECT COUNT(*) FROM measurements) + (SELECT COUNT(*) FROM audit_log)",
+          &rows);
   EXPECT_EQ(rows, "0");
   ASSERT_TRUE(s->import_case("PSN-KILL", 1, "", big, Actor{"writer"}).ok());
   EXPECT_EQ(s->build_case("PSN-KILL", 1).value().followups.size(), 60u);

@@ -36,7 +36,8 @@ struct Assessment {
   std::vector<std::string> warnings;
   std::vector<TimePointResult> timepoints;
   Response best_overall_response = Response::kNE;
-  std::optional<int> progression_date;  // documented PD (iRECIST: the confirmed iUPD); dated back for a confirmed equivocal new lesion
+  std::optional<int>
+      progression_date;  // documented PD (iRECIST: the confirmed iUPD); dated back for a confirmed equivocal new lesion
   std::optional<int> pfs_days;
   bool pfs_censored = true;
   std::optional<int> response_date;              // first CR/PR (confirmed, when confirmation is required)

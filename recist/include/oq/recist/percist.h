@@ -12,14 +12,14 @@ namespace oq::recist {
 
 // One FDG-PET scan as PERCIST needs it; every uptake value in SUL (SUV normalised to lean body mass).
 struct PetScan {
-  int date = 0;                   // days since 1970-01-01
+  int date = 0;                    // days since 1970-01-01
   std::optional<double> sul_peak;  // the hottest lesion's SULpeak (need not be the same lesion each time); none = no lesion seen
-  double liver_mean = 0, liver_sd = 0;  // 3 cm sphere in the right lobe
-  bool liver_abnormal = false;          // then the blood pool sets the measurability threshold
+  double liver_mean = 0, liver_sd = 0;                   // 3 cm sphere in the right lobe
+  bool liver_abnormal = false;                           // then the blood pool sets the measurability threshold
   std::optional<double> blood_pool_mean, blood_pool_sd;  // 1 x 2 cm in the descending aorta
-  double uptake_minutes = 60;  // injection to scan
-  std::optional<double> tlg;   // total lesion glycolysis, for "visible increase in extent"
-  bool new_lesion = false;     // uptake absent at baseline and typical of cancer now
+  double uptake_minutes = 60;                            // injection to scan
+  std::optional<double> tlg;                             // total lesion glycolysis, for "visible increase in extent"
+  bool new_lesion = false;                               // uptake absent at baseline and typical of cancer now
 };
 
 enum class MetabolicResponse { kCMR, kPMR, kSMD, kPMD, kNE };

@@ -44,9 +44,9 @@ struct MeasurementRecord {
   std::optional<double> long_axis_mm, short_axis_mm, volume_ml;
   std::vector<double> fragments_mm;
   std::string merged_into_label;
-  bool unequivocal = true;         // new lesions
-  std::string endpoints_json;      // caliper endpoints (LPS mm) as the segmenter gave them
-  std::string series_uid;          // where it was measured
+  bool unequivocal = true;     // new lesions
+  std::string endpoints_json;  // caliper endpoints (LPS mm) as the segmenter gave them
+  std::string series_uid;      // where it was measured
   MeasurementMethod method = MeasurementMethod::kAutomatic;
 };
 
@@ -81,24 +81,21 @@ class StudyStore {
   virtual Result<RowId> add_treatment_line(const std::string& pseudonym, int line_number, int start_date,
                                            const std::string& regimen, Criteria criteria, const Actor& who) = 0;
   virtual Result<RowId> add_lesion(const std::string& pseudonym, const LesionRecord& lesion, const Actor& who) = 0;
-  virtual Result<bool> set_role(const std::string& pseudonym, int line_number, const std::string& label,
-                                LesionRole role, const Actor& who) = 0;
+  virtual Result<bool> set_role(const std::string& pseudonym, int line_number, const std::string& label, LesionRole role,
+                                const Actor& who) = 0;
   // A new measurement of `label` at `date`. An edit or a manual value is stored beside the
   // automatic one it corrects, which stays; the newest is the one in force.
   virtual Result<RowId> record_measurement(const std::string& pseudonym, const std::string& label, int date,
                                            const MeasurementRecord& m, const Actor& who) = 0;
-  virtual Result<std::vector<StoredMeasurement>> measurement_history(const std::string& pseudonym,
-                                                                     const std::string& label) = 0;
+  virtual Result<std::vector<StoredMeasurement>> measurement_history(const std::string& pseudonym, const std::string& label) = 0;
   // Review state of a time point ("pending", "confirmed", "corrected").
-  virtual Result<bool> set_review_state(const std::string& pseudonym, int date, const std::string& state,
-                                        const Actor& who) = 0;
+  virtual Result<bool> set_review_state(const std::string& pseudonym, int date, const std::string& state, const Actor& who) = 0;
 
   // Writes a whole case (baseline lesions, roles, every follow-up) for one line in one
   // transaction: all of it or, if anything fails or the process dies, none. `after_row` is
   // called after each row (progress; tests use it to kill a writer mid-way).
-  virtual Result<bool> import_case(const std::string& pseudonym, int line_number, const std::string& regimen,
-                                   const Case& c, const Actor& who,
-                                   const std::function<void(size_t rows)>& after_row = {}) = 0;
+  virtual Result<bool> import_case(const std::string& pseudonym, int line_number, const std::string& regimen, const Case& c,
+                                   const Actor& who, const std::function<void(size_t rows)>& after_row = {}) = 0;
 
   // The case of one treatment line, built from the measurements in force: its baseline is the
   // last time point on or before the line's start, its follow-ups run until the next line starts.

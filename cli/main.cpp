@@ -20,6 +20,7 @@ const char* kUsage =
     "  bonescan INPUT [--json]       hot spots on whole-body bone scan views, bone involvement (exploratory)\n"
     "  recist assess CASE.json       RECIST 1.1 / iRECIST response per time point, best response, PFS\n"
     "                                (or --db STORE --patient ID [--line N]: from the study store)\n"
+    "  track BASELINE FOLLOWUP       carry baseline lesions into a follow-up CT and propose their measurements\n"
     "  store ACTION --db STORE       the study store: import-case, measure (corrections), history, audit\n"
     "  plugins [--json]              list the loaders and exporters of this build\n"
     "\n"
@@ -48,6 +49,7 @@ int main(int argc, char** argv) {
   if (cmd == "bonescan") return oq::cli::cmd_bonescan(argc, argv);
   if (cmd == "recist") return oq::cli::cmd_recist(argc, argv);
   if (cmd == "store") return oq::cli::cmd_store(argc, argv);
+  if (cmd == "track") return oq::cli::cmd_track(argc, argv);
   std::fprintf(stderr, "usage error: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
   return 2;
 }

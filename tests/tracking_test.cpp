@@ -1,0 +1,229 @@
+// `oncoquant track` on the demo archive's courses: every baseline lesion of every treatment line
+// followed to every follow-up of that line, against the generator's truth at that time point
+// (which lesion is where, its long axis, whether it is still there), PET candidates against the
+// new lesions the courses contain, and the responses computed from the proposals against the
+// designed course. Prints the table it judges.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <map>
+
+#include "support.h"
+
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+const fs::path kArchive = OQ_PHANTOM_ARCHIVE;
+
+// The truth label at an LPS point (or in the 3 x 3 x 3 voxels around it), 0 for none.
+int label_at(const oqtest::VolumeData& v, const json& p) {
+  double d[3];
+  for (int a = 0; a < 3; ++a) d[a] = p[a].get<double>() - v.origin[static_cast<size_t>(a)];
+  double idx[3];
+  for (int c = 0; c < 3; ++c) {
+    double s = 0;
+    for (int r = 0; r < 3; ++r) s += v.direction[static_cast<size_t>(r * 3 + c)] * d[r];
+    idx[c] = s / v.spacing[static_cast<size_t>(c)];
+  }
+  std::map<int, int> votes;
+  for (int dk = -1; dk <= 1; ++dk)
+    for (int dj = -1; dj <= 1; ++dj)
+      for (int di = -1; di <= 1; ++di) {
+        const long i = std::lround(idx[0]) + di, j = std::lround(idx[1]) + dj, k = std::lround(idx[2]) + dk;
+        if (i < 0 || j < 0 || k < 0 || i >= static_cast<long>(v.size[0]) || j >= static_cast<long>(v.size[1]) ||
+            k >= static_cast<long>(v.size[2]))
+          continue;
+        const int l = static_cast<int>(
+            v.voxels[(static_cast<size_t>(k) * v.size[1] + static_cast<size_t>(j)) * v.size[0] + static_cast<size_t>(i)]);
+        if (l > 0) ++votes[l];
+      }
+  int best = 0, most = 0;
+  for (const auto& [l, n] : votes)
+    if (n > most) {
+      best = l;
+      most = n;
+    }
+  return best;
+}
+
+fs::path truth_dir(const json& patient, const json& tp) {
+  return kArchive / patient["truth_path"].get<std::string>() /
+         ("t" + std::to_string(tp["index"].get<int>()) + "_" + tp["date"].get<std::string>());
+}
+
+const json* lesion_truth(const json& truth, const std::string& id) {
+  for (const auto& l : truth["lesions"])
+    if (l["id"] == id) return &l;
+  return nullptr;
+}
+
+TEST(Tracking, DemoArchiveCourses) {
+  const json manifest = oqtest::load_json(kArchive / "manifest.json");
+  int targets_due = 0, tracked_right = 0, vanished_due = 0, vanished_flagged = 0, la_checked = 0, la_within = 0;
+  int new_due = 0, new_found = 0, false_candidates = 0, timepoints = 0, responses_right = 0;
+  std::printf("%-11s %-4s %-10s %-4s %-10s %8s %8s %6s %s\n", "patient", "line", "date", "id", "status", "LA true", "LA prop",
+              "conf", "");
+  for (const auto& patient : manifest["patients"]) {
+    const std::string pid = patient["patient_id"];
+    const json& tps = patient["time_points"];
+    auto tp_of = [&](const std::string& date) -> const json& {
+      for (const auto& t : tps)
+        if (t["date"] == date) return t;
+      throw std::runtime_error("no time point on " + date);
+    };
+    const fs::path tdir = kArchive / patient["truth_path"].get<std::string>();
+    const json course_truth = oqtest::load_json(tdir / "recist.truth.json");
+    for (const auto& line : course_truth["lines"]) {
+      const int n = line["line"];
+      json c = oqtest::load_json(tdir / ("recist-case-line" + std::to_string(n) + ".json"));
+      const json& base_tp = tp_of(c["baseline"]["date"]);
+      const json base_truth = oqtest::load_json(truth_dir(patient, base_tp) / "ct.truth.json");
+      // The baseline lesions with their seeds on the baseline CT (blastic bone has no soft tissue to follow).
+      json seeds = json::array();
+      for (const auto& l : c["baseline"]["lesions"])
+        if (l.value("bone", "") != "blastic")
+          seeds.push_back({{"id", l["id"]},
+                           {"seed_mm", (*lesion_truth(base_truth, l["id"]))["seed_mm"]},
+                           {"nodal", l.value("nodal", false)}});
+      const fs::path seeds_file = oqtest::scratch("tracking-" + pid + "-" + std::to_string(n)) / "seeds.json";
+      std::ofstream(seeds_file) << seeds.dump();
+
+      json proposed_case = c;  // the designed case with measurements replaced by the proposals
+      bool baseline_done = false;
+      for (size_t f = 0; f < c["followups"].size(); ++f) {
+        const json& fu_tp = tp_of(c["followups"][f]["date"]);
+        const json fu_truth = oqtest::load_json(truth_dir(patient, fu_tp) / "ct.truth.json");
+        const oqtest::VolumeData labels =
+            oqtest::read_volume((truth_dir(patient, fu_tp) / fu_truth["label_map"].get<std::string>()).string());
+        const auto run =
+            oqtest::oncoquant("track " + oqtest::quote((kArchive / base_tp["ct"]["path"].get<std::string>()).string()) + " " +
+                              oqtest::quote((kArchive / fu_tp["ct"]["path"].get<std::string>()).string()) + " --lesions " +
+                              oqtest::quote(seeds_file.string()) + " --pet " +
+                              oqtest::quote((kArchive / fu_tp["pet"]["path"].get<std::string>()).string()) + " --baseline-pet " +
+                              oqtest::quote((kArchive / base_tp["pet"]["path"].get<std::string>()).string()) + " --json");
+        ASSERT_EQ(run.exit_code, 0) << run.err;
+        const json out = json::parse(run.out);
+        // Registration: the generator's table shifts give the true translation.
+        const json& s0 = base_truth["table_shift_mm"];
+        const json& s1 = fu_truth["table_shift_mm"];
+        for (int a = 0; a < 3; ++a)
+          EXPECT_NEAR(out["registration"]["translation_mm"][a].get<double>(), s1[a].get<double>() - s0[a].get<double>(), 1.5)
+              << pid << " " << fu_tp["date"] << " axis " << a;
+
+        json& fu_case = proposed_case["followups"][f];
+        for (const auto& l : out["lesions"]) {
+          const std::string id = l["id"];
+          const json* t = lesion_truth(fu_truth, id);
+          ASSERT_NE(t, nullptr) << id;
+          const bool target = fu_case["targets"].contains(id);
+          const bool present = (*t)["present"].get<bool>();
+          std::string status = l["status"];
+          double la_true = present ? (*t)["recist_diameter_mm"].get<double>() : 0;
+          if (!baseline_done && target) {
+            for (auto& bl : proposed_case["baseline"]["lesions"])
+              if (bl["id"] == id) {
+                if (bl.value("nodal", false))
+                  bl["short_axis_mm"] = l["baseline_short_axis_mm"];  // replaced below by the largest SA when found
+                else
+                  bl["long_axis_mm"] = l["baseline_long_axis_mm"];
+              }
+          }
+          if (present) {
+            ++targets_due;
+            const bool right =
+                status == "found" &&
+                label_at(
+                    labels,
+                    json::array(
+                        {(l["long_axis_endpoints_mm"][0][0].get<double>() + l["long_axis_endpoints_mm"][1][0].get<double>()) / 2,
+                         (l["long_axis_endpoints_mm"][0][1].get<double>() + l["long_axis_endpoints_mm"][1][1].get<double>()) / 2,
+                         (l["long_axis_endpoints_mm"][0][2].get<double>() + l["long_axis_endpoints_mm"][1][2].get<double>()) /
+                             2})) == (*t)["label"].get<int>();
+            if (right) ++tracked_right;
+            if (right && la_true >= 10) {
+              ++la_checked;
+              if (std::abs(l["recist_diameter_mm"].get<double>() - la_true) <= std::max(1.0, 0.05 * la_true)) ++la_within;
+            }
+          } else {
+            ++vanished_due;
+            if (status == "not-found") ++vanished_flagged;
+          }
+          if (target) {
+            json m;
+            if (status == "found")
+              m = l.value("nodal", false) ? json{{"short_axis_mm", l["largest_short_axis_mm"]}}
+                                          : json{{"long_axis_mm", l["long_axis_mm"]}};
+            else
+              m = {{"status", "absent"}};  // proposed; flagged for the reader
+            fu_case["targets"][id] = m;
+          }
+          std::printf("%-11s %-4d %-10s %-4s %-10s %8.2f %8.2f %6.2f %s\n", pid.c_str(), n,
+                      fu_tp["date"].get<std::string>().c_str(), id.c_str(), status.c_str(), la_true,
+                      l.contains("recist_diameter_mm") ? l["recist_diameter_mm"].get<double>() : 0.0, l.value("confidence", 0.0),
+                      l["note"].get<std::string>().c_str());
+        }
+        baseline_done = true;
+        // New lesions: the designed ones against the PET candidates (within 15 mm).
+        const json& designed_new = line["followups"][f]["new_lesions"];
+        json proposed_new = json::array();
+        int k = 0;
+        for (const auto& cand : out["candidate_new_lesions"]) {
+          bool matches = false;
+          for (const auto& id : designed_new) {
+            const json* t = lesion_truth(fu_truth, id);
+            double d2 = 0;
+            for (int a = 0; a < 3; ++a) d2 += std::pow(cand["hottest_mm"][a].get<double>() - (*t)["seed_mm"][a].get<double>(), 2);
+            if (std::sqrt(d2) <= 15) matches = true;
+          }
+          if (!matches) ++false_candidates;
+          proposed_new.push_back({{"id", "P" + std::to_string(++k)}, {"organ", "unknown"}});
+        }
+        for (const auto& id : designed_new) {
+          ++new_due;
+          const json* t = lesion_truth(fu_truth, id);
+          for (const auto& cand : out["candidate_new_lesions"]) {
+            double d2 = 0;
+            for (int a = 0; a < 3; ++a) d2 += std::pow(cand["hottest_mm"][a].get<double>() - (*t)["seed_mm"][a].get<double>(), 2);
+            if (std::sqrt(d2) <= 15) {
+              ++new_found;
+              break;
+            }
+          }
+        }
+        if (!proposed_new.empty()) fu_case["new_lesions"] = proposed_new;
+      }
+      // Nodes are followed by their largest short axis: the baseline's too.
+      // Responses from the proposals.
+      const fs::path proposed_file = oqtest::scratch("tracking-case-" + pid + "-" + std::to_string(n)) / "case.json";
+      std::ofstream(proposed_file) << proposed_case.dump(2);
+      const auto assessed = oqtest::oncoquant("recist assess " + oqtest::quote(proposed_file.string()));
+      ASSERT_EQ(assessed.exit_code, 0) << assessed.err;
+      const json a = json::parse(assessed.out);
+      for (size_t f = 0; f < line["followups"].size(); ++f) {
+        ++timepoints;
+        const bool same = a["timepoints"][f]["overall_response"] == line["followups"][f]["overall_response"];
+        responses_right += same;
+        EXPECT_TRUE(same) << pid << " line " << n << " " << line["followups"][f]["date"] << ": proposed "
+                          << a["timepoints"][f]["overall_response"] << ", designed " << line["followups"][f]["overall_response"];
+      }
+    }
+  }
+  std::printf(
+      "tracked to the right lesion: %d/%d; vanished lesions flagged: %d/%d; RECIST diameter within max(1 mm, 5%%): %d/%d;\n"
+      "new lesions among PET candidates: %d/%d (other candidates: %d); responses from proposals = design: %d/%d\n",
+      tracked_right, targets_due, vanished_flagged, vanished_due, la_within, la_checked, new_found, new_due, false_candidates,
+      responses_right, timepoints);
+  // Acceptance (issue 5): >= 95 % tracked to the right lesion, responses equal to the design.
+  EXPECT_GE(tracked_right * 100, targets_due * 95);
+  EXPECT_EQ(vanished_flagged, vanished_due);
+  EXPECT_EQ(new_found, new_due);
+  EXPECT_EQ(responses_right, timepoints);
+}
+
+}  // namespace

@@ -242,19 +242,23 @@ Result<CtSegmentation> segment_ct(const Volume& ct, const Vec3& seed, const CtSe
         const Vec3 ax = g.axis(a);
         di[static_cast<size_t>(a)] = (ax[0] * d[0] + ax[1] * d[1] + ax[2] * d[2]) / g.spacing[static_cast<size_t>(a)];
       }
+      // What lies beyond the edge is sampled past its blurred ramp (smoothing, pixel size and,
+      // for steep rays, slice thickness), else a high-contrast edge's own ramp would pass for
+      // the background. Nothing past that window is needed: sampling stops there.
+      const double ramp = 2.5 + 0.5 * g.spacing[2] * std::abs(d[2]) + 0.5 * g.spacing[0];
+      const auto window = static_cast<size_t>((ramp + 4) / step);
       profile.clear();
+      size_t first = std::numeric_limits<size_t>::max();
       for (double s = 0; s <= options.max_radius_mm + 5; s += step) {
         const float v = roi.sample(s0[0] + di[0] * s, s0[1] + di[1] * s, s0[2] + di[2] * s);
         if (std::isnan(v)) break;
+        if (first == std::numeric_limits<size_t>::max() && std::abs(v - m) > tau) first = profile.size();
         profile.push_back(v);
+        if (first != std::numeric_limits<size_t>::max() && profile.size() > first + window + 1) break;
       }
       const int idx = t * kPhi + p;
-      size_t first = 0;
-      while (first < profile.size() && std::abs(profile[first] - m) <= tau) ++first;
+      first = std::min(first, profile.size());
       if (first >= profile.size() || static_cast<double>(first) * step > options.max_radius_mm) continue;  // ran off: no boundary
-      // What lies beyond: sampled past the blurred edge (smoothing, pixel size and, for steep rays,
-      // slice thickness), else a high-contrast edge's own ramp would pass for the background.
-      const double ramp = 2.5 + 0.5 * g.spacing[2] * std::abs(d[2]) + 0.5 * g.spacing[0];
       std::vector<double> beyond;
       for (size_t q = first + static_cast<size_t>(ramp / step);
            q < profile.size() && q <= first + static_cast<size_t>((ramp + 4) / step); ++q)

@@ -21,6 +21,7 @@ const char* kUsage =
     "  recist assess CASE.json       RECIST 1.1 / iRECIST response per time point, best response, PFS\n"
     "                                (or --db STORE --patient ID [--line N]: from the study store)\n"
     "  track BASELINE FOLLOWUP       carry baseline lesions into a follow-up CT and propose their measurements\n"
+    "  ihc SLIDE --marker ER|PR      ER/PR on a whole-slide image: percent positive, H-score, Allred, category\n"
     "  phenotype --er-pct P ...      the phenotype group (1 HR+/HER2-, 2 HER2+, 3 triple negative) from ER, PR, HER2\n"
     "  store ACTION --db STORE       the study store: import-case, measure (corrections), history, audit\n"
     "  plugins [--json]              list the loaders and exporters of this build\n"
@@ -52,6 +53,7 @@ int main(int argc, char** argv) {
   if (cmd == "store") return oq::cli::cmd_store(argc, argv);
   if (cmd == "track") return oq::cli::cmd_track(argc, argv);
   if (cmd == "phenotype") return oq::cli::cmd_phenotype(argc, argv);
+  if (cmd == "ihc") return oq::cli::cmd_ihc(argc, argv);
   std::fprintf(stderr, "usage error: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
   return 2;
 }

@@ -5,10 +5,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "oq/error.h"
+#include "oq/slide.h"
 #include "oq/study.h"
 #include "oq/volume.h"
 
@@ -48,6 +50,8 @@ struct LoaderOps {
   void (*catalog)(const std::vector<std::string>& files, Catalog& out);
   // Loads one catalogued series as a volume; nullptr for loaders that do not give volumes.
   Result<Volume> (*load_volume)(const SeriesInfo& series, const LoadOptions& options);
+  // Opens one catalogued slide for reading pixels; nullptr for loaders that do not give slides.
+  Result<std::unique_ptr<SlideReader>> (*open_slide)(const SlideInfo& slide);
 };
 
 struct ExporterOps {

@@ -419,7 +419,7 @@ Result<Volume> load_volume(const SeriesInfo& info, const LoadOptions& options) {
   return vol;
 }
 
-const LoaderOps kOps{detect, catalog, load_volume};
+const LoaderOps kOps{detect, catalog, load_volume, nullptr};
 
 }  // namespace
 

@@ -1,10 +1,11 @@
 // Whole-slide images through OpenSlide (Aperio, Hamamatsu, Leica, MIRAX, Philips, Sakura,
-// Ventana, generic tiled TIFF). For now it catalogues slides for `oncoquant info`; analysis
-// comes with the wsi module.
+// Ventana, generic tiled TIFF): catalogues slides for `oncoquant info` and reads their pixels
+// for the IHC analysis (wsi/).
 #include <openslide.h>
 
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <string>
 
 #include "oq/plugin.h"
@@ -79,7 +80,53 @@ void catalog(const std::vector<std::string>& files, Catalog& out) {
   }
 }
 
-const LoaderOps kOps{detect, catalog, nullptr};
+// Pixels through OpenSlide. OpenSlide's errors are sticky: once one is set the handle is dead,
+// so every read checks it and reports it with the file's name.
+class OpenSlideReader final : public SlideReader {
+ public:
+  OpenSlideReader(openslide_t* os, SlideInfo info) : os_(os), info_(std::move(info)) {}
+  ~OpenSlideReader() override { openslide_close(os_); }
+  const SlideInfo& info() const override { return info_; }
+
+  Result<RgbImage> read_region(int level, std::int64_t x0, std::int64_t y0, int width, int height) override {
+    if (level < 0 || level >= static_cast<int>(info_.levels.size()) || width <= 0 || height <= 0)
+      return Error(ErrorCode::kInvalidArgument, "no such slide region", info_.path);
+    std::vector<std::uint32_t> argb(static_cast<size_t>(width) * static_cast<size_t>(height));
+    openslide_read_region(os_, argb.data(), x0, y0, level, width, height);
+    if (const char* err = openslide_get_error(os_))
+      return Error(ErrorCode::kUnreadable, std::string("OpenSlide cannot read the slide: ") + err, info_.path);
+    RgbImage img;
+    img.width = width;
+    img.height = height;
+    img.rgb.resize(argb.size() * 3);
+    for (size_t i = 0; i < argb.size(); ++i) {
+      // Premultiplied ARGB over white.
+      const std::uint32_t p = argb[i];
+      const std::uint32_t a = p >> 24, white = 255 - a;
+      img.rgb[3 * i] = static_cast<std::uint8_t>(((p >> 16) & 0xff) + white);
+      img.rgb[3 * i + 1] = static_cast<std::uint8_t>(((p >> 8) & 0xff) + white);
+      img.rgb[3 * i + 2] = static_cast<std::uint8_t>((p & 0xff) + white);
+    }
+    return img;
+  }
+
+ private:
+  openslide_t* os_;
+  SlideInfo info_;
+};
+
+Result<std::unique_ptr<SlideReader>> open_slide(const SlideInfo& slide) {
+  openslide_t* os = openslide_open(slide.path.c_str());
+  if (!os) return Error(ErrorCode::kUnreadable, "OpenSlide cannot open it (unsupported or corrupt slide)", slide.path);
+  if (const char* err = openslide_get_error(os)) {
+    const std::string msg = std::string("OpenSlide: ") + err;
+    openslide_close(os);
+    return Error(ErrorCode::kUnreadable, msg, slide.path);
+  }
+  return std::unique_ptr<SlideReader>(std::make_unique<OpenSlideReader>(os, slide));
+}
+
+const LoaderOps kOps{detect, catalog, nullptr, open_slide};
 
 }  // namespace
 

@@ -1,0 +1,184 @@
+// oncoquant ihc: ER / PR quantification on a whole-slide image or a plain image (issue 6).
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+
+#include "args.h"
+#include "commands.h"
+#include "oq/plugin.h"
+#include "oq/progress.h"
+#include "oq/scan.h"
+#include "oq/wsi/analysis.h"
+
+namespace oq::cli {
+namespace {
+
+const char* kIhcUsage =
+    "usage: oncoquant ihc SLIDE --marker ER|PR|HER2 [--mpp UM] [--roi ROI.geojson] [--json]\n"
+    "                     [--overlay OUT.png] [--detections OUT.geojson] [--threads N]\n"
+    "  SLIDE: any slide OpenSlide opens, or a plain image (PNG, JPEG, TIFF) with --mpp. Tissue is found at\n"
+    "  about 8 um/px, stain vectors are estimated on the slide (Macenko; reported), tiles at 0.5 um/px are\n"
+    "  analysed in parallel: nuclei from the optical density, tumour cells told from lymphocytes (small, round)\n"
+    "  and stroma (elongated), each tumour nucleus classed by its mean DAB OD (0.2 / 0.4 / 0.6 for 1+ / 2+ / 3+).\n"
+    "  Prints percent positive, H-score, Allred and the category (positive, low-positive, negative).\n"
+    "  --roi        a polygon (GeoJSON, QuPath's export; level-0 pixels) that restricts the count\n"
+    "  --overlay    cells coloured by class over the slide (PNG)   --detections  cells as QuPath detections\n"
+    "  HER2 membrane scoring is not built yet.\n";
+
+Result<std::vector<std::array<double, 2>>> read_roi(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Error(ErrorCode::kNotFound, "cannot be read", path);
+  try {
+    const nlohmann::json j = nlohmann::json::parse(in);
+    // A Feature, a FeatureCollection (its first polygon) or a bare geometry.
+    const nlohmann::json* g = &j;
+    if (j.value("type", "") == "FeatureCollection" && !j["features"].empty()) g = &j["features"][0];
+    if (g->value("type", "") == "Feature") g = &(*g)["geometry"];
+    if (g->value("type", "") != "Polygon")
+      return Error(ErrorCode::kInvalidArgument, "the region must be a GeoJSON Polygon", path);
+    std::vector<std::array<double, 2>> out;
+    for (const auto& p : (*g)["coordinates"][0]) out.push_back({p[0].get<double>(), p[1].get<double>()});
+    if (out.size() < 3) return Error(ErrorCode::kInvalidArgument, "the polygon needs at least 3 points", path);
+    return out;
+  } catch (const nlohmann::json::exception& e) {
+    return Error(ErrorCode::kInvalidArgument, std::string("not GeoJSON: ") + e.what(), path);
+  }
+}
+
+}  // namespace
+
+int cmd_ihc(int argc, char** argv) {
+  Args args(argc, argv, 2, {"--marker", "--mpp", "--roi", "--overlay", "--detections", "--threads"},
+            {"--json", "--help", "--quiet"});
+  if (args.has("--help")) {
+    std::fputs(kIhcUsage, stdout);
+    return 0;
+  }
+  if (!args.ok()) return usage_fail(args.error(), kIhcUsage);
+  if (args.positional().size() != 1) return usage_fail("ihc needs exactly one SLIDE", kIhcUsage);
+  const std::string m = args.get("--marker");
+  wsi::Marker marker;
+  if (m == "ER")
+    marker = wsi::Marker::kER;
+  else if (m == "PR")
+    marker = wsi::Marker::kPR;
+  else if (m == "HER2")
+    marker = wsi::Marker::kHER2;
+  else
+    return usage_fail("--marker must be ER, PR or HER2", kIhcUsage);
+  std::optional<double> mpp;
+  if (args.has("--mpp")) {
+    try {
+      mpp = std::stod(args.get("--mpp"));
+    } catch (const std::exception&) {
+    }
+    if (!mpp || *mpp <= 0 || *mpp > 100) return usage_fail("--mpp needs microns per pixel, e.g. 0.5", kIhcUsage);
+  }
+  wsi::IhcSettings settings;
+  if (args.has("--threads")) settings.threads = std::atoi(args.get("--threads").c_str());
+  for (const char* flag : {"--overlay", "--detections"})
+    if (args.has(flag) && !std::filesystem::is_directory(std::filesystem::path(args.get(flag)).parent_path().empty()
+                                                             ? std::filesystem::path(".")
+                                                             : std::filesystem::path(args.get(flag)).parent_path()))
+      return fail(args.get(flag) + ": its folder does not exist");
+  if (args.has("--roi")) {
+    auto roi = read_roi(args.get("--roi"));
+    if (!roi) return fail(roi.error().describe());
+    settings.roi = *roi;
+  }
+  const bool quiet = args.has("--quiet") || args.has("--json");
+  if (quiet) Progress::set_quiet(true);
+
+  const std::string path = args.positional().front();
+  if (!std::filesystem::exists(path)) return fail(path + ": no such file");
+  // A slide a loader catalogues (OpenSlide formats); else a plain image.
+  std::unique_ptr<SlideReader> slide;
+  const Catalog catalog = scan_inputs({path});
+  for (const SlideInfo& s : catalog.slides) {
+    const PluginDescriptor* p = find_plugin(s.loader);
+    if (!p || !p->loader || !p->loader->open_slide) continue;
+    SlideInfo info = s;
+    if (mpp) info.mpp_x = info.mpp_y = *mpp;
+    auto r = p->loader->open_slide(info);
+    if (!r) return fail(r.error().describe());
+    slide = std::move(r.value());
+    break;
+  }
+  if (!slide) {
+    const std::string ext = std::filesystem::path(path).extension().string();
+    if (ext == ".svs" || ext == ".ndpi" || ext == ".mrxs" || ext == ".scn" || ext == ".vms" || ext == ".bif") {
+      for (const auto& u : catalog.unreadable) return fail(u.path + ": " + u.reason);
+      return fail(path + ": not a slide OpenSlide can open");
+    }
+    if (!mpp) {
+      for (const auto& u : catalog.unreadable) return fail(u.path + ": " + u.reason + " (a plain image needs --mpp)");
+      return fail(path + ": not a whole-slide image; a plain image needs --mpp (microns per pixel)");
+    }
+    auto r = wsi::open_plain_image(path, *mpp);
+    if (!r) return fail(r.error().describe());
+    slide = std::move(r.value());
+  }
+  std::optional<Progress> bar;  // made on the first tile, when the number of tiles is known
+  auto res = wsi::analyse_ihc(*slide, marker, settings, [&](int, int total) {
+    if (!bar) bar.emplace("ihc " + std::filesystem::path(path).filename().string(), static_cast<size_t>(total), " tiles");
+    bar->advance();
+  });
+  if (bar) bar->finish();
+  if (!res) return fail(res.error().about(path).describe());
+  const wsi::IhcResult& r = *res;
+  if (args.has("--overlay"))
+    if (auto w = wsi::write_overlay(*slide, r, args.get("--overlay")); !w) return fail(w.error().describe());
+  if (args.has("--detections"))
+    if (auto w = wsi::write_detections(r, slide->info().mpp_x.value_or(r.mpp), args.get("--detections")); !w)
+      return fail(w.error().describe());
+
+  auto r3 = [](double v) { return std::round(v * 1000) / 1000; };
+  nlohmann::ordered_json j;
+  j["slide"] = path;
+  j["marker"] = wsi::to_string(marker);
+  j["mpp"] = r3(r.mpp);
+  j["stain_vectors"] = {{"hematoxylin", {r3(r.stains.hematoxylin[0]), r3(r.stains.hematoxylin[1]), r3(r.stains.hematoxylin[2])}},
+                        {"dab", {r3(r.stains.dab[0]), r3(r.stains.dab[1]), r3(r.stains.dab[2])}},
+                        {"background_rgb", {r.stains.background[0], r.stains.background[1], r.stains.background[2]}},
+                        {"estimated", r.stains.estimated},
+                        {"note", r.stains.note}};
+  j["region"] = {
+      {"tissue_mm2", r3(r.tissue_mm2)},
+      {"roi", r.roi_used},
+      {"note", r.roi_used ? "cells inside the region of interest" : "all detected cells were counted (no region of interest)"}};
+  j["cells"] = {{"total", r.tumour.total()},
+                {"negative", r.tumour.negative},
+                {"1+", r.tumour.weak},
+                {"2+", r.tumour.moderate},
+                {"3+", r.tumour.strong}};
+  j["other_cells"] = {{"lymphocytes", r.lymphocytes}, {"stroma", r.stromal}, {"unclassified", r.other}};
+  j["percent_positive"] = std::round(r.score.percent_positive * 100) / 100;
+  j["h_score"] = std::round(r.score.h_score * 100) / 100;
+  j["allred"] = {
+      {"proportion", r.score.allred_proportion}, {"intensity", r.score.allred_intensity}, {"total", r.score.allred_total}};
+  j["category"] = wsi::to_string(r.score.category);
+  j["settings"] = {{"nuclear_dab_thresholds", settings.nuclear_dab_thresholds},
+                   {"lymphocyte_max_um2", settings.lymphocyte_max_um2},
+                   {"stroma_min_aspect", settings.stroma_min_aspect}};
+  j["megapixels"] = std::round(r.megapixels * 10) / 10;
+  j["seconds"] = std::round(r.seconds * 100) / 100;
+  if (args.has("--json")) {
+    std::printf("%s\n", j.dump(2).c_str());
+  } else {
+    std::printf(
+        "%s %s: %zu tumour cells (%zu negative, %zu 1+, %zu 2+, %zu 3+), %.1f %% positive, H-score %.0f, Allred %d (%d + %d), "
+        "%s\n",
+        path.c_str(), wsi::to_string(marker), r.tumour.total(), r.tumour.negative, r.tumour.weak, r.tumour.moderate,
+        r.tumour.strong, r.score.percent_positive, r.score.h_score, r.score.allred_total, r.score.allred_proportion,
+        r.score.allred_intensity, wsi::to_string(r.score.category));
+    std::printf("  also %zu lymphocytes, %zu stromal cells; stains %s; %.1f MP of tissue in %.1f s\n", r.lymphocytes, r.stromal,
+                r.stains.note.c_str(), r.megapixels, r.seconds);
+  }
+  return 0;
+}
+
+}  // namespace oq::cli

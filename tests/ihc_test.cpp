@@ -1,0 +1,136 @@
+// `oncoquant ihc` end to end: the demo archive's ER and PR slides against the cells the generator
+// drew (counts per class, percent positive, H-score, Allred, category), the real tiles in
+// ../shared/data, a region of interest, and the slides that must be refused.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+
+#include "support.h"
+
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+const fs::path kArchive = OQ_PHANTOM_ARCHIVE;
+
+struct Slide {
+  std::string patient, marker;
+  fs::path file, truth;
+};
+
+std::vector<Slide> er_pr_slides() {
+  std::vector<Slide> out;
+  const json m = oqtest::load_json(kArchive / "manifest.json");
+  for (const auto& p : m["patients"])
+    for (const auto& s : p["slides"]) {
+      const std::string marker = s["marker"];
+      if (marker == "HER2") continue;
+      out.push_back({p["patient_id"], marker, kArchive / s["path"].get<std::string>(),
+                     kArchive / p["truth_path"].get<std::string>() / "pathology" / (marker + ".truth.json")});
+    }
+  return out;
+}
+
+TEST(Ihc, DemoSlidesMatchTheCellsTheGeneratorDrew) {
+  const auto slides = er_pr_slides();
+  ASSERT_EQ(slides.size(), 6u);
+  std::printf("%-11s %-3s %8s %8s %7s %7s %6s %6s %5s %5s  %s\n", "patient", "mk", "cells", "true", "%pos", "true", "H", "true",
+              "All", "true", "category");
+  for (const Slide& s : slides) {
+    const auto out = oqtest::oncoquant("ihc " + oqtest::quote(s.file.string()) + " --marker " + s.marker + " --json");
+    ASSERT_EQ(out.exit_code, 0) << out.err;
+    const json got = json::parse(out.out);
+    const json want = oqtest::load_json(s.truth)["result"];
+    std::printf("%-11s %-3s %8d %8d %7.2f %7.2f %6.1f %6.1f %5d %5d  %s / %s\n", s.patient.c_str(), s.marker.c_str(),
+                got["cells"]["total"].get<int>(), want["cells"]["total"].get<int>(), got["percent_positive"].get<double>(),
+                want["percent_positive"].get<double>(), got["h_score"].get<double>(), want["h_score"].get<double>(),
+                got["allred"]["total"].get<int>(), want["allred"]["total"].get<int>(), got["category"].get<std::string>().c_str(),
+                want["category"].get<std::string>().c_str());
+    // Acceptance (ihc.md section 5): within 2 percentage points, H-score within 10, Allred and category exact.
+    EXPECT_NEAR(got["percent_positive"].get<double>(), want["percent_positive"].get<double>(), 2.0) << s.file;
+    EXPECT_NEAR(got["h_score"].get<double>(), want["h_score"].get<double>(), 10.0) << s.file;
+    EXPECT_EQ(got["allred"], want["allred"]) << s.file;
+    EXPECT_EQ(got["category"], want["category"]) << s.file;
+    // Most tumour cells found (the percentages are over them).
+    EXPECT_NEAR(got["cells"]["total"].get<double>(), want["cells"]["total"].get<double>(),
+                0.1 * want["cells"]["total"].get<double>())
+        << s.file;
+    EXPECT_TRUE(got["stain_vectors"]["estimated"].get<bool>()) << s.file;
+  }
+}
+
+TEST(Ihc, ARegionOfInterestRestrictsTheCount) {
+  const Slide s = er_pr_slides().front();
+  const auto all =
+      json::parse(oqtest::oncoquant("ihc " + oqtest::quote(s.file.string()) + " --marker " + s.marker + " --json").out);
+  const fs::path roi = oqtest::scratch("ihc-roi") / "roi.geojson";
+  // The left half of the slide (10240 x 2560 level-0 pixels), as QuPath exports an annotation.
+  std::ofstream(roi)
+      << R"({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"objectType": "annotation"},
+    "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [5120, 0], [5120, 2560], [0, 2560], [0, 0]]]}}]})";
+  const auto out = oqtest::oncoquant("ihc " + oqtest::quote(s.file.string()) + " --marker " + s.marker + " --json --roi " +
+                                     oqtest::quote(roi.string()));
+  ASSERT_EQ(out.exit_code, 0) << out.err;
+  const json half = json::parse(out.out);
+  EXPECT_TRUE(half["region"]["roi"].get<bool>());
+  EXPECT_GT(half["cells"]["total"].get<int>(), 0);
+  EXPECT_LT(half["cells"]["total"].get<int>(), all["cells"]["total"].get<int>());
+}
+
+TEST(Ihc, RealTilesRunEndToEnd) {
+  const std::string data = oqtest::shared_dir() + "/data/";
+  const fs::path dir = oqtest::scratch("ihc-real");
+  // A real DAB-stained tile (membranous and cytoplasmic DAB): tissue found, DAB-positive.
+  auto out = oqtest::oncoquant("ihc " + oqtest::quote(data + "ihc/skimage_ihc.png") + " --marker ER --mpp 0.5 --json --overlay " +
+                               oqtest::quote((dir / "tile.png").string()) + " --detections " +
+                               oqtest::quote((dir / "tile.geojson").string()));
+  ASSERT_EQ(out.exit_code, 0) << out.err;
+  json j = json::parse(out.out);
+  EXPECT_GT(j["cells"]["total"].get<int>(), 20);
+  EXPECT_GT(j["percent_positive"].get<double>(), 50);
+  EXPECT_TRUE(fs::file_size(dir / "tile.png") > 1000);
+  const json det = oqtest::load_json(dir / "tile.geojson");
+  EXPECT_EQ(det["type"], "FeatureCollection");
+  ASSERT_FALSE(det["features"].empty());
+  EXPECT_EQ(det["features"][0]["properties"]["objectType"], "detection");
+  EXPECT_EQ(det["features"][0]["geometry"]["type"], "Polygon");
+  // A real H&E slide: no DAB, so (near) nothing is positive.
+  out = oqtest::oncoquant("ihc " + oqtest::quote(data + "wsi/CMU-1-Small-Region.svs") + " --marker ER --json");
+  ASSERT_EQ(out.exit_code, 0) << out.err;
+  j = json::parse(out.out);
+  EXPECT_GT(j["cells"]["total"].get<int>() + j["other_cells"]["stroma"].get<int>(), 50);
+  EXPECT_LT(j["percent_positive"].get<double>(), 5.0);
+  EXPECT_NE(j["stain_vectors"]["note"].get<std::string>().find("no DAB"), std::string::npos);
+}
+
+TEST(Ihc, BadSlidesAreRefusedWithoutOutputs) {
+  const std::string data = oqtest::shared_dir() + "/data/wsi/";
+  const fs::path dir = oqtest::scratch("ihc-bad");
+  const std::string outputs =
+      " --overlay " + oqtest::quote((dir / "o.png").string()) + " --detections " + oqtest::quote((dir / "d.geojson").string());
+  // Fails on its first tile.
+  auto out = oqtest::oncoquant("ihc " + oqtest::quote(data + "openslide-python_unreadable.svs") + " --marker ER" + outputs);
+  EXPECT_EQ(out.exit_code, 1);
+  EXPECT_EQ(out.err.rfind("error: " + data + "openslide-python_unreadable.svs", 0), 0u) << out.err;
+  EXPECT_TRUE(fs::is_empty(dir)) << "partial outputs left";
+  out = oqtest::oncoquant("ihc " + oqtest::quote(data + "openslide-python_unopenable.tiff") + " --marker PR" + outputs);
+  EXPECT_EQ(out.exit_code, 1);
+  EXPECT_NE(out.err.find("openslide-python_unopenable.tiff"), std::string::npos) << out.err;
+  EXPECT_TRUE(fs::is_empty(dir));
+  // A plain image without its scale.
+  out = oqtest::oncoquant("ihc " + oqtest::quote(oqtest::shared_dir() + "/data/ihc/skimage_ihc.png") + " --marker ER");
+  EXPECT_EQ(out.exit_code, 1);
+  EXPECT_NE(out.err.find("--mpp"), std::string::npos) << out.err;
+  // HER2 is not built yet: said so, not guessed.
+  out = oqtest::oncoquant("ihc " + oqtest::quote(data + "CMU-1-Small-Region.svs") + " --marker HER2");
+  EXPECT_EQ(out.exit_code, 1);
+  EXPECT_NE(out.err.find("not built yet"), std::string::npos) << out.err;
+  EXPECT_EQ(oqtest::oncoquant("ihc " + oqtest::quote(data + "CMU-1-Small-Region.svs") + " --marker KI67").exit_code, 2);
+}
+
+}  // namespace

@@ -1,0 +1,86 @@
+// Whole-slide IHC analysis (../shared/specs/ihc.md section 4): tissue at low resolution, stain
+// vectors estimated per slide, tiles at about 0.5 um/px processed in parallel, nuclei from the
+// optical density, tumour cells told from lymphocytes and stroma by size and shape, and each
+// tumour nucleus classed by its mean DAB optical density.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "oq/error.h"
+#include "oq/slide.h"
+#include "oq/wsi/scoring.h"
+
+namespace oq::wsi {
+
+enum class Marker { kER, kPR, kHER2 };
+const char* to_string(Marker m);
+
+struct StainVectors {
+  std::array<double, 3> hematoxylin{0.65, 0.70, 0.29}, dab{0.27, 0.57, 0.78};  // Ruifrok & Johnston, normalised on use
+  std::array<double, 3> background{255, 255, 255};                             // glass RGB (I0)
+  // A third stain seen on the slide instead of DAB (eosin on H&E): unmixed as its own channel so
+  // it is not read as DAB.
+  std::optional<std::array<double, 3>> counterstain;
+  bool estimated = false;
+  std::string note;  // how they were found, or why the defaults were kept
+};
+
+struct IhcSettings {
+  double analysis_mpp = 0.5;
+  std::array<double, 3> nuclear_dab_thresholds{0.2, 0.4, 0.6};  // mean nuclear DAB OD for 1+ / 2+ / 3+
+  double min_nucleus_um2 = 10, max_nucleus_um2 = 400;
+  double lymphocyte_max_um2 = 42;  // small and round: a lymphocyte ...
+  double lymphocyte_max_aspect = 1.7;
+  double lymphocyte_darkness = 1.3;        // ... and this much darker in hematoxylin than tumour-sized nuclei
+  double stroma_min_aspect = 2.2;          // elongated: a fibroblast
+  int threads = 0;                         // 0 = every core
+  int tile_px = 1024;                      // at the analysis resolution, plus an overlap of 32 px
+  std::vector<std::array<double, 2>> roi;  // polygon in level-0 pixels; empty = all tissue
+};
+
+enum class CellKind { kTumour, kLymphocyte, kStroma, kOther };
+const char* to_string(CellKind k);
+
+struct Cell {
+  double x = 0, y = 0;  // level-0 pixels
+  double area_um2 = 0, aspect = 1;
+  double hematoxylin_od = 0, dab_od = 0;
+  CellKind kind = CellKind::kOther;
+  int dab_class = 0;  // 0-3 for tumour nuclei
+};
+
+struct IhcResult {
+  Marker marker = Marker::kER;
+  double mpp = 0;  // of the pixels analysed
+  StainVectors stains;
+  double tissue_mm2 = 0;
+  bool roi_used = false;
+  NuclearCounts tumour;  // by nuclear DAB class
+  ReceptorScore score;
+  std::size_t lymphocytes = 0, stromal = 0, other = 0;
+  std::vector<Cell> cells;
+  double megapixels = 0;  // of tissue tiles analysed
+  double seconds = 0;
+};
+
+// `progress(done, total)` after each tile; `cancel` stops the work early (an error is returned).
+Result<IhcResult> analyse_ihc(SlideReader& slide, Marker marker, const IhcSettings& settings,
+                              const std::function<void(int, int)>& progress = {}, const std::atomic<bool>* cancel = nullptr);
+
+// The cells over the slide at about 1 um/px (at most 8192 px wide), coloured by class: negative
+// blue, 1+ yellow, 2+ orange, 3+ red, lymphocytes green, stroma grey. PNG, written atomically.
+Result<bool> write_overlay(SlideReader& slide, const IhcResult& result, const std::string& png_path);
+
+// The cells as GeoJSON detections QuPath imports (a small polygon per nucleus with its class and
+// measurements). Written atomically.
+Result<bool> write_detections(const IhcResult& result, double mpp0, const std::string& geojson_path);
+
+// A plain image (PNG, JPEG, TIFF that OpenSlide does not take) as a one-level slide at `mpp`.
+Result<std::unique_ptr<SlideReader>> open_plain_image(const std::string& path, double mpp);
+
+}  // namespace oq::wsi

@@ -1,0 +1,675 @@
+// The IHC analysis. OpenCV does the pixel work; the rules (thresholds, sizes) are settings.
+#include "oq/wsi/analysis.h"
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+namespace oq::wsi {
+namespace {
+
+using Vec = std::array<double, 3>;
+
+Vec normalised(Vec v) {
+  const double n = std::sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]);
+  if (n > 0)
+    for (double& x : v) x /= n;
+  return v;
+}
+
+double angle_deg(const Vec& a, const Vec& b) {
+  const Vec x = normalised(a), y = normalised(b);
+  return std::acos(std::clamp(x[0] * y[0] + x[1] * y[1] + x[2] * y[2], -1.0, 1.0)) * 180.0 / CV_PI;
+}
+
+cv::Mat to_mat(const RgbImage& img) {
+  return cv::Mat(img.height, img.width, CV_8UC3, const_cast<std::uint8_t*>(img.rgb.data())).clone();
+}
+
+// Optical density per channel: -log10(I / I0), I clamped to at least 1.
+cv::Mat optical_density(const cv::Mat& rgb, const Vec& background) {
+  cv::Mat od(rgb.size(), CV_32FC3);
+  for (int y = 0; y < rgb.rows; ++y) {
+    const auto* in = rgb.ptr<std::uint8_t>(y);
+    auto* out = od.ptr<float>(y);
+    for (int x = 0; x < rgb.cols * 3; ++x) {
+      const double i0 = background[static_cast<size_t>(x % 3)];
+      out[x] = static_cast<float>(std::max(0.0, -std::log10(std::max(1.0, static_cast<double>(in[x])) / i0)));
+    }
+  }
+  return od;
+}
+
+// The slide at about `um_per_px` (>= the finest level's), read level by level in strips.
+Result<cv::Mat> overview(SlideReader& slide, double mpp0, double um_per_px, double* actual_um_per_px) {
+  const SlideInfo& info = slide.info();
+  int level = 0;
+  for (size_t l = 0; l < info.levels.size(); ++l)
+    if (info.levels[l].downsample * mpp0 <= um_per_px) level = static_cast<int>(l);
+  const SlideLevel& lv = info.levels[static_cast<size_t>(level)];
+  const double scale = std::min(1.0, lv.downsample * mpp0 / um_per_px);
+  const int out_w = std::max(1, static_cast<int>(std::lround(static_cast<double>(lv.width) * scale)));
+  const int out_h = std::max(1, static_cast<int>(std::lround(static_cast<double>(lv.height) * scale)));
+  cv::Mat out(out_h, out_w, CV_8UC3);
+  const int strip = 1024;
+  for (std::int64_t y = 0; y < lv.height; y += strip) {
+    const int h = static_cast<int>(std::min<std::int64_t>(strip, lv.height - y));
+    auto r = slide.read_region(level, 0, static_cast<std::int64_t>(static_cast<double>(y) * lv.downsample),
+                               static_cast<int>(lv.width), h);
+    if (!r) return r.error();
+    cv::Mat m = to_mat(*r), small;
+    const int y0 = static_cast<int>(std::lround(static_cast<double>(y) * scale));
+    const int y1 = std::min(out_h, static_cast<int>(std::lround(static_cast<double>(y + h) * scale)));
+    if (y1 <= y0) continue;
+    cv::resize(m, small, cv::Size(out_w, y1 - y0), 0, 0, cv::INTER_AREA);
+    small.copyTo(out(cv::Rect(0, y0, out_w, y1 - y0)));
+  }
+  *actual_um_per_px = lv.downsample * mpp0 / scale;
+  return out;
+}
+
+// Macenko et al. 2009: the plane of the two strongest OD directions of stained pixels, and the
+// robust extremes (1st and 99th percentile angles) in it. Which is hematoxylin and which DAB is
+// decided against the reference vectors; a vector more than 25 degrees from its reference (an
+// H&E slide has eosin, not DAB) keeps the reference instead.
+// Stained pixels of an OD image (every `stride`-th), for the stain estimate.
+void collect_stained(const cv::Mat& od, int stride, std::vector<Vec>& px) {
+  for (int y = 0; y < od.rows; y += stride)
+    for (int x = 0; x < od.cols; x += stride) {
+      const auto& v = od.at<cv::Vec3f>(y, x);
+      const double sum = v[0] + v[1] + v[2];
+      if (sum > 0.15 && sum < 3 && v[0] > 0.05 && v[1] > 0.05 && v[2] > 0.05) px.push_back({v[0], v[1], v[2]});
+    }
+}
+
+void estimate_stains(const std::vector<Vec>& px, StainVectors& s) {
+  if (px.size() < 200) {
+    s.note = "too little stained tissue to estimate stain vectors: reference vectors used";
+    return;
+  }
+  cv::Mat data(static_cast<int>(px.size()), 3, CV_64F);
+  for (size_t i = 0; i < px.size(); ++i)
+    for (int c = 0; c < 3; ++c) data.at<double>(static_cast<int>(i), c) = px[i][static_cast<size_t>(c)];
+  cv::PCA pca(data, cv::Mat(), cv::PCA::DATA_AS_ROW, 2);
+  const cv::Mat e = pca.eigenvectors;  // 2 x 3
+  Vec e1{e.at<double>(0, 0), e.at<double>(0, 1), e.at<double>(0, 2)},
+      e2{e.at<double>(1, 0), e.at<double>(1, 1), e.at<double>(1, 2)};
+  if (e1[0] + e1[1] + e1[2] < 0)
+    for (double& x : e1) x = -x;
+  std::vector<double> phi(px.size());
+  for (size_t i = 0; i < px.size(); ++i) {
+    const double a = px[i][0] * e1[0] + px[i][1] * e1[1] + px[i][2] * e1[2];
+    const double b = px[i][0] * e2[0] + px[i][1] * e2[1] + px[i][2] * e2[2];
+    phi[i] = std::atan2(b, a);
+  }
+  std::sort(phi.begin(), phi.end());
+  const double lo = phi[phi.size() / 100], hi = phi[phi.size() * 99 / 100];
+  auto dir = [&](double t) {
+    Vec v = normalised({std::cos(t) * e1[0] + std::sin(t) * e2[0], std::cos(t) * e1[1] + std::sin(t) * e2[1],
+                        std::cos(t) * e1[2] + std::sin(t) * e2[2]});
+    if (v[0] + v[1] + v[2] < 0)
+      for (double& x : v) x = -x;
+    return v;
+  };
+  auto plane_angle = [&](const Vec& v) {
+    return std::atan2(v[0] * e2[0] + v[1] * e2[1] + v[2] * e2[2], v[0] * e1[0] + v[1] * e1[1] + v[2] * e1[2]);
+  };
+  const Vec h_ref = normalised(s.hematoxylin), d_ref = normalised(s.dab);
+  // Which extreme is hematoxylin: the one nearer its reference.
+  double h_angle = lo, d_angle = hi;
+  if (angle_deg(dir(lo), h_ref) > angle_deg(dir(hi), h_ref)) std::swap(h_angle, d_angle);
+  // A nuclear stain is never seen pure: every DAB pixel also holds hematoxylin, so the extreme
+  // angle falls short of DAB towards hematoxylin. The data only says DAB lies at least that far
+  // from hematoxylin; the reference DAB, projected into the plane, is taken when it lies farther.
+  // Only when DAB is in the plane at all: an H&E slide's plane (hematoxylin, eosin) leaves the
+  // DAB reference about 37 degrees out of it.
+  const Vec normal = normalised({e1[1] * e2[2] - e1[2] * e2[1], e1[2] * e2[0] - e1[0] * e2[2], e1[0] * e2[1] - e1[1] * e2[0]});
+  const double out_of_plane =
+      std::asin(std::min(1.0, std::abs(d_ref[0] * normal[0] + d_ref[1] * normal[1] + d_ref[2] * normal[2]))) * 180 / CV_PI;
+  const double ref_angle = plane_angle(d_ref);
+  if (out_of_plane <= 15 &&
+      std::abs(std::remainder(ref_angle - h_angle, 2 * CV_PI)) > std::abs(std::remainder(d_angle - h_angle, 2 * CV_PI)))
+    d_angle = ref_angle;
+  const Vec a = dir(h_angle), b = dir(d_angle);
+  std::string note;
+  if (out_of_plane > 15) {
+    s.hematoxylin = a;
+    s.counterstain = dir(d_angle);  // the plane's other stain
+    s.note = "no DAB among this slide's stains (the DAB reference lies " + std::to_string(std::lround(out_of_plane)) +
+             " degrees out of their plane; an H&E slide?): DAB taken as absent";
+    return;
+  }
+  if (angle_deg(a, h_ref) <= 25) {
+    s.hematoxylin = a;
+  } else {
+    note += "no hematoxylin-like stain found (reference kept); ";
+  }
+  if (angle_deg(b, d_ref) <= 25) {
+    s.dab = b;
+  } else {
+    note += "no DAB-like stain found (reference kept; an H&E slide?); ";
+  }
+  s.estimated = note.empty();
+  s.note = note.empty() ? "estimated per slide (Macenko)" : note.substr(0, note.size() - 2);
+}
+
+// Rows of the inverse of [H; DAB; third]: concentrations = OD x inverse. The third is the
+// counterstain when the slide has one instead of DAB, else the residual (cross product).
+cv::Matx33d unmixing(const StainVectors& s) {
+  const Vec h = normalised(s.hematoxylin), d = normalised(s.dab);
+  Vec r{h[1] * d[2] - h[2] * d[1], h[2] * d[0] - h[0] * d[2], h[0] * d[1] - h[1] * d[0]};
+  r = s.counterstain ? normalised(*s.counterstain) : normalised(r);
+  const cv::Matx33d m(h[0], h[1], h[2], d[0], d[1], d[2], r[0], r[1], r[2]);
+  return m.inv();
+}
+
+bool inside(const std::vector<std::array<double, 2>>& poly, double x, double y) {
+  bool in = false;
+  for (size_t i = 0, j = poly.size() - 1; i < poly.size(); j = i++) {
+    const auto& a = poly[i];
+    const auto& b = poly[j];
+    if ((a[1] > y) != (b[1] > y) && x < (b[0] - a[0]) * (y - a[1]) / (b[1] - a[1]) + a[0]) in = !in;
+  }
+  return in;
+}
+
+struct Tile {
+  std::int64_t x0, y0;  // level-0 pixels of the tile's core
+  int core_w, core_h;   // analysis pixels
+};
+
+}  // namespace
+
+const char* to_string(Marker m) {
+  switch (m) {
+    case Marker::kER:
+      return "ER";
+    case Marker::kPR:
+      return "PR";
+    case Marker::kHER2:
+      return "HER2";
+  }
+  return "ER";
+}
+
+const char* to_string(CellKind k) {
+  switch (k) {
+    case CellKind::kTumour:
+      return "tumour";
+    case CellKind::kLymphocyte:
+      return "lymphocyte";
+    case CellKind::kStroma:
+      return "stroma";
+    case CellKind::kOther:
+      return "other";
+  }
+  return "other";
+}
+
+Result<IhcResult> analyse_ihc(SlideReader& slide, Marker marker, const IhcSettings& st,
+                              const std::function<void(int, int)>& progress, const std::atomic<bool>* cancel) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const SlideInfo& info = slide.info();
+  if (!info.mpp_x || *info.mpp_x <= 0)
+    return Error(ErrorCode::kUnavailable, "the slide does not say its microns per pixel: give --mpp", info.path);
+  if (marker == Marker::kHER2)
+    return Error(ErrorCode::kUnsupported, "HER2 membrane scoring is not built yet (ER and PR are)", info.path);
+  const double mpp0 = *info.mpp_x;
+  IhcResult res;
+  res.marker = marker;
+  res.roi_used = !st.roi.empty();
+
+  // 1. Overview at about 8 um/px: tissue, glass colour, stain vectors.
+  double ov_um = 0;
+  auto ov = overview(slide, mpp0, std::max(8.0, mpp0), &ov_um);
+  if (!ov) return ov.error();
+  cv::Mat gray;
+  cv::cvtColor(*ov, gray, cv::COLOR_RGB2GRAY);
+  // Glass: the brightest tenth of the overview (median of it), at least 200.
+  {
+    std::vector<cv::Vec3b> bright;
+    std::vector<std::uint8_t> g(gray.datastart, gray.dataend);
+    std::vector<std::uint8_t> sorted = g;
+    std::nth_element(sorted.begin(), sorted.begin() + static_cast<long>(sorted.size() * 9 / 10), sorted.end());
+    const int cut = sorted[sorted.size() * 9 / 10];
+    for (int y = 0; y < ov->rows; ++y)
+      for (int x = 0; x < ov->cols; ++x)
+        if (gray.at<std::uint8_t>(y, x) >= cut) bright.push_back(ov->at<cv::Vec3b>(y, x));
+    for (int c = 0; c < 3; ++c) {
+      std::vector<int> v;
+      v.reserve(bright.size());
+      for (const auto& b : bright) v.push_back(b[c]);
+      std::nth_element(v.begin(), v.begin() + static_cast<long>(v.size() / 2), v.end());
+      res.stains.background[static_cast<size_t>(c)] = std::max(200, v.empty() ? 255 : v[v.size() / 2]);
+    }
+  }
+  const cv::Mat ov_od = optical_density(*ov, res.stains.background);
+  cv::Mat tissue(ov->size(), CV_8U);
+  for (int y = 0; y < ov->rows; ++y)
+    for (int x = 0; x < ov->cols; ++x) {
+      const auto& v = ov_od.at<cv::Vec3f>(y, x);
+      tissue.at<std::uint8_t>(y, x) = v[0] + v[1] + v[2] > 0.15 ? 255 : 0;
+    }
+  cv::morphologyEx(tissue, tissue, cv::MORPH_CLOSE, cv::getStructuringElement(cv::MORPH_ELLIPSE, {5, 5}));
+  cv::morphologyEx(tissue, tissue, cv::MORPH_OPEN, cv::getStructuringElement(cv::MORPH_ELLIPSE, {3, 3}));
+  res.tissue_mm2 = static_cast<double>(cv::countNonZero(tissue)) * ov_um * ov_um / 1e6;
+
+  // 2. Tiles at the analysis resolution over the tissue.
+  int level = 0;
+  for (size_t l = 0; l < info.levels.size(); ++l)
+    if (info.levels[l].downsample * mpp0 <= st.analysis_mpp * 1.25) level = static_cast<int>(l);
+  const double level_mpp = info.levels[static_cast<size_t>(level)].downsample * mpp0;
+  const double resample = level_mpp / st.analysis_mpp;  // analysis px per level px
+  res.mpp = resample >= 0.8 && resample <= 1.25 ? level_mpp : st.analysis_mpp;
+  const double l0_per_px = res.mpp / mpp0;  // level-0 px per analysis px
+  const int overlap = 32;
+  std::vector<Tile> tiles;
+  const auto w_px = static_cast<std::int64_t>(static_cast<double>(info.width) / l0_per_px);
+  const auto h_px = static_cast<std::int64_t>(static_cast<double>(info.height) / l0_per_px);
+  for (std::int64_t ty = 0; ty < h_px; ty += st.tile_px)
+    for (std::int64_t tx = 0; tx < w_px; tx += st.tile_px) {
+      const int cw = static_cast<int>(std::min<std::int64_t>(st.tile_px, w_px - tx));
+      const int ch = static_cast<int>(std::min<std::int64_t>(st.tile_px, h_px - ty));
+      // Tissue in this tile (overview pixels)?
+      const double f = res.mpp / ov_um;
+      cv::Rect r(static_cast<int>(static_cast<double>(tx) * f), static_cast<int>(static_cast<double>(ty) * f),
+                 std::max(1, static_cast<int>(cw * f)), std::max(1, static_cast<int>(ch * f)));
+      r &= cv::Rect(0, 0, tissue.cols, tissue.rows);
+      if (r.area() == 0 || cv::countNonZero(tissue(r)) == 0) continue;
+      tiles.push_back({static_cast<std::int64_t>(static_cast<double>(tx) * l0_per_px),
+                       static_cast<std::int64_t>(static_cast<double>(ty) * l0_per_px), cw, ch});
+    }
+
+  // Stain vectors from a few tissue tiles at the analysis resolution: at low resolution every
+  // pixel mixes nucleus and stroma, and the pure stains never show.
+  {
+    std::vector<Vec> px;
+    const size_t samples = std::min<size_t>(6, tiles.size());
+    for (size_t q = 0; q < samples; ++q) {
+      const Tile& t = tiles[q * tiles.size() / samples];
+      const double lds = info.levels[static_cast<size_t>(level)].downsample;
+      auto region = slide.read_region(level, t.x0, t.y0, static_cast<int>(std::ceil(t.core_w * l0_per_px / lds)),
+                                      static_cast<int>(std::ceil(t.core_h * l0_per_px / lds)));
+      if (!region) return region.error();
+      collect_stained(optical_density(to_mat(*region), res.stains.background), 3, px);
+    }
+    estimate_stains(px, res.stains);
+  }
+  const cv::Matx33d inv = unmixing(res.stains);
+  const double um2_per_px = res.mpp * res.mpp;
+  std::mutex mu;
+  std::atomic<size_t> next{0};
+  std::atomic<int> done{0};
+  std::optional<Error> failure;
+  auto work = [&]() {
+    for (;;) {
+      const size_t i = next++;
+      if (i >= tiles.size()) return;
+      if ((cancel && cancel->load()) || failure) return;
+      const Tile& t = tiles[i];
+      // Read the tile with its overlap, at the level, then bring it to the analysis resolution.
+      const std::int64_t ox = std::max<std::int64_t>(0, t.x0 - static_cast<std::int64_t>(overlap * l0_per_px));
+      const std::int64_t oy = std::max<std::int64_t>(0, t.y0 - static_cast<std::int64_t>(overlap * l0_per_px));
+      const double lds = info.levels[static_cast<size_t>(level)].downsample;
+      const int rw = static_cast<int>(std::ceil((t.core_w + 2 * overlap) * l0_per_px / lds));
+      const int rh = static_cast<int>(std::ceil((t.core_h + 2 * overlap) * l0_per_px / lds));
+      auto region = slide.read_region(level, ox, oy, rw, rh);
+      if (!region) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (!failure) failure = region.error();
+        return;
+      }
+      cv::Mat rgb = to_mat(*region);
+      if (std::abs(resample - 1) > 0.25) cv::resize(rgb, rgb, {}, resample, resample, cv::INTER_AREA);
+      const cv::Mat od = optical_density(rgb, res.stains.background);
+      cv::Mat hem(od.size(), CV_32F), dab(od.size(), CV_32F);
+      for (int y = 0; y < od.rows; ++y)
+        for (int x = 0; x < od.cols; ++x) {
+          const auto& v = od.at<cv::Vec3f>(y, x);
+          // OD (a row) = concentrations x [H; DAB; residual], so concentrations = OD x inverse.
+          const double ch = v[0] * inv(0, 0) + v[1] * inv(1, 0) + v[2] * inv(2, 0);
+          const double cd = v[0] * inv(0, 1) + v[1] * inv(1, 1) + v[2] * inv(2, 1);
+          hem.at<float>(y, x) = static_cast<float>(std::max(0.0, ch));
+          // No DAB among the slide's stains (an H&E slide): nothing is DAB; what leaves the
+          // stains' plane is noise, and amplified into a DAB channel it would pass for staining.
+          dab.at<float>(y, x) = res.stains.counterstain ? 0.0f : static_cast<float>(std::max(0.0, cd));
+        }
+      // Nuclei: hematoxylin, plus DAB where hematoxylin is there too (a positive nucleus takes
+      // both; cytoplasmic or membranous DAB has no hematoxylin under it), smoothed by about 1 um.
+      cv::Mat nuc = hem + cv::min(dab, hem), smooth;
+      const double sigma = 1.0 / res.mpp;
+      cv::GaussianBlur(nuc, smooth, {}, sigma);
+      cv::Mat fg = smooth > 0.18;
+      cv::morphologyEx(fg, fg, cv::MORPH_OPEN, cv::getStructuringElement(cv::MORPH_ELLIPSE, {3, 3}));
+      cv::Mat dist;
+      cv::distanceTransform(fg, dist, cv::DIST_L2, 3);
+      // Seeds: local maxima of the (lightly smoothed) distance at least 1.5 um inside and 5 um
+      // apart: one per nucleus up to about 12 um across, touching nuclei kept apart.
+      cv::GaussianBlur(dist, dist, {}, 1.0);
+      cv::Mat dil;
+      const int k = std::max(3, static_cast<int>(std::lround(5.0 / res.mpp)) | 1);
+      cv::dilate(dist, dil, cv::getStructuringElement(cv::MORPH_ELLIPSE, {k, k}));
+      cv::Mat peaks = (dist >= dil) & (dist > 1.5 / res.mpp) & fg;
+      cv::Mat markers;
+      int nseeds = cv::connectedComponents(peaks, markers, 8, CV_32S);
+      // An elongated nucleus has a ridge of distance with a maximum near each end: seeds closer
+      // than 0.8 x the sum of their inscribed radii are one nucleus (two touching round nuclei
+      // sit a full sum apart).
+      {
+        std::vector<double> px(static_cast<size_t>(nseeds), 0), py(px), pr(px), pn(px);
+        for (int y = 0; y < markers.rows; ++y)
+          for (int x = 0; x < markers.cols; ++x)
+            if (const int l = markers.at<int>(y, x); l > 0) {
+              const auto u = static_cast<size_t>(l);
+              px[u] += x;
+              py[u] += y;
+              pr[u] = std::max(pr[u], static_cast<double>(dist.at<float>(y, x)));
+              pn[u] += 1;
+            }
+        std::vector<int> parent(static_cast<size_t>(nseeds));
+        for (int l = 0; l < nseeds; ++l) parent[static_cast<size_t>(l)] = l;
+        std::function<int(int)> root = [&](int l) {
+          while (parent[static_cast<size_t>(l)] != l)
+            l = parent[static_cast<size_t>(l)] = parent[static_cast<size_t>(parent[static_cast<size_t>(l)])];
+          return l;
+        };
+        for (int a = 1; a < nseeds; ++a) {
+          const auto ua = static_cast<size_t>(a);
+          px[ua] /= pn[ua];
+          py[ua] /= pn[ua];
+        }
+        for (int a = 1; a < nseeds; ++a)
+          for (int b = a + 1; b < nseeds; ++b) {
+            const auto ua = static_cast<size_t>(a), ub = static_cast<size_t>(b);
+            const double dx = px[ua] - px[ub], dy = py[ua] - py[ub];
+            const double lim = 0.8 * (pr[ua] + pr[ub]);
+            if (std::abs(dx) > lim || std::abs(dy) > lim || dx * dx + dy * dy > lim * lim) continue;
+            parent[static_cast<size_t>(root(b))] = root(a);
+          }
+        std::vector<int> relabel(static_cast<size_t>(nseeds), 0);
+        int next_label = 0;
+        for (int l = 1; l < nseeds; ++l)
+          if (root(l) == l) relabel[static_cast<size_t>(l)] = ++next_label;
+        for (int y = 0; y < markers.rows; ++y)
+          for (int x = 0; x < markers.cols; ++x)
+            if (int& l = markers.at<int>(y, x); l > 0) l = relabel[static_cast<size_t>(root(l))];
+        nseeds = next_label + 1;
+      }
+      // Watershed on the smoothed stain from the seeds only: it decides where touching nuclei
+      // part; what belongs to a nucleus at all is the foreground (a background marker would
+      // compete for the nuclei's blurred rims and shrink them).
+      cv::Mat img8;
+      cv::Mat inv8 = 255 - cv::min(smooth * 255, 255);
+      inv8.convertTo(img8, CV_8U);
+      cv::cvtColor(img8, img8, cv::COLOR_GRAY2BGR);
+      cv::watershed(img8, markers);
+      std::vector<double> area(static_cast<size_t>(nseeds), 0), sx(area), sy(area), sxx(area), syy(area), sxy(area), sh(area),
+          sd(area);
+      for (int y = 0; y < markers.rows; ++y)
+        for (int x = 0; x < markers.cols; ++x) {
+          const int l = markers.at<int>(y, x);
+          if (l <= 0 || l >= nseeds || !fg.at<std::uint8_t>(y, x)) continue;
+          const auto u = static_cast<size_t>(l);
+          area[u] += 1;
+          sx[u] += x;
+          sy[u] += y;
+          sxx[u] += static_cast<double>(x) * x;
+          syy[u] += static_cast<double>(y) * y;
+          sxy[u] += static_cast<double>(x) * y;
+          sh[u] += hem.at<float>(y, x);
+          sd[u] += dab.at<float>(y, x);
+        }
+      std::vector<Cell> found;
+      const double scale_back = l0_per_px;  // analysis px -> level-0 px
+      for (int l = 1; l < nseeds; ++l) {
+        const auto u = static_cast<size_t>(l);
+        if (area[u] < 3) continue;
+        const double a_um2 = area[u] * um2_per_px;
+        if (a_um2 < st.min_nucleus_um2 || a_um2 > st.max_nucleus_um2) continue;
+        const double cx = sx[u] / area[u], cy = sy[u] / area[u];
+        // Only the tile's core keeps its cells: the overlap belongs to the neighbours.
+        const double core_x = cx - static_cast<double>(t.x0 - ox) / l0_per_px,
+                     core_y = cy - static_cast<double>(t.y0 - oy) / l0_per_px;
+        if (core_x < 0 || core_y < 0 || core_x >= t.core_w || core_y >= t.core_h) continue;
+        const double vx = sxx[u] / area[u] - cx * cx, vy = syy[u] / area[u] - cy * cy, cxy = sxy[u] / area[u] - cx * cy;
+        const double tr = vx + vy, det = vx * vy - cxy * cxy, disc = std::sqrt(std::max(0.0, tr * tr / 4 - det));
+        const double l1 = tr / 2 + disc, l2 = std::max(1e-6, tr / 2 - disc);
+        Cell c;
+        c.x = static_cast<double>(ox) + cx * scale_back;
+        c.y = static_cast<double>(oy) + cy * scale_back;
+        c.area_um2 = a_um2;
+        c.aspect = std::sqrt(l1 / l2);
+        c.hematoxylin_od = sh[u] / area[u];
+        c.dab_od = sd[u] / area[u];
+        if (!st.roi.empty() && !inside(st.roi, c.x, c.y)) continue;
+        found.push_back(c);
+      }
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        res.cells.insert(res.cells.end(), found.begin(), found.end());
+        res.megapixels += static_cast<double>(t.core_w) * t.core_h / 1e6;
+      }
+      const int d = ++done;
+      if (progress) {
+        std::lock_guard<std::mutex> lock(mu);
+        progress(d, static_cast<int>(tiles.size()));
+      }
+    }
+  };
+  const int n = st.threads > 0 ? st.threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  std::vector<std::thread> pool;
+  pool.reserve(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) pool.emplace_back(work);
+  for (auto& th : pool) th.join();
+  if (failure) return *failure;
+  if (cancel && cancel->load()) return Error(ErrorCode::kInvalidArgument, "cancelled", info.path);
+
+  // Deterministic order whatever the threads did.
+  std::sort(res.cells.begin(), res.cells.end(), [](const Cell& a, const Cell& b) { return a.y != b.y ? a.y < b.y : a.x < b.x; });
+  // Cell kinds, once every nucleus is measured. Lymphocytes: small, round, darker in
+  // hematoxylin than the slide's tumour-sized nuclei (hyperchromatic) and without nuclear DAB
+  // (they do not express ER or PR). Fibroblasts: elongated. Tumour: the rest of tumour size.
+  double h_ref = 0;
+  {
+    std::vector<double> h;
+    for (const Cell& c : res.cells)
+      if (c.area_um2 > st.lymphocyte_max_um2 && c.aspect < st.stroma_min_aspect && c.dab_od < st.nuclear_dab_thresholds[0])
+        h.push_back(c.hematoxylin_od);
+    if (!h.empty()) {
+      std::nth_element(h.begin(), h.begin() + static_cast<long>(h.size() / 2), h.end());
+      h_ref = h[h.size() / 2];
+    }
+  }
+  for (Cell& c : res.cells) {
+    const bool small_round = c.area_um2 <= 1.5 * st.lymphocyte_max_um2 && c.aspect <= st.lymphocyte_max_aspect;
+    const bool dark = h_ref > 0 ? c.hematoxylin_od >= st.lymphocyte_darkness * h_ref : c.area_um2 <= st.lymphocyte_max_um2;
+    if (c.aspect >= st.stroma_min_aspect)
+      c.kind = CellKind::kStroma;
+    else if (small_round && dark && c.dab_od < st.nuclear_dab_thresholds[0])
+      c.kind = CellKind::kLymphocyte;
+    else if (c.area_um2 > st.lymphocyte_max_um2 || c.dab_od >= st.nuclear_dab_thresholds[0] || !dark)
+      c.kind = CellKind::kTumour;
+    else
+      c.kind = CellKind::kOther;
+    if (c.kind == CellKind::kTumour) {
+      c.dab_class = 0;
+      for (int q = 0; q < 3; ++q)
+        if (c.dab_od >= st.nuclear_dab_thresholds[static_cast<size_t>(q)]) c.dab_class = q + 1;
+    }
+  }
+  for (const Cell& c : res.cells) switch (c.kind) {
+      case CellKind::kTumour:
+        (c.dab_class == 0   ? res.tumour.negative
+         : c.dab_class == 1 ? res.tumour.weak
+         : c.dab_class == 2 ? res.tumour.moderate
+                            : res.tumour.strong)++;
+        break;
+      case CellKind::kLymphocyte:
+        ++res.lymphocytes;
+        break;
+      case CellKind::kStroma:
+        ++res.stromal;
+        break;
+      case CellKind::kOther:
+        ++res.other;
+        break;
+    }
+  res.score = score_receptor(res.tumour);
+  res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return res;
+}
+
+namespace {
+
+class PlainImage final : public SlideReader {
+ public:
+  PlainImage(cv::Mat rgb, SlideInfo info) : rgb_(std::move(rgb)), info_(std::move(info)) {}
+  const SlideInfo& info() const override { return info_; }
+  Result<RgbImage> read_region(int level, std::int64_t x0, std::int64_t y0, int width, int height) override {
+    if (level != 0 || width <= 0 || height <= 0) return Error(ErrorCode::kInvalidArgument, "no such region", info_.path);
+    RgbImage out;
+    out.width = width;
+    out.height = height;
+    out.rgb.assign(static_cast<size_t>(width) * static_cast<size_t>(height) * 3, 255);  // outside: glass white
+    for (int y = 0; y < height; ++y) {
+      const std::int64_t sy = y0 + y;
+      if (sy < 0 || sy >= rgb_.rows) continue;
+      for (int x = 0; x < width; ++x) {
+        const std::int64_t sx = x0 + x;
+        if (sx < 0 || sx >= rgb_.cols) continue;
+        const auto& p = rgb_.at<cv::Vec3b>(static_cast<int>(sy), static_cast<int>(sx));
+        std::copy(&p[0], &p[0] + 3, &out.rgb[(static_cast<size_t>(y) * static_cast<size_t>(width) + static_cast<size_t>(x)) * 3]);
+      }
+    }
+    return out;
+  }
+
+ private:
+  cv::Mat rgb_;
+  SlideInfo info_;
+};
+
+}  // namespace
+
+namespace {
+
+// Writes `text` (or an image through `write`) under a temporary name, then renames it.
+Result<bool> atomically(const std::string& path, const std::function<bool(const std::string&)>& write) {
+  const std::string tmp = path + ".part" + std::filesystem::path(path).extension().string();
+  if (!write(tmp)) {
+    std::error_code ec;
+    std::filesystem::remove(tmp, ec);
+    return Error(ErrorCode::kIo, "cannot be written", path);
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return Error(ErrorCode::kIo, "cannot be written: " + ec.message(), path);
+  return true;
+}
+
+cv::Scalar colour(const Cell& c) {  // RGB
+  switch (c.kind) {
+    case CellKind::kTumour: {
+      static const cv::Scalar k[4] = {{40, 90, 220}, {240, 220, 40}, {245, 140, 30}, {215, 30, 30}};
+      return k[c.dab_class];
+    }
+    case CellKind::kLymphocyte:
+      return {40, 180, 60};
+    case CellKind::kStroma:
+      return {150, 150, 150};
+    case CellKind::kOther:
+      break;
+  }
+  return {255, 255, 255};
+}
+
+}  // namespace
+
+Result<bool> write_overlay(SlideReader& slide, const IhcResult& r, const std::string& png_path) {
+  const SlideInfo& info = slide.info();
+  const double mpp0 = info.mpp_x.value_or(r.mpp);
+  const double um = std::max(1.0, static_cast<double>(std::max(info.width, info.height)) * mpp0 / 8192.0);
+  double actual = 0;
+  auto ov = overview(slide, mpp0, um, &actual);
+  if (!ov) return ov.error();
+  cv::Mat img = ov->clone();
+  const double f = mpp0 / actual;  // overview px per level-0 px
+  const int radius = std::max(2, static_cast<int>(std::lround(3.0 / actual)));
+  for (const Cell& c : r.cells)
+    if (c.kind != CellKind::kOther)
+      cv::circle(img, {static_cast<int>(c.x * f), static_cast<int>(c.y * f)}, radius, colour(c),
+                 c.kind == CellKind::kTumour ? -1 : 1);
+  cv::Mat bgr;
+  cv::cvtColor(img, bgr, cv::COLOR_RGB2BGR);
+  return atomically(png_path, [&](const std::string& tmp) { return cv::imwrite(tmp, bgr); });
+}
+
+Result<bool> write_detections(const IhcResult& r, double mpp0, const std::string& path) {
+  std::string out = "{\"type\": \"FeatureCollection\", \"features\": [";
+  char buf[512];
+  bool first = true;
+  for (const Cell& c : r.cells) {
+    if (c.kind == CellKind::kOther) continue;
+    std::string name = c.kind == CellKind::kTumour       ? "Tumor: " + std::string(c.dab_class == 0   ? "Negative"
+                                                                                   : c.dab_class == 1 ? "1+"
+                                                                                   : c.dab_class == 2 ? "2+"
+                                                                                                      : "3+")
+                       : c.kind == CellKind::kLymphocyte ? "Immune cells"
+                                                         : "Stroma";
+    const cv::Scalar col = colour(c);
+    const double rad = std::sqrt(c.area_um2 / CV_PI) / mpp0;
+    std::string ring;
+    for (int k = 0; k <= 8; ++k) {
+      const double a = 2 * CV_PI * (k % 8) / 8;
+      std::snprintf(buf, sizeof buf, "%s[%.1f, %.1f]", k ? ", " : "", c.x + rad * std::cos(a), c.y + rad * std::sin(a));
+      ring += buf;
+    }
+    std::snprintf(
+        buf, sizeof buf,
+        "%s\n{\"type\": \"Feature\", \"geometry\": {\"type\": \"Polygon\", \"coordinates\": [[%s]]}, "
+        "\"properties\": {\"objectType\": \"detection\", \"classification\": {\"name\": \"%s\", \"color\": [%d, %d, %d]}, "
+        "\"measurements\": {\"Nucleus: Area um^2\": %.1f, \"Nucleus: DAB OD mean\": %.3f, \"Nucleus: Hematoxylin OD mean\": "
+        "%.3f}}}",
+        first ? "" : ",", "%s", name.c_str(), static_cast<int>(col[0]), static_cast<int>(col[1]), static_cast<int>(col[2]),
+        c.area_um2, c.dab_od, c.hematoxylin_od);
+    // The ring may be long: splice it in rather than size the buffer for it.
+    std::string feature = buf;
+    feature.replace(feature.find("%s"), 2, ring);
+    out += feature;
+    first = false;
+  }
+  out += "\n]}\n";
+  return atomically(path, [&](const std::string& tmp) {
+    std::FILE* f = std::fopen(tmp.c_str(), "wb");
+    if (!f) return false;
+    const bool ok = std::fwrite(out.data(), 1, out.size(), f) == out.size();
+    return std::fclose(f) == 0 && ok;
+  });
+}
+
+Result<std::unique_ptr<SlideReader>> open_plain_image(const std::string& path, double mpp) {
+  if (mpp <= 0) return Error(ErrorCode::kInvalidArgument, "a plain image needs --mpp (microns per pixel)", path);
+  cv::Mat bgr = cv::imread(path, cv::IMREAD_COLOR);
+  if (bgr.empty()) return Error(ErrorCode::kUnreadable, "not an image OpenCV can read", path);
+  cv::Mat rgb;
+  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+  SlideInfo info;
+  info.path = path;
+  info.vendor = "plain image";
+  info.loader = "opencv";
+  info.width = rgb.cols;
+  info.height = rgb.rows;
+  info.mpp_x = info.mpp_y = mpp;
+  info.levels.push_back({rgb.cols, rgb.rows, 1.0});
+  return std::unique_ptr<SlideReader>(std::make_unique<PlainImage>(std::move(rgb), std::move(info)));
+}
+
+}  // namespace oq::wsi

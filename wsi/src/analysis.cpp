@@ -186,6 +186,46 @@ struct Tile {
   int core_w, core_h;   // analysis pixels
 };
 
+// The membrane of one cell: along 48 directions from the nucleus edge out to the bisector with
+// the nearest neighbour that way (at most 6 um), the peak DAB OD; a direction is stained when the
+// peak reaches the stained level. Completeness = stained share; intensity = their median peak.
+void measure_membrane(const cv::Mat& dab, const std::array<double, 3>& c, const std::vector<std::array<double, 2>>& nuclei,
+                      double mpp, const IhcSettings& st, Cell& cell) {
+  constexpr int kDirections = 48;
+  std::vector<std::array<double, 2>> near;
+  const double reach = c[2] + 6.0 / mpp;
+  for (const auto& n : nuclei) {
+    const double dx = n[0] - c[0], dy = n[1] - c[1];
+    const double d2 = dx * dx + dy * dy;
+    if (d2 > 1e-6 && d2 < 4 * reach * reach) near.push_back({dx, dy});
+  }
+  std::vector<double> peaks;
+  int stained = 0;
+  for (int k = 0; k < kDirections; ++k) {
+    const double a = 2 * CV_PI * k / kDirections, ux = std::cos(a), uy = std::sin(a);
+    double end = reach;
+    for (const auto& v : near) {
+      const double along = ux * v[0] + uy * v[1];
+      if (along > 0) end = std::min(end, (v[0] * v[0] + v[1] * v[1]) / (2 * along) + 0.3 / mpp);
+    }
+    double peak = 0;
+    for (double r = c[2] + 0.5 / mpp; r <= end; r += 0.5) {
+      const int x = static_cast<int>(std::lround(c[0] + r * ux)), y = static_cast<int>(std::lround(c[1] + r * uy));
+      if (x < 0 || y < 0 || x >= dab.cols || y >= dab.rows) break;
+      peak = std::max(peak, static_cast<double>(dab.at<float>(y, x)));
+    }
+    if (peak >= st.membrane_stained_od) {
+      ++stained;
+      peaks.push_back(peak);
+    }
+  }
+  cell.membrane_completeness = static_cast<double>(stained) / kDirections;
+  if (!peaks.empty()) {
+    std::nth_element(peaks.begin(), peaks.begin() + static_cast<long>(peaks.size() / 2), peaks.end());
+    cell.membrane_od = peaks[peaks.size() / 2];
+  }
+}
+
 }  // namespace
 
 const char* to_string(Marker m) {
@@ -220,8 +260,6 @@ Result<IhcResult> analyse_ihc(SlideReader& slide, Marker marker, const IhcSettin
   const SlideInfo& info = slide.info();
   if (!info.mpp_x || *info.mpp_x <= 0)
     return Error(ErrorCode::kUnavailable, "the slide does not say its microns per pixel: give --mpp", info.path);
-  if (marker == Marker::kHER2)
-    return Error(ErrorCode::kUnsupported, "HER2 membrane scoring is not built yet (ER and PR are)", info.path);
   const double mpp0 = *info.mpp_x;
   IhcResult res;
   res.marker = marker;
@@ -428,7 +466,8 @@ Result<IhcResult> analyse_ihc(SlideReader& slide, Marker marker, const IhcSettin
           sd[u] += dab.at<float>(y, x);
         }
       std::vector<Cell> found;
-      const double scale_back = l0_per_px;  // analysis px -> level-0 px
+      std::vector<std::array<double, 3>> centres;  // tile px: x, y, nucleus radius
+      const double scale_back = l0_per_px;         // analysis px -> level-0 px
       for (int l = 1; l < nseeds; ++l) {
         const auto u = static_cast<size_t>(l);
         if (area[u] < 3) continue;
@@ -451,6 +490,16 @@ Result<IhcResult> analyse_ihc(SlideReader& slide, Marker marker, const IhcSettin
         c.dab_od = sd[u] / area[u];
         if (!st.roi.empty() && !inside(st.roi, c.x, c.y)) continue;
         found.push_back(c);
+        centres.push_back({cx, cy, std::sqrt(a_um2 / CV_PI) / res.mpp});
+      }
+      if (marker == Marker::kHER2) {
+        // Every nucleus of the tile (overlap included) bounds its neighbours' membranes.
+        std::vector<std::array<double, 2>> all;
+        for (int l = 1; l < nseeds; ++l) {
+          const auto u = static_cast<size_t>(l);
+          if (area[u] * um2_per_px >= st.min_nucleus_um2) all.push_back({sx[u] / area[u], sy[u] / area[u]});
+        }
+        for (size_t q = 0; q < found.size(); ++q) measure_membrane(dab, centres[q], all, res.mpp, st, found[q]);
       }
       {
         std::lock_guard<std::mutex> lock(mu);
@@ -503,6 +552,19 @@ Result<IhcResult> analyse_ihc(SlideReader& slide, Marker marker, const IhcSettin
       c.dab_class = 0;
       for (int q = 0; q < 3; ++q)
         if (c.dab_od >= st.nuclear_dab_thresholds[static_cast<size_t>(q)]) c.dab_class = q + 1;
+      if (marker == Marker::kHER2) {
+        // The membrane pattern (ihc.md section 3).
+        const bool complete = c.membrane_completeness >= st.membrane_complete;
+        if (c.membrane_completeness < 0.1)
+          c.membrane_pattern = 0;
+        else if (c.membrane_od < st.membrane_faint_max)
+          c.membrane_pattern = complete ? 2 : 1;  // faint but complete reads as weak complete
+        else if (c.membrane_od < st.membrane_intense_min)
+          c.membrane_pattern = complete ? 2 : 4;
+        else
+          c.membrane_pattern = complete ? 3 : 4;
+        c.dab_class = c.membrane_pattern == 4 ? 2 : c.membrane_pattern;  // for the overlay colours
+      }
     }
   }
   for (const Cell& c : res.cells) switch (c.kind) {
@@ -523,6 +585,27 @@ Result<IhcResult> analyse_ihc(SlideReader& slide, Marker marker, const IhcSettin
         break;
     }
   res.score = score_receptor(res.tumour);
+  if (marker == Marker::kHER2) {
+    for (const Cell& c : res.cells)
+      if (c.kind == CellKind::kTumour) switch (c.membrane_pattern) {
+          case 0:
+            ++res.membranes.none;
+            break;
+          case 1:
+            ++res.membranes.faint_incomplete;
+            break;
+          case 2:
+            ++res.membranes.weak_moderate_complete;
+            break;
+          case 3:
+            ++res.membranes.intense_complete;
+            break;
+          default:
+            ++res.membranes.unusual;
+            break;
+        }
+    res.her2 = score_her2(res.membranes, st.unusual_min_percent);
+  }
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return res;
 }

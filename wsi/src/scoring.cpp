@@ -93,7 +93,7 @@ const char* to_string(Her2Category c) {
   return "negative";
 }
 
-Her2Result score_her2(const MembraneCounts& c) {
+Her2Result score_her2(const MembraneCounts& c, double unusual_min_percent) {
   Her2Result r;
   const double n = static_cast<double>(c.total());
   if (n == 0) return r;
@@ -105,7 +105,9 @@ Her2Result score_her2(const MembraneCounts& c) {
   r.percent_unusual = pct(c.unusual);
   if (r.percent_intense_complete > 10)
     r.score = Her2Score::k3;
-  else if (r.percent_weak_moderate_complete > 10 || c.intense_complete > 0 || c.unusual > 0)
+  else if (r.percent_weak_moderate_complete > 10 ||
+           (c.intense_complete > 0 && r.percent_intense_complete >= unusual_min_percent) ||
+           (c.unusual > 0 && r.percent_unusual >= unusual_min_percent))
     r.score = Her2Score::k2;  // including the unusual patterns
   else if (r.percent_faint_incomplete > 10)
     r.score = Her2Score::k1;

@@ -36,10 +36,16 @@ struct IhcSettings {
   double min_nucleus_um2 = 10, max_nucleus_um2 = 400;
   double lymphocyte_max_um2 = 42;  // small and round: a lymphocyte ...
   double lymphocyte_max_aspect = 1.7;
-  double lymphocyte_darkness = 1.3;        // ... and this much darker in hematoxylin than tumour-sized nuclei
-  double stroma_min_aspect = 2.2;          // elongated: a fibroblast
-  int threads = 0;                         // 0 = every core
-  int tile_px = 1024;                      // at the analysis resolution, plus an overlap of 32 px
+  double lymphocyte_darkness = 1.3;  // ... and this much darker in hematoxylin than tumour-sized nuclei
+  double stroma_min_aspect = 2.2;    // elongated: a fibroblast
+  int threads = 0;                   // 0 = every core
+  int tile_px = 1024;                // at the analysis resolution, plus an overlap of 32 px
+  // HER2 membrane (DAB OD): a direction counts as stained from `membrane_stained_od`; a membrane
+  // is complete from `membrane_complete` of the perimeter; faint below `membrane_faint_max`,
+  // intense from `membrane_intense_min`. An unusual pattern or intense staining in <= 10 % counts
+  // toward 2+ only from `unusual_min_percent` of tumour cells (single misread cells are noise).
+  double membrane_stained_od = 0.06, membrane_complete = 0.8, membrane_faint_max = 0.2, membrane_intense_min = 0.55;
+  double unusual_min_percent = 1.0;
   std::vector<std::array<double, 2>> roi;  // polygon in level-0 pixels; empty = all tissue
 };
 
@@ -52,6 +58,10 @@ struct Cell {
   double hematoxylin_od = 0, dab_od = 0;
   CellKind kind = CellKind::kOther;
   int dab_class = 0;  // 0-3 for tumour nuclei
+  // HER2: the membrane around the nucleus, out to the bisectors with the neighbouring cells.
+  double membrane_completeness = 0;  // share of 48 directions whose peak DAB reaches the stained level
+  double membrane_od = 0;            // median peak DAB OD of the stained directions
+  int membrane_pattern = 0;          // 0 none, 1 faint incomplete, 2 weak-moderate complete, 3 intense complete, 4 unusual
 };
 
 struct IhcResult {
@@ -62,6 +72,8 @@ struct IhcResult {
   bool roi_used = false;
   NuclearCounts tumour;  // by nuclear DAB class
   ReceptorScore score;
+  MembraneCounts membranes;  // HER2: tumour cells by membrane pattern
+  Her2Result her2;
   std::size_t lymphocytes = 0, stromal = 0, other = 0;
   std::vector<Cell> cells;
   double megapixels = 0;  // of tissue tiles analysed

@@ -55,7 +55,7 @@ Result<std::vector<std::array<double, 2>>> read_roi(const std::string& path) {
 
 int cmd_ihc(int argc, char** argv) {
   Args args(argc, argv, 2, {"--marker", "--mpp", "--roi", "--overlay", "--detections", "--threads"},
-            {"--json", "--help", "--quiet"});
+            {"--json", "--help", "--quiet", "--experimental-her2"});
   if (args.has("--help")) {
     std::fputs(kIhcUsage, stdout);
     return 0;
@@ -188,6 +188,8 @@ int cmd_ihc(int argc, char** argv) {
   j["seconds"] = std::round(r.seconds * 100) / 100;
   if (args.has("--json")) {
     std::printf("%s\n", j.dump(2).c_str());
+  } else if (marker == wsi::Marker::kHER2) {
+    std::printf("%s HER2: %zu tumour cells\n", path.c_str(), r.tumour.total());
   } else {
     std::printf(
         "%s %s: %zu tumour cells (%zu negative, %zu 1+, %zu 2+, %zu 3+), %.1f %% positive, H-score %.0f, Allred %d (%d + %d), "
@@ -195,6 +197,8 @@ int cmd_ihc(int argc, char** argv) {
         path.c_str(), wsi::to_string(marker), r.tumour.total(), r.tumour.negative, r.tumour.weak, r.tumour.moderate,
         r.tumour.strong, r.score.percent_positive, r.score.h_score, r.score.allred_total, r.score.allred_proportion,
         r.score.allred_intensity, wsi::to_string(r.score.category));
+  }
+  if (!args.has("--json")) {
     if (marker == wsi::Marker::kHER2)
       std::printf(
           "  HER2 %s (%s): no staining %.1f %%, faint incomplete %.1f %%, weak-moderate complete %.1f %%, intense complete %.1f "

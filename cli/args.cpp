@@ -1,5 +1,9 @@
 #include "args.h"
 
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
 #include <cstdio>
 
 namespace oq::cli {
@@ -45,6 +49,21 @@ Args::Args(int argc, char** argv, int first, const std::set<std::string>& value_
 std::string Args::get(const std::string& flag, const std::string& fallback) const {
   auto it = values_.find(flag);
   return it == values_.end() ? fallback : it->second;
+}
+
+nlohmann::json json_point(const std::array<double, 3>& p, int decimals) {
+  const double f = std::pow(10.0, decimals);
+  auto r = [f](double v) { return std::round(v * f) / f; };
+  return nlohmann::json::array({r(p[0]), r(p[1]), r(p[2])});
+}
+
+bool read_text(const std::string& path, std::string* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream text;
+  text << in.rdbuf();
+  *out = text.str();
+  return static_cast<bool>(in) || in.eof();
 }
 
 int fail(const std::string& text) {

@@ -2,11 +2,14 @@
 // usage error (exit 2) that names the offending word.
 #pragma once
 
+#include <array>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace oq::cli {
 
@@ -30,6 +33,11 @@ class Args {
   std::vector<std::string> positional_;
   std::string error_;
 };
+
+// A point [x, y, z] in mm for JSON output, rounded to `decimals` places.
+nlohmann::json json_point(const std::array<double, 3>& p, int decimals = 3);
+// The whole file as text; false when it cannot be read.
+bool read_text(const std::string& path, std::string* out);
 
 // Prints "error: <text>" on stderr and returns 1 (input could not be processed).
 int fail(const std::string& text);

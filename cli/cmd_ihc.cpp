@@ -89,11 +89,11 @@ int cmd_ihc(int argc, char** argv) {
   }
   wsi::IhcSettings settings;
   if (args.has("--threads")) settings.threads = std::atoi(args.get("--threads").c_str());
-  for (const char* flag : {"--overlay", "--detections"})
-    if (args.has(flag) && !std::filesystem::is_directory(std::filesystem::path(args.get(flag)).parent_path().empty()
-                                                             ? std::filesystem::path(".")
-                                                             : std::filesystem::path(args.get(flag)).parent_path()))
-      return fail(args.get(flag) + ": its folder does not exist");
+  for (const char* flag : {"--overlay", "--detections"}) {
+    if (!args.has(flag)) continue;
+    const std::filesystem::path folder = std::filesystem::absolute(args.get(flag)).parent_path();
+    if (!std::filesystem::is_directory(folder)) return fail(args.get(flag) + ": its folder does not exist");
+  }
   if (args.has("--roi")) {
     auto roi = read_roi(args.get("--roi"));
     if (!roi) return fail(roi.error().describe());
@@ -118,17 +118,13 @@ int cmd_ihc(int argc, char** argv) {
     break;
   }
   if (!slide) {
-    const std::string ext = std::filesystem::path(path).extension().string();
-    if (ext == ".svs" || ext == ".ndpi" || ext == ".mrxs" || ext == ".scn" || ext == ".vms" || ext == ".bif") {
-      for (const auto& u : catalog.unreadable) return fail(u.path + ": " + u.reason);
-      return fail(path + ": not a slide OpenSlide can open");
-    }
-    if (!mpp) {
-      for (const auto& u : catalog.unreadable) return fail(u.path + ": " + u.reason + " (a plain image needs --mpp)");
-      return fail(path + ": not a whole-slide image; a plain image needs --mpp (microns per pixel)");
-    }
+    // Not a slide any loader opens. A file a loader recognised and could not read (a corrupt
+    // slide) is refused; one no loader recognised may be a plain image, given its scale.
+    const std::string why = catalog.unreadable.empty() ? "not a whole-slide image" : catalog.unreadable.front().reason;
+    if (!catalog.unreadable.empty() && !catalog.unreadable.front().unclaimed) return fail(path + ": " + why);
+    if (!mpp) return fail(path + ": " + why + " (a plain image needs --mpp, microns per pixel)");
     auto r = wsi::open_plain_image(path, *mpp);
-    if (!r) return fail(r.error().describe());
+    if (!r) return fail(path + ": " + why + "; " + r.error().message());
     slide = std::move(r.value());
   }
   std::optional<Progress> bar;  // made on the first tile, when the number of tiles is known

@@ -1,9 +1,7 @@
 // oncoquant recist assess: RECIST 1.1 / iRECIST response over one treatment line (issue 5).
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <optional>
-#include <sstream>
 
 #include "args.h"
 #include "commands.h"
@@ -76,11 +74,9 @@ int cmd_recist(int argc, char** argv) {
     if (!c) return fail(c.error().about(path).describe());
   } else {
     path = args.positional()[1];
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return fail(path + ": cannot be read");
-    std::stringstream text;
-    text << in.rdbuf();
-    c = recist::parse_case(text.str(), path);
+    std::string text;
+    if (!read_text(path, &text)) return fail(path + ": cannot be read");
+    c = recist::parse_case(text, path);
     if (!c) return fail(c.error().describe());
   }
   if (criteria) c.value().criteria = *criteria;

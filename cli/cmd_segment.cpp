@@ -48,8 +48,7 @@ bool parse_numbers(const std::string& s, size_t n, std::vector<double>& out) {
 }
 
 nlohmann::json point(const Vec3& p) {
-  auto r = [](double v) { return std::round(v * 1000) / 1000; };
-  return nlohmann::json::array({r(p[0]), r(p[1]), r(p[2])});
+  return json_point(p, 3);
 }
 
 double rounded(double v, double unit) {

@@ -4,8 +4,6 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 #include "args.h"
 #include "commands.h"
@@ -74,11 +72,9 @@ int cmd_store(int argc, char** argv) {
       return usage_fail("--line needs a number", kStoreUsage);
     }
     const std::string path = args.positional()[1];
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return fail(path + ": cannot be read");
-    std::stringstream text;
-    text << in.rdbuf();
-    auto c = recist::parse_case(text.str(), path);
+    std::string text;
+    if (!read_text(path, &text)) return fail(path + ": cannot be read");
+    auto c = recist::parse_case(text, path);
     if (!c) return fail(c.error().describe());
     // Only assessable cases go in: the same rules as `recist assess`.
     const auto problems = recist::check_case(c.value());

@@ -33,11 +33,11 @@ const char* kTrackUsage =
     "  --rigid  stop after the rigid stage\n";
 
 nlohmann::json point(const Vec3& p) {
-  auto r = [](double v) { return std::round(v * 100) / 100; };
-  return nlohmann::json::array({r(p[0]), r(p[1]), r(p[2])});
+  return json_point(p, 2);
 }
 
-Result<Volume> load_ct(const std::string& input, const std::string& uid, const std::string& modality) {
+// The one series of `modality` in INPUT (or the one named by UID), in HU or SULlbm.
+Result<Volume> load_single_series(const std::string& input, const std::string& uid, const std::string& modality) {
   const Catalog catalog = scan_inputs({input});
   const SeriesInfo* chosen = nullptr;
   if (!uid.empty()) {
@@ -95,9 +95,9 @@ int cmd_track(int argc, char** argv) {
     return fail(lesions_path + ": not a list of lesions with id and seed_mm (" + e.what() + ")");
   }
 
-  auto base = load_ct(args.positional()[0], args.get("--baseline-series"), "CT");
+  auto base = load_single_series(args.positional()[0], args.get("--baseline-series"), "CT");
   if (!base) return fail(base.error().describe());
-  auto fu = load_ct(args.positional()[1], args.get("--followup-series"), "CT");
+  auto fu = load_single_series(args.positional()[1], args.get("--followup-series"), "CT");
   if (!fu) return fail(fu.error().describe());
   recist::RegistrationOptions ro;
   ro.affine = !args.has("--rigid");
@@ -147,14 +147,14 @@ int cmd_track(int argc, char** argv) {
     out["lesions"].push_back(l);
   }
   if (args.has("--pet")) {
-    auto pet = load_ct(args.get("--pet"), args.get("--pet-series"), "PT");
+    auto pet = load_single_series(args.get("--pet"), args.get("--pet-series"), "PT");
     if (!pet) return fail(pet.error().describe());
     auto liver = lesion::find_liver_reference(*pet);
     if (!liver) return fail(args.get("--pet") + ": " + liver.error().describe());
     const double threshold = liver->measurability_threshold();
     std::optional<Volume> base_pet;
     if (args.has("--baseline-pet")) {
-      auto bp = load_ct(args.get("--baseline-pet"), args.get("--baseline-pet-series"), "PT");
+      auto bp = load_single_series(args.get("--baseline-pet"), args.get("--baseline-pet-series"), "PT");
       if (!bp) return fail(bp.error().describe());
       base_pet = std::move(bp.value());
     }

@@ -141,6 +141,11 @@ TEST(Ihc, BadSlidesAreRefusedWithoutOutputs) {
   EXPECT_EQ(out.exit_code, 1);
   EXPECT_NE(out.err.find("openslide-python_unopenable.tiff"), std::string::npos) << out.err;
   EXPECT_TRUE(fs::is_empty(dir));
+  // Nor read as a plain image when given a scale: OpenSlide recognised it and could not read it.
+  out = oqtest::oncoquant("ihc " + oqtest::quote(data + "openslide-python_unopenable.tiff") + " --marker PR --mpp 0.5" + outputs);
+  EXPECT_EQ(out.exit_code, 1);
+  EXPECT_NE(out.err.find("Unsupported TIFF compression"), std::string::npos) << out.err;
+  EXPECT_TRUE(fs::is_empty(dir));
   // A plain image without its scale.
   out = oqtest::oncoquant("ihc " + oqtest::quote(oqtest::shared_dir() + "/data/ihc/skimage_ihc.png") + " --marker ER");
   EXPECT_EQ(out.exit_code, 1);

@@ -226,4 +226,39 @@ TEST(Tracking, DemoArchiveCourses) {
   EXPECT_EQ(responses_right, timepoints);
 }
 
+// Refusals: each names the input and the reason; `track` writes no file, so nothing is left over.
+TEST(Tracking, BadInputIsRefusedNamingIt) {
+  const json manifest = oqtest::load_json(kArchive / "manifest.json");
+  const json& tps = manifest["patients"][0]["time_points"];
+  const std::string base = (kArchive / tps[0]["ct"]["path"].get<std::string>()).string();
+  const std::string fu = (kArchive / tps[1]["ct"]["path"].get<std::string>()).string();
+  const std::string pet = (kArchive / tps[1]["pet"]["path"].get<std::string>()).string();
+  const fs::path dir = oqtest::scratch("tracking-bad");
+  const fs::path seeds = dir / "seeds.json";
+  std::ofstream(seeds) << manifest["patients"][0]["baseline_lesion_seeds"].dump();
+  const fs::path broken = dir / "broken.json";
+  std::ofstream(broken) << R"([{"id": "T1", "seed_mm": [1, 2]}])";
+
+  auto out = oqtest::oncoquant("track " + oqtest::quote(base) + " " + oqtest::quote(fu) + " --lesions " +
+                               oqtest::quote((dir / "missing.json").string()));
+  EXPECT_EQ(out.exit_code, 1);
+  EXPECT_NE(out.err.find("missing.json: cannot be read"), std::string::npos) << out.err;
+  out = oqtest::oncoquant("track " + oqtest::quote(base) + " " + oqtest::quote(fu) + " --lesions " +
+                          oqtest::quote(broken.string()));
+  EXPECT_EQ(out.exit_code, 1);
+  EXPECT_NE(out.err.find("broken.json: not a list of lesions"), std::string::npos) << out.err;
+  // A PET given as the follow-up CT.
+  out = oqtest::oncoquant("track " + oqtest::quote(base) + " " + oqtest::quote(pet) + " --lesions " +
+                          oqtest::quote(seeds.string()));
+  EXPECT_EQ(out.exit_code, 1);
+  EXPECT_NE(out.err.find(pet + ": no CT series"), std::string::npos) << out.err;
+  EXPECT_TRUE(out.out.empty());
+  // A folder with nothing in it.
+  out = oqtest::oncoquant("track " + oqtest::quote(base) + " " + oqtest::quote(dir.string()) + " --lesions " +
+                          oqtest::quote(seeds.string()));
+  EXPECT_EQ(out.exit_code, 1);
+  EXPECT_NE(out.err.find(dir.string()), std::string::npos) << out.err;
+  EXPECT_EQ(oqtest::oncoquant("track " + oqtest::quote(base)).exit_code, 2);
+}
+
 }  // namespace

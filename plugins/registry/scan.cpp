@@ -97,7 +97,7 @@ Catalog scan_inputs(const std::vector<std::string>& paths) {
     if (best)
       claimed[best].push_back(f);
     else
-      out.unreadable.push_back({f, "not a DICOM file or a slide (" + declined + ")"});
+      out.unreadable.push_back({f, "not a DICOM file or a slide (" + declined + ")", true});
     progress.advance();
   }
   progress.finish();

@@ -700,38 +700,35 @@ Result<bool> write_overlay(SlideReader& slide, const IhcResult& r, const std::st
 }
 
 Result<bool> write_detections(const IhcResult& r, double mpp0, const std::string& path) {
+  static const char* const kTumourClass[] = {"Tumor: Negative", "Tumor: 1+", "Tumor: 2+", "Tumor: 3+"};
   std::string out = "{\"type\": \"FeatureCollection\", \"features\": [";
-  char buf[512];
+  char buf[96];
   bool first = true;
   for (const Cell& c : r.cells) {
     if (c.kind == CellKind::kOther) continue;
-    std::string name = c.kind == CellKind::kTumour       ? "Tumor: " + std::string(c.dab_class == 0   ? "Negative"
-                                                                                   : c.dab_class == 1 ? "1+"
-                                                                                   : c.dab_class == 2 ? "2+"
-                                                                                                      : "3+")
+    const char* name = c.kind == CellKind::kTumour       ? kTumourClass[c.dab_class]
                        : c.kind == CellKind::kLymphocyte ? "Immune cells"
                                                          : "Stroma";
     const cv::Scalar col = colour(c);
     const double rad = std::sqrt(c.area_um2 / CV_PI) / mpp0;
-    std::string ring;
-    for (int k = 0; k <= 8; ++k) {
+    out += first ? "\n" : ",\n";
+    first = false;
+    out += "{\"type\": \"Feature\", \"geometry\": {\"type\": \"Polygon\", \"coordinates\": [[";
+    for (int k = 0; k <= 8; ++k) {  // an octagon of the nucleus's area, closed
       const double a = 2 * CV_PI * (k % 8) / 8;
       std::snprintf(buf, sizeof buf, "%s[%.1f, %.1f]", k ? ", " : "", c.x + rad * std::cos(a), c.y + rad * std::sin(a));
-      ring += buf;
+      out += buf;
     }
-    std::snprintf(
-        buf, sizeof buf,
-        "%s\n{\"type\": \"Feature\", \"geometry\": {\"type\": \"Polygon\", \"coordinates\": [[%s]]}, "
-        "\"properties\": {\"objectType\": \"detection\", \"classification\": {\"name\": \"%s\", \"color\": [%d, %d, %d]}, "
-        "\"measurements\": {\"Nucleus: Area um^2\": %.1f, \"Nucleus: DAB OD mean\": %.3f, \"Nucleus: Hematoxylin OD mean\": "
-        "%.3f}}}",
-        first ? "" : ",", "%s", name.c_str(), static_cast<int>(col[0]), static_cast<int>(col[1]), static_cast<int>(col[2]),
-        c.area_um2, c.dab_od, c.hematoxylin_od);
-    // The ring may be long: splice it in rather than size the buffer for it.
-    std::string feature = buf;
-    feature.replace(feature.find("%s"), 2, ring);
-    out += feature;
-    first = false;
+    out += "]]}, \"properties\": {\"objectType\": \"detection\", \"classification\": {\"name\": \"";
+    out += name;
+    std::snprintf(buf, sizeof buf, "\", \"color\": [%d, %d, %d]}, ", static_cast<int>(col[0]), static_cast<int>(col[1]),
+                  static_cast<int>(col[2]));
+    out += buf;
+    std::snprintf(buf, sizeof buf, "\"measurements\": {\"Nucleus: Area um^2\": %.1f, ", c.area_um2);
+    out += buf;
+    std::snprintf(buf, sizeof buf, "\"Nucleus: DAB OD mean\": %.3f, \"Nucleus: Hematoxylin OD mean\": %.3f}}}", c.dab_od,
+                  c.hematoxylin_od);
+    out += buf;
   }
   out += "\n]}\n";
   return atomically(path, [&](const std::string& tmp) {

@@ -75,6 +75,7 @@ struct SlideInfo {
 struct Unreadable {
   std::string path;
   std::string reason;
+  bool unclaimed = false;  // no loader recognised the file (as opposed to one that did and failed)
 };
 
 struct Catalog {

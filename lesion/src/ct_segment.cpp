@@ -167,6 +167,57 @@ std::vector<double> robust_shape_fit(const std::vector<double>& radius, const st
   return tukey_shape_fit(radius, valid, share >= 0.75 ? 4 : 2, std::vector<double>(n, median(rs)));
 }
 
+// Standard normal distribution function.
+double phi_cdf(double x) {
+  return 0.5 * std::erfc(-x / std::sqrt(2.0));
+}
+
+// First position along a sampled profile (samples `step` mm apart) where it falls to `level`
+// (the profile starts above it), linearly interpolated; negative when it never does.
+double falls_to(const std::vector<float>& profile, double level, double step) {
+  for (size_t q = 1; q < profile.size(); ++q)
+    if (profile[q] <= level) {
+      const double a = profile[q - 1] - level, b = profile[q] - level;
+      return (static_cast<double>(q - 1) + (a > b ? a / (a - b) : 0.0)) * step;
+    }
+  return -1;
+}
+
+// A soft-tissue lesion seen through a layer of fat of width w before lung or air: the blurred
+// profile m + (f - m) Phi(x / sigma) + (b - f) Phi((x - w) / sigma), the lesion's edge at x = 0.
+// Returns where it falls to `level`.
+double two_step_crossing(double m, double f, double b, double sigma, double w, double level) {
+  double lo = -6 * sigma, hi = w + 6 * sigma;
+  for (int it = 0; it < 40; ++it) {
+    const double x = 0.5 * (lo + hi);
+    const double v = m + (f - m) * phi_cdf(x / sigma) + (b - f) * phi_cdf((x - w) / sigma);
+    (v > level ? lo : hi) = x;
+  }
+  return 0.5 * (lo + hi);
+}
+
+// The lesion's edge on a ray that leaves a soft-tissue lesion (m) for lung or air (b) through fat
+// (f): a fat layer thinner than the blur leaves no plateau, and the half-contrast between lesion
+// and lung then lies out in the fat. Where the profile falls to the lesion/fat midpoint (x1)
+// and to the fat/lung midpoint (x2) are both measured; their distance gives the layer's width
+// through the blurred two-step model, and x1 then the edge. A distance no longer than a single
+// step's (no fat) returns a negative value: the half-contrast stands.
+double edge_through_fat(const std::vector<float>& profile, double step, double m, double f, double b, double sigma) {
+  const double l1 = 0.5 * (m + f), l2 = 0.5 * (f + b);
+  const double x1 = falls_to(profile, l1, step), x2 = falls_to(profile, l2, step);
+  if (x1 < 0 || x2 <= x1) return -1;
+  const double measured = x2 - x1;
+  auto gap = [&](double w) { return two_step_crossing(m, f, b, sigma, w, l2) - two_step_crossing(m, f, b, sigma, w, l1); };
+  if (measured <= gap(0) + 0.05) return -1;
+  double lo = 0, hi = 15;
+  if (measured >= gap(hi)) return -1;  // not a thin layer: something else lies between
+  for (int it = 0; it < 30; ++it) {
+    const double w = 0.5 * (lo + hi);
+    (gap(w) < measured ? lo : hi) = w;
+  }
+  return x1 - two_step_crossing(m, f, b, sigma, 0.5 * (lo + hi), l1);
+}
+
 }  // namespace
 
 Result<CtSegmentation> segment_ct(const Volume& ct, const Vec3& seed, const CtSegmentOptions& options) {
@@ -233,6 +284,15 @@ Result<CtSegmentation> segment_ct(const Volume& ct, const Vec3& seed, const CtSe
   std::vector<double> radius(kTheta * kPhi, -1), contrast(kTheta * kPhi, 0);
   std::vector<char> valid(kTheta * kPhi, 0);
   std::vector<float> profile;
+  // Rays from a soft-tissue lesion that end in lung or air, for the fat-layer check below (their
+  // index steps per millimetre), and the width of each single step (for the blur along rays of
+  // that steepness).
+  struct DarkRay {
+    size_t idx;
+    Vec3 di;
+  };
+  std::vector<DarkRay> dark_rays;
+  std::vector<std::pair<double, double>> step_widths;  // |dz|, 25-75 % width in mm
   for (int t = 0; t < kTheta; ++t)
     for (int p = 0; p < kPhi; ++p) {
       const Vec3 d = direction(t, p);
@@ -301,6 +361,15 @@ Result<CtSegmentation> segment_ct(const Volume& ct, const Vec3& seed, const CtSe
           }
         }
       }
+      const bool single_step = c == b - m;
+      if (single_step && m > -40 && m + c < -250) dark_rays.push_back({static_cast<size_t>(idx), di});
+      if (single_step) {
+        std::vector<float> toward(profile.begin(), profile.end());
+        if (sign > 0)
+          for (float& v : toward) v = static_cast<float>(2 * m) - v;
+        const double x25 = falls_to(toward, m - 0.25 * std::abs(c), step), x75 = falls_to(toward, m - 0.75 * std::abs(c), step);
+        if (x25 >= 0 && x75 > x25) step_widths.emplace_back(std::abs(d[2]), x75 - x25);
+      }
       double r = static_cast<double>(q) * step;
       if (q > 0) {
         const double va = (profile[q - 1] - m) * sign - half, vb = (profile[q] - m) * sign - half;
@@ -310,6 +379,41 @@ Result<CtSegmentation> segment_ct(const Volume& ct, const Vec3& seed, const CtSe
       contrast[static_cast<size_t>(idx)] = c;
       valid[static_cast<size_t>(idx)] = 1;
     }
+  // Fat's own CT number from the rays that end in it; a lesion seen mostly against fat (a node)
+  // may have a layer of it before the lung that is thinner than the blur.
+  std::vector<double> fat;
+  for (size_t i = 0; i < valid.size(); ++i)
+    if (valid[i] && m + contrast[i] > -180 && m + contrast[i] < -40) fat.push_back(m + contrast[i]);
+  const bool lesion_in_fat = fat.size() >= valid.size() / 4;
+  const double f = median(fat);
+  if (lesion_in_fat && m - f >= 60 && !dark_rays.empty() && step_widths.size() >= 20) {
+    // The blur along a ray: from single steps of similar steepness (slices are thicker than pixels).
+    auto sigma_for = [&](double dz) {
+      std::vector<double> w;
+      for (const auto& [z, width] : step_widths)
+        if (std::abs(z - dz) < 0.2) w.push_back(width);
+      if (w.size() < 10)
+        for (const auto& sw : step_widths) w.push_back(sw.second);
+      return std::max(0.3, median(w) / 1.349);
+    };
+    for (const DarkRay& ray : dark_rays) {
+      // The ray again, on past the fat to the lung's own level.
+      profile.clear();
+      for (double s = 0; s <= radius[ray.idx] + 10; s += step) {
+        const float v = roi.sample(s0[0] + ray.di[0] * s, s0[1] + ray.di[1] * s, s0[2] + ray.di[2] * s);
+        if (std::isnan(v)) break;
+        profile.push_back(v);
+      }
+      if (profile.empty()) continue;
+      const float far = *std::min_element(profile.begin(), profile.end());
+      const Vec3 d = direction(static_cast<int>(ray.idx) / kPhi, static_cast<int>(ray.idx) % kPhi);
+      const double edge = edge_through_fat(profile, step, m, f, far, sigma_for(std::abs(d[2])));
+      if (edge > 0 && edge < radius[ray.idx]) {
+        radius[ray.idx] = edge;
+        contrast[ray.idx] = f - m;
+      }
+    }
+  }
   const double valid_share = static_cast<double>(std::count(valid.begin(), valid.end(), 1)) / static_cast<double>(valid.size());
   if (valid_share < 0.35)
     return Error(ErrorCode::kNotFound, "no lesion found at " + where(seed) + ": no boundary closes around the seed within " +
@@ -361,8 +465,8 @@ Result<CtSegmentation> segment_ct(const Volume& ct, const Vec3& seed, const CtSe
           if (!fixed[idx]) fixed[idx] = 2;  // marked in this pass
         }
       }
-    for (char& f : fixed)
-      if (f == 2) f = 1;
+    for (char& mark : fixed)
+      if (mark == 2) mark = 1;
     radius = next;
   }
   std::vector<double> all_valid;
@@ -407,20 +511,33 @@ Result<CtSegmentation> segment_ct(const Volume& ct, const Vec3& seed, const CtSe
   out.mask = Volume(mg, VoxelType::kUInt8);
   out.mask.set_units("label");
   uint8_t* mask = out.mask.data<uint8_t>();
-  // Signed distance to the star surface along the ray through each voxel (positive inside).
-  auto inside_margin = [&](int i, int j, int k) {
+  // Signed distance to the star surface along the ray through each point (positive inside).
+  auto inside_margin = [&](double i, double j, double k) {
     const Vec3 p = g.to_lps(i, j, k);
     const Vec3 v{p[0] - seed[0], p[1] - seed[1], p[2] - seed[2]};
     const double rho = std::sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]);
     if (rho < 1e-9) return r_at({0, 0, 1});
     return r_at({v[0] / rho, v[1] / rho, v[2] / rho}) - rho;
   };
+  // The outline on each axial slice, as a field whose zero level is the boundary: computed once
+  // for the mask and the calipers.
+  const int bnx = bb_hi[0] - bb_lo[0] + 1, bny = bb_hi[1] - bb_lo[1] + 1;
+  std::vector<std::vector<float>> slice_field(static_cast<size_t>(bb_hi[2] - bb_lo[2] + 1));
+  for (int k = bb_lo[2]; k <= bb_hi[2]; ++k) {
+    std::vector<float>& field = slice_field[static_cast<size_t>(k - bb_lo[2])];
+    field.resize(static_cast<size_t>(bnx) * static_cast<size_t>(bny));
+    for (int j = 0; j < bny; ++j)
+      for (int i = 0; i < bnx; ++i)
+        field[static_cast<size_t>(j) * static_cast<size_t>(bnx) + static_cast<size_t>(i)] =
+            static_cast<float>(inside_margin(bb_lo[0] + i, bb_lo[1] + j, k));
+  }
   double hu_sum = 0;
   size_t count = 0;
   for (int k = bb_lo[2]; k <= bb_hi[2]; ++k)
     for (int j = bb_lo[1]; j <= bb_hi[1]; ++j)
       for (int i = bb_lo[0]; i <= bb_hi[0]; ++i)
-        if (inside_margin(i, j, k) >= 0) {
+        if (slice_field[static_cast<size_t>(k - bb_lo[2])]
+                       [static_cast<size_t>(j - bb_lo[1]) * static_cast<size_t>(bnx) + static_cast<size_t>(i - bb_lo[0])] >= 0) {
           const size_t o = (static_cast<size_t>(k) * g.size[1] + static_cast<size_t>(j)) * g.size[0] + static_cast<size_t>(i);
           mask[(static_cast<size_t>(k - bb_lo[2]) * mg.size[1] + static_cast<size_t>(j - bb_lo[1])) * mg.size[0] +
                static_cast<size_t>(i - bb_lo[0])] = 1;
@@ -438,16 +555,9 @@ Result<CtSegmentation> segment_ct(const Volume& ct, const Vec3& seed, const CtSe
 
   // RECIST calipers on every axial slice through the lesion; the slice with the longest wins.
   for (int k = bb_lo[2]; k <= bb_hi[2]; ++k) {
-    const int nx = bb_hi[0] - bb_lo[0] + 1, ny = bb_hi[1] - bb_lo[1] + 1;
-    std::vector<float> field(static_cast<size_t>(nx) * static_cast<size_t>(ny));
-    bool any = false;
-    for (int j = 0; j < ny; ++j)
-      for (int i = 0; i < nx; ++i) {
-        const double v = inside_margin(bb_lo[0] + i, bb_lo[1] + j, k);
-        field[static_cast<size_t>(j) * static_cast<size_t>(nx) + static_cast<size_t>(i)] = static_cast<float>(v);
-        any = any || v >= 0;
-      }
-    if (!any) continue;
+    const int nx = bnx, ny = bny;
+    const std::vector<float>& field = slice_field[static_cast<size_t>(k - bb_lo[2])];
+    if (std::none_of(field.begin(), field.end(), [](float v) { return v >= 0; })) continue;
     const SliceCalipers c = measure_outline(contour(field, nx, ny, g.spacing[0], g.spacing[1], 0.0f));
     auto to_lps = [&](const Point2& q) { return g.to_lps(bb_lo[0] + q[0] / g.spacing[0], bb_lo[1] + q[1] / g.spacing[1], k); };
     if (c.short_axis.length_mm > out.largest_short_axis.length_mm) {

@@ -25,11 +25,14 @@ const char* kIhcUsage =
     "  analysed in parallel: nuclei from the optical density, tumour cells told from lymphocytes (small, round)\n"
     "  and stroma (elongated), each tumour nucleus classed by its mean DAB OD (0.2 / 0.4 / 0.6 for 1+ / 2+ / 3+).\n"
     "  Prints percent positive, H-score, Allred and the category (positive, low-positive, negative).\n"
+    "  HER2: each tumour cell's membrane, from its nucleus out to the bisectors with its neighbours: the share\n"
+    "  of its perimeter stained (complete from 80 %, a pattern from 20 %) and the stained DAB OD (faint below\n"
+    "  0.2, intense from 0.55) give its pattern; the percentages per pattern give the ASCO/CAP score and\n"
+    "  HER2-low / ultralow. The score is exact on the generated slides; the faint percentage is the least\n"
+    "  certain figure (a stained neighbour's membrane touches an unstained cell).\n"
     "  --roi        a polygon (GeoJSON, QuPath's export; level-0 pixels) that restricts the count\n"
     "  --overlay    cells coloured by class over the slide (PNG)   --detections  cells as QuPath detections\n"
-    "  HER2 is not offered yet: --experimental-her2 runs the membrane measurement under development (each tumour\n"
-    "  cell's membrane out to the bisectors with its neighbours: completeness and DAB OD give its pattern and the\n"
-    "  ASCO/CAP score; its percentages per pattern are not yet accurate).\n";
+    "  --experimental-her2  accepted for older scripts; HER2 no longer needs it\n";
 
 Result<std::vector<std::array<double, 2>>> read_roi(const std::string& path) {
   std::ifstream in(path);
@@ -72,13 +75,6 @@ int cmd_ihc(int argc, char** argv) {
     marker = wsi::Marker::kHER2;
   else
     return usage_fail("--marker must be ER, PR or HER2", kIhcUsage);
-  // The membrane measurement finds the right score on the demo slides but not yet the right
-  // percentages per pattern (its stained-membrane level does not adapt to each slide's
-  // background): not offered as a result until it does.
-  if (marker == wsi::Marker::kHER2 && !args.has("--experimental-her2"))
-    return fail(args.positional().front() +
-                ": HER2 membrane scoring is not built yet to clinical accuracy (ER and PR are); "
-                "--experimental-her2 runs the version under development");
   std::optional<double> mpp;
   if (args.has("--mpp")) {
     try {

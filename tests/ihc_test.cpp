@@ -108,20 +108,21 @@ TEST(Ihc, RealTilesRunEndToEnd) {
   EXPECT_NE(j["stain_vectors"]["note"].get<std::string>().find("no DAB"), std::string::npos);
 }
 
-// HER2 under development: its scores on the demo slides (its per-pattern percentages are not yet
-// right, which is why it is not offered by default).
-TEST(Ihc, ExperimentalHerTwoScoresTheDemoSlides) {
+// HER2 on the demo slides: the score and category the generator designed (1+ low, 3+ positive,
+// 0 ultralow); the slide set (ihc_accuracy_test) covers 0 to 3+ and turned stains.
+TEST(Ihc, HerTwoScoresTheDemoSlides) {
   const json m = oqtest::load_json(kArchive / "manifest.json");
   int checked = 0;
   for (const auto& p : m["patients"])
     for (const auto& s : p["slides"]) {
       if (s["marker"] != "HER2") continue;
-      const auto out = oqtest::oncoquant("ihc " + oqtest::quote((kArchive / s["path"].get<std::string>()).string()) +
-                                         " --marker HER2 --experimental-her2 --json");
+      const auto out =
+          oqtest::oncoquant("ihc " + oqtest::quote((kArchive / s["path"].get<std::string>()).string()) + " --marker HER2 --json");
       ASSERT_EQ(out.exit_code, 0) << out.err;
       const json want =
           oqtest::load_json(kArchive / p["truth_path"].get<std::string>() / "pathology" / "HER2.truth.json")["result"]["her2"];
       EXPECT_EQ(json::parse(out.out)["her2"]["score"], want["score"]) << s["path"];
+      EXPECT_EQ(json::parse(out.out)["her2"]["category"], want["category"]) << s["path"];
       ++checked;
     }
   EXPECT_EQ(checked, 3);
@@ -150,10 +151,11 @@ TEST(Ihc, BadSlidesAreRefusedWithoutOutputs) {
   out = oqtest::oncoquant("ihc " + oqtest::quote(oqtest::shared_dir() + "/data/ihc/skimage_ihc.png") + " --marker ER");
   EXPECT_EQ(out.exit_code, 1);
   EXPECT_NE(out.err.find("--mpp"), std::string::npos) << out.err;
-  // HER2 is not built yet: said so, not guessed.
-  out = oqtest::oncoquant("ihc " + oqtest::quote(data + "CMU-1-Small-Region.svs") + " --marker HER2");
-  EXPECT_EQ(out.exit_code, 1);
-  EXPECT_NE(out.err.find("not built yet"), std::string::npos) << out.err;
+  // HER2 on an H&E slide: no DAB, so no membrane staining - score 0, not a guess from eosin.
+  out = oqtest::oncoquant("ihc " + oqtest::quote(data + "CMU-1-Small-Region.svs") + " --marker HER2 --json");
+  EXPECT_EQ(out.exit_code, 0) << out.err;
+  EXPECT_EQ(json::parse(out.out)["her2"]["score"], "0");
+  EXPECT_EQ(json::parse(out.out)["her2"]["category"], "negative");
   EXPECT_EQ(oqtest::oncoquant("ihc " + oqtest::quote(data + "CMU-1-Small-Region.svs") + " --marker KI67").exit_code, 2);
 }
 

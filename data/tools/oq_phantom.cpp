@@ -12,6 +12,7 @@ namespace {
 const char* kUsage =
     "usage: oq-phantom demo --out DIR [--seed N] [--jobs N] [--patients ID,ID] [--no-previews] [--quiet]\n"
     "       oq-phantom lesions --out DIR [--count N] [--seed N] [--jobs N] [--no-previews] [--quiet]\n"
+    "       oq-phantom slides --out DIR [--count N] [--seed N] [--jobs N] [--no-previews] [--quiet]\n"
     "       oq-phantom --version\n"
     "\n"
     "Generates the demo archive: synthetic metastatic breast cancer patients (one per phenotype group)\n"
@@ -20,6 +21,9 @@ const char* kUsage =
     "\n"
     "The lesion set: N single CTs (default 10), alternating chest and abdomen, slice 1.25-5 mm,\n"
     "pixels 0.6-0.9 mm, noise 10-25 HU, lesions of every kind 6-60 mm, with truth, for accuracy tests.\n"
+    "\n"
+    "The slide set: N biopsies (default 10) of ER, PR and HER2 slides, ER/PR from negative to positive\n"
+    "and HER2 0 to 3+, each from its own lab (stains, blur, JPEG), stain vectors turned up to 10 degrees.\n"
     "\n"
     "  --out DIR        folder to create (must not exist); written as DIR.partial-PID, then renamed\n"
     "  --seed N         random seed (default 20261123); the same seed gives the same bytes\n"
@@ -45,7 +49,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   const std::string command = argv[1];
-  if (command != "demo" && command != "lesions") return usage_error("unknown command '" + command + "'");
+  if (command != "demo" && command != "lesions" && command != "slides") return usage_error("unknown command '" + command + "'");
   oq::phantom::ArchiveOptions options;
   int count = 10;
   for (int i = 2; i < argc; ++i) {
@@ -75,7 +79,7 @@ int main(int argc, char** argv) {
       std::stringstream ss(v);
       std::string id;
       while (std::getline(ss, id, ',')) options.patients.push_back(id);
-    } else if (arg == "--count" && command == "lesions") {
+    } else if (arg == "--count" && command != "demo") {
       const char* v = value("--count");
       if (!v || (count = std::atoi(v)) <= 0) return usage_error("--count needs a positive number");
     } else if (arg == "--no-previews") {
@@ -87,13 +91,18 @@ int main(int argc, char** argv) {
     }
   }
   if (options.out_dir.empty()) return usage_error("--out is required");
-  const oq::Status status =
-      command == "demo" ? oq::phantom::generate_demo_archive(options) : oq::phantom::generate_lesion_set(options, count);
+  const oq::Status status = command == "demo"      ? oq::phantom::generate_demo_archive(options)
+                            : command == "lesions" ? oq::phantom::generate_lesion_set(options, count)
+                                                   : oq::phantom::generate_slide_set(options, count);
   if (!status.ok()) {
     std::fprintf(stderr, "error: %s\n", status.error().describe().c_str());
     return 1;
   }
   if (!options.quiet)
-    std::fprintf(stderr, "%s written to %s\n", command == "demo" ? "demo archive" : "lesion set", options.out_dir.c_str());
+    std::fprintf(stderr, "%s written to %s\n",
+                 command == "demo"      ? "demo archive"
+                 : command == "lesions" ? "lesion set"
+                                        : "slide set",
+                 options.out_dir.c_str());
   return 0;
 }

@@ -94,7 +94,7 @@ void collect_stained(const cv::Mat& od, int stride, std::vector<Vec>& px) {
     }
 }
 
-void estimate_stains(const std::vector<Vec>& px, StainVectors& s) {
+void estimate_stains(const std::vector<Vec>& px, bool dab_on_membranes, StainVectors& s) {
   if (px.size() < 200) {
     s.note = "too little stained tissue to estimate stain vectors: reference vectors used";
     return;
@@ -133,18 +133,23 @@ void estimate_stains(const std::vector<Vec>& px, StainVectors& s) {
   // A nuclear stain is never seen pure: every DAB pixel also holds hematoxylin, so the extreme
   // angle falls short of DAB towards hematoxylin. The data only says DAB lies at least that far
   // from hematoxylin; the reference DAB, projected into the plane, is taken when it lies farther.
+  // A membrane stain (HER2) is seen pure on the membranes: there the extreme is DAB itself.
   // Only when DAB is in the plane at all: an H&E slide's plane (hematoxylin, eosin) leaves the
-  // DAB reference about 37 degrees out of it.
+  // DAB reference about 37 degrees out of it; a lab's DAB may lie 10 degrees from the reference.
+  constexpr double kDabOutOfPlaneMax = 25;
   const Vec normal = normalised({e1[1] * e2[2] - e1[2] * e2[1], e1[2] * e2[0] - e1[0] * e2[2], e1[0] * e2[1] - e1[1] * e2[0]});
   const double out_of_plane =
       std::asin(std::min(1.0, std::abs(d_ref[0] * normal[0] + d_ref[1] * normal[1] + d_ref[2] * normal[2]))) * 180 / CV_PI;
   const double ref_angle = plane_angle(d_ref);
-  if (out_of_plane <= 15 &&
-      std::abs(std::remainder(ref_angle - h_angle, 2 * CV_PI)) > std::abs(std::remainder(d_angle - h_angle, 2 * CV_PI)))
-    d_angle = ref_angle;
+  const double data_from_h = std::abs(std::remainder(d_angle - h_angle, 2 * CV_PI)),
+               ref_from_h = std::abs(std::remainder(ref_angle - h_angle, 2 * CV_PI));
+  // With little membrane staining (HER2 0 or 1+) the extreme is not DAB but the edge of the
+  // hematoxylin cloud: only an extreme nearly as far from hematoxylin as DAB usually lies is DAB.
+  const bool pure_dab_seen = dab_on_membranes && data_from_h >= 0.75 * ref_from_h;
+  if (!pure_dab_seen && out_of_plane <= kDabOutOfPlaneMax && ref_from_h > data_from_h) d_angle = ref_angle;
   const Vec a = dir(h_angle), b = dir(d_angle);
   std::string note;
-  if (out_of_plane > 15) {
+  if (out_of_plane > kDabOutOfPlaneMax) {
     s.hematoxylin = a;
     s.counterstain = dir(d_angle);  // the plane's other stain
     s.note = "no DAB among this slide's stains (the DAB reference lies " + std::to_string(std::lround(out_of_plane)) +
@@ -193,8 +198,8 @@ struct Tile {
 // The membrane of one cell: along 48 directions from the nucleus edge out to the bisector with
 // the nearest neighbour that way (at most 6 um), the peak DAB OD; a direction is stained when the
 // peak reaches the stained level. Completeness = stained share; intensity = their median peak.
-void measure_membrane(const cv::Mat& dab, const std::array<double, 3>& c, const std::vector<std::array<double, 2>>& nuclei,
-                      double mpp, const IhcSettings& st, Cell& cell) {
+void measure_membrane(const cv::Mat& dab, const cv::Mat& hematoxylin, const std::array<double, 3>& c,
+                      const std::vector<std::array<double, 2>>& nuclei, double mpp, const IhcSettings& st, Cell& cell) {
   constexpr int kDirections = 48;
   std::vector<std::array<double, 2>> near;
   const double reach = c[2] + 6.0 / mpp;
@@ -212,10 +217,28 @@ void measure_membrane(const cv::Mat& dab, const std::array<double, 3>& c, const 
       const double along = ux * v[0] + uy * v[1];
       if (along > 0) end = std::min(end, (v[0] * v[0] + v[1] * v[1]) / (2 * along) + 0.3 / mpp);
     }
+    // From the nucleus's own edge that way (an elongated nucleus reaches past its mean radius,
+    // and its blurred rim carries some DAB) out to the bisector or a neighbour's nucleus: where
+    // the (smoothed) hematoxylin falls below half the nucleus's own, and rises above it again.
+    // An intense membrane leaves some DAB in the hematoxylin channel, never that much.
+    const double edge = 0.5 * cell.hematoxylin_od;
+    auto at = [&](double r, int& x, int& y) {
+      x = static_cast<int>(std::lround(c[0] + r * ux));
+      y = static_cast<int>(std::lround(c[1] + r * uy));
+      return x >= 0 && y >= 0 && x < dab.cols && y < dab.rows;
+    };
+    double start = c[2];
+    for (double r = 0; r <= end; r += 0.5) {
+      int x = 0, y = 0;
+      if (!at(r, x, y) || hematoxylin.at<float>(y, x) < edge) {
+        start = r;
+        break;
+      }
+    }
     double peak = 0;
-    for (double r = c[2] + 0.5 / mpp; r <= end; r += 0.5) {
-      const int x = static_cast<int>(std::lround(c[0] + r * ux)), y = static_cast<int>(std::lround(c[1] + r * uy));
-      if (x < 0 || y < 0 || x >= dab.cols || y >= dab.rows) break;
+    for (double r = start + 0.5 / mpp; r <= end; r += 0.5) {
+      int x = 0, y = 0;
+      if (!at(r, x, y) || hematoxylin.at<float>(y, x) >= edge) break;
       peak = std::max(peak, static_cast<double>(dab.at<float>(y, x)));
     }
     if (peak >= st.membrane_stained_od) {
@@ -343,7 +366,7 @@ Result<IhcResult> analyse_ihc(SlideReader& slide, Marker marker, const IhcSettin
       if (!region) return region.error();
       collect_stained(optical_density(to_mat(*region), res.stains.background), 3, px);
     }
-    estimate_stains(px, res.stains);
+    estimate_stains(px, marker == Marker::kHER2, res.stains);
   }
   const cv::Matx33d inv = unmixing(res.stains);
   const double um2_per_px = res.mpp * res.mpp;
@@ -385,8 +408,10 @@ Result<IhcResult> analyse_ihc(SlideReader& slide, Marker marker, const IhcSettin
           dab.at<float>(y, x) = res.stains.counterstain ? 0.0f : static_cast<float>(std::max(0.0, cd));
         }
       // Nuclei: hematoxylin, plus DAB where hematoxylin is there too (a positive nucleus takes
-      // both; cytoplasmic or membranous DAB has no hematoxylin under it), smoothed by about 1 um.
-      cv::Mat nuc = hem + cv::min(dab, hem), smooth;
+      // both; cytoplasmic DAB has little hematoxylin under it), smoothed by about 1 um. HER2 stains
+      // membranes, not nuclei: there hematoxylin alone, else an intense membrane over the
+      // cytoplasm's faint counterstain would join the nuclei.
+      cv::Mat nuc = marker == Marker::kHER2 ? hem.clone() : cv::Mat(hem + cv::min(dab, hem)), smooth;
       const double sigma = 1.0 / res.mpp;
       cv::GaussianBlur(nuc, smooth, {}, sigma);
       cv::Mat fg = smooth > 0.18;
@@ -503,7 +528,7 @@ Result<IhcResult> analyse_ihc(SlideReader& slide, Marker marker, const IhcSettin
           const auto u = static_cast<size_t>(l);
           if (area[u] * um2_per_px >= st.min_nucleus_um2) all.push_back({sx[u] / area[u], sy[u] / area[u]});
         }
-        for (size_t q = 0; q < found.size(); ++q) measure_membrane(dab, centres[q], all, res.mpp, st, found[q]);
+        for (size_t q = 0; q < found.size(); ++q) measure_membrane(dab, smooth, centres[q], all, res.mpp, st, found[q]);
       }
       {
         std::lock_guard<std::mutex> lock(mu);
@@ -559,7 +584,7 @@ Result<IhcResult> analyse_ihc(SlideReader& slide, Marker marker, const IhcSettin
       if (marker == Marker::kHER2) {
         // The membrane pattern (ihc.md section 3).
         const bool complete = c.membrane_completeness >= st.membrane_complete;
-        if (c.membrane_completeness < 0.1)
+        if (c.membrane_completeness < 0.2)
           c.membrane_pattern = 0;
         else if (c.membrane_od < st.membrane_faint_max)
           c.membrane_pattern = complete ? 2 : 1;  // faint but complete reads as weak complete

@@ -342,7 +342,8 @@ Status generate_archive(const ArchiveOptions& options, std::vector<PatientPlan> 
       // The worklist: baseline lesions with their seeds, as a trial's imaging core hands them out.
       Json seeds = Json::array();
       const Json line1 = recist.empty() ? Json{{"targets", Json::array()}} : recist.at(0);
-      const auto& ct_truth = slots[pi][0].ct.result.truth["lesions"];
+      const Json no_lesions = Json::array();
+      const auto& ct_truth = slots[pi].empty() ? no_lesions : slots[pi][0].ct.result.truth["lesions"];
       for (const auto& l : ct_truth) {
         if (!l["present"].get<bool>()) continue;
         const std::string id = l["id"];
@@ -354,7 +355,7 @@ Status generate_archive(const ArchiveOptions& options, std::vector<PatientPlan> 
                              {"role", role},
                              {"organ", l["organ"]},
                              {"nodal", l["nodal"]},
-                             {"series_uid", slots[pi][0].ct.ctx.series_uid},
+                             {"series_uid", slots[pi].at(0).ct.ctx.series_uid},
                              {"seed_mm", l["seed_mm"]}});
       }
       Json lines = Json::array();
@@ -399,6 +400,11 @@ Status generate_demo_archive(const ArchiveOptions& options) {
 Status generate_lesion_set(const ArchiveOptions& options, int count) {
   if (count < 1) return Error(ErrorCode::kInvalidArgument, "the lesion set needs at least one series");
   return generate_archive(options, lesion_set_plan(options.seed, count), "OncoQuant lesion set");
+}
+
+Status generate_slide_set(const ArchiveOptions& options, int count) {
+  if (count < 1) return Error(ErrorCode::kInvalidArgument, "the slide set needs at least one biopsy");
+  return generate_archive(options, slide_set_plan(options.seed, count), "OncoQuant IHC slide set");
 }
 
 }  // namespace oq::phantom

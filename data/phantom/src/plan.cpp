@@ -257,4 +257,68 @@ std::vector<PatientPlan> lesion_set_plan(std::uint64_t seed, int count) {
   return plans;
 }
 
+std::vector<PatientPlan> slide_set_plan(std::uint64_t seed, int count) {
+  // Percent of ER/PR-positive tumour nuclei, around the category boundaries (1 %, 10 %) and beyond.
+  static const double kPositive[] = {0.0, 0.6, 4.0, 9.0, 25.0, 55.0, 92.0};
+  std::vector<PatientPlan> plans;
+  for (int i = 0; i < count; ++i) {
+    Rng rng(Rng::derive(seed, "slide set " + std::to_string(i)));
+    PatientPlan p;
+    char id[32];
+    std::snprintf(id, sizeof id, "OQ-IHC-%03d", i + 1);
+    p.id = id;
+    p.name = std::string("SLIDESET^") + std::to_string(i + 1);
+    p.birth_date = "19700101";
+    p.first_scan_date = add_days("2026-02-02", 7 * i);
+    p.with_pet = false;
+    p.slides_as_svs = i % 2 == 0;
+    const double rotation = 5.0 * (i % 3);
+    auto receptor = [&](Marker m, double positive_pct) {
+      SlidePlan s;
+      s.marker = m;
+      s.stain_rotation_deg = rotation;
+      const double pos = positive_pct / 100;
+      // Intensities of the positive nuclei: a random mix, weighted towards one class.
+      std::array<double, 3> w{rng.uniform(0.1, 1), rng.uniform(0.1, 1), rng.uniform(0.1, 1)};
+      w[static_cast<size_t>(rng.integer(0, 2))] += 1.5;
+      const double sum = w[0] + w[1] + w[2];
+      s.fractions = {1 - pos, pos * w[0] / sum, pos * w[1] / sum, pos * w[2] / sum};
+      return s;
+    };
+    p.slides.push_back(receptor(Marker::kER, kPositive[static_cast<size_t>(i % 7)]));
+    p.slides.push_back(receptor(Marker::kPR, kPositive[static_cast<size_t>((i + 3) % 7)]));
+    SlidePlan her2;
+    her2.marker = Marker::kHER2;
+    her2.stain_rotation_deg = rotation;
+    switch (i % 5) {
+      case 0:  // 0: no staining
+        her2.fractions = {1, 0, 0, 0};
+        break;
+      case 1: {  // 0, ultralow: faint incomplete in <= 10 %
+        const double f = rng.uniform(0.03, 0.08);
+        her2.fractions = {1 - f, f, 0, 0};
+        break;
+      }
+      case 2: {  // 1+: faint incomplete in > 10 %
+        const double f = rng.uniform(0.25, 0.7);
+        her2.fractions = {1 - f, f, 0, 0};
+        break;
+      }
+      case 3: {  // 2+: weak to moderate complete in > 10 %
+        const double w = rng.uniform(0.25, 0.55), f = rng.uniform(0.05, 0.2);
+        her2.fractions = {1 - w - f, f, w, 0};
+        break;
+      }
+      default: {  // 3+: intense complete in > 10 %
+        const double n = rng.uniform(0.35, 0.85), w = rng.uniform(0.03, 0.1);
+        her2.fractions = {1 - n - w, 0, w, n};
+        break;
+      }
+    }
+    p.slides.push_back(her2);
+    plans.push_back(p);
+  }
+  return plans;
+}
+
 }  // namespace oq::phantom

@@ -225,10 +225,25 @@ SlideResult generate_slide(const PlacedPatient& p, const SlidePlan& plan, const 
   Rng rng(Rng::derive(p.seed, std::string("slide ") + marker_name(plan.marker)));
   Rng lab(Rng::derive(p.seed, "lab"));  // one lab per patient: the three slides share its stain and scanner
   const double mpp = out.svs ? 0.499 : 0.5;
-  const auto h_vec =
-      normalised({0.65 + lab.uniform(-0.05, 0.05), 0.70 + lab.uniform(-0.05, 0.05), 0.29 + lab.uniform(-0.05, 0.05)});
-  const auto d_vec =
-      normalised({0.27 + lab.uniform(-0.05, 0.05), 0.57 + lab.uniform(-0.05, 0.05), 0.78 + lab.uniform(-0.05, 0.05)});
+  auto h_vec = normalised({0.65 + lab.uniform(-0.05, 0.05), 0.70 + lab.uniform(-0.05, 0.05), 0.29 + lab.uniform(-0.05, 0.05)});
+  auto d_vec = normalised({0.27 + lab.uniform(-0.05, 0.05), 0.57 + lab.uniform(-0.05, 0.05), 0.78 + lab.uniform(-0.05, 0.05)});
+  if (plan.stain_rotation_deg > 0) {
+    // Turn each vector by the angle about a random axis perpendicular to it (an own stream, so
+    // the lab's and the slide's draws are those of an unturned slide).
+    Rng turn(Rng::derive(p.seed, std::string("stain rotation ") + marker_name(plan.marker)));
+    for (auto* v : {&h_vec, &d_vec}) {
+      std::array<double, 3> a{turn.normal(), turn.normal(), turn.normal()};
+      const double along = a[0] * (*v)[0] + a[1] * (*v)[1] + a[2] * (*v)[2];
+      for (size_t k = 0; k < 3; ++k) a[k] -= along * (*v)[k];
+      a = normalised(a);
+      const double t = plan.stain_rotation_deg * kPi / 180;
+      std::array<double, 3> turned{};
+      for (size_t k = 0; k < 3; ++k) turned[k] = std::cos(t) * (*v)[k] + std::sin(t) * a[k];
+      // Optical densities stay positive in every channel.
+      for (double& c : turned) c = std::max(c, 0.02);
+      *v = normalised(turned);
+    }
+  }
   // Counterstain and focus also vary from slide to slide within a lab.
   const double h_strength = lab.uniform(0.85, 1.15) * rng.uniform(0.95, 1.05);
   const double dab_strength = lab.uniform(0.94, 1.06);
@@ -422,6 +437,7 @@ SlideResult generate_slide(const PlacedPatient& p, const SlidePlan& plan, const 
                  {"level_dimensions", Json::array({Json::array({kWidth, kHeight}), Json::array({level1.cols, level1.rows}),
                                                    Json::array({level2.cols, level2.rows})})},
                  {"stain_vectors", {{"hematoxylin", h_vec}, {"dab", d_vec}}},
+                 {"stain_rotation_deg", plan.stain_rotation_deg},
                  {"stain_strength", {{"hematoxylin", h_strength}, {"dab", dab_strength}}},
                  {"glass_rgb", glass},
                  {"blur_sigma_px", blur},

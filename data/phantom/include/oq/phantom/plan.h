@@ -53,6 +53,9 @@ struct SlidePlan {
   // HER2: fraction of tumour cells with no membrane staining, faint incomplete, weak-to-moderate
   // complete, intense complete.
   std::array<double, 4> fractions{1, 0, 0, 0};
+  // Both stain vectors turned this far from the lab's (about random axes): a lab whose
+  // hematoxylin and DAB differ from the usual more than the demo labs' do.
+  double stain_rotation_deg = 0;
 };
 
 struct PatientPlan {
@@ -86,6 +89,12 @@ std::vector<PatientPlan> demo_plan();
 // metastases 8-60 mm, hypo- and hyper-attenuating, a para-aortic node, a vertebral metastasis),
 // with slice thickness 1.25-5 mm, pixel spacing 0.6-0.9 mm and noise 10-25 HU drawn from the seed.
 std::vector<PatientPlan> lesion_set_plan(std::uint64_t seed, int count);
+
+// The slide set for measuring IHC accuracy: `count` biopsies (ER, PR and HER2 slides each) whose
+// designs run through ER/PR negative, low positive and positive with mixed intensities and HER2
+// 0, ultralow, 1+, 2+ and 3+, each patient its own lab (stain vectors, strengths, blur, JPEG
+// quality), stain vectors turned a further 0, 5 or 10 degrees, SVS and generic TIFF alternating.
+std::vector<PatientPlan> slide_set_plan(std::uint64_t seed, int count);
 
 // ISO date arithmetic for the plans (proleptic Gregorian).
 std::string add_days(const std::string& iso_date, int days);

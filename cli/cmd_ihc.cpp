@@ -19,7 +19,7 @@ namespace {
 
 const char* kIhcUsage =
     "usage: oncoquant ihc SLIDE --marker ER|PR|HER2 [--mpp UM] [--roi ROI.geojson] [--json]\n"
-    "                     [--overlay OUT.png] [--detections OUT.geojson] [--threads N]\n"
+    "                     [--overlay OUT.png] [--detections OUT.geojson] [--threads N] [--stains STAINS.json]\n"
     "  SLIDE: any slide OpenSlide opens, or a plain image (PNG, JPEG, TIFF) with --mpp. Tissue is found at\n"
     "  about 8 um/px, stain vectors are estimated on the slide (Macenko; reported), tiles at 0.5 um/px are\n"
     "  analysed in parallel: nuclei from the optical density, tumour cells told from lymphocytes (small, round)\n"
@@ -32,7 +32,32 @@ const char* kIhcUsage =
     "  certain figure (a stained neighbour's membrane touches an unstained cell).\n"
     "  --roi        a polygon (GeoJSON, QuPath's export; level-0 pixels) that restricts the count\n"
     "  --overlay    cells coloured by class over the slide (PNG)   --detections  cells as QuPath detections\n"
+    "  --stains     the lab's stain vectors instead of an estimate: {\"hematoxylin\": [r, g, b], \"dab\": [r, g, b]},\n"
+    "               or the JSON of an earlier run (its stain_vectors), e.g. of a control slide of the same\n"
+    "               staining run. ER/PR DAB is only ever seen mixed with hematoxylin, so its estimate cannot\n"
+    "               tell a lab whose DAB lies nearer hematoxylin than usual (it keeps the reference DAB).\n"
     "  --experimental-her2  accepted for older scripts; HER2 no longer needs it\n";
+
+// Stain vectors from a file: {"hematoxylin": [...], "dab": [...]} or an ihc result holding them.
+Result<std::pair<std::array<double, 3>, std::array<double, 3>>> read_stains(const std::string& path) {
+  std::string text;
+  if (!read_text(path, &text)) return Error(ErrorCode::kNotFound, "cannot be read", path);
+  try {
+    const nlohmann::json j = nlohmann::json::parse(text);
+    const nlohmann::json& v = j.contains("stain_vectors") ? j["stain_vectors"] : j;
+    auto vec = [&](const char* name) {
+      const auto& a = v.at(name);
+      if (!a.is_array() || a.size() != 3) throw std::invalid_argument(std::string(name) + " must be three numbers");
+      std::array<double, 3> out{a[0].get<double>(), a[1].get<double>(), a[2].get<double>()};
+      if (out[0] < 0 || out[1] < 0 || out[2] < 0 || out[0] + out[1] + out[2] <= 0)
+        throw std::invalid_argument(std::string(name) + " must be optical densities (non-negative, not all zero)");
+      return out;
+    };
+    return std::make_pair(vec("hematoxylin"), vec("dab"));
+  } catch (const std::exception& e) {
+    return Error(ErrorCode::kInvalidArgument, std::string("not stain vectors: ") + e.what(), path);
+  }
+}
 
 Result<std::vector<std::array<double, 2>>> read_roi(const std::string& path) {
   std::ifstream in(path);
@@ -57,7 +82,7 @@ Result<std::vector<std::array<double, 2>>> read_roi(const std::string& path) {
 }  // namespace
 
 int cmd_ihc(int argc, char** argv) {
-  Args args(argc, argv, 2, {"--marker", "--mpp", "--roi", "--overlay", "--detections", "--threads"},
+  Args args(argc, argv, 2, {"--marker", "--mpp", "--roi", "--overlay", "--detections", "--threads", "--stains"},
             {"--json", "--help", "--quiet", "--experimental-her2"});
   if (args.has("--help")) {
     std::fputs(kIhcUsage, stdout);
@@ -89,6 +114,12 @@ int cmd_ihc(int argc, char** argv) {
     if (!args.has(flag)) continue;
     const std::filesystem::path folder = std::filesystem::absolute(args.get(flag)).parent_path();
     if (!std::filesystem::is_directory(folder)) return fail(args.get(flag) + ": its folder does not exist");
+  }
+  if (args.has("--stains")) {
+    auto stains = read_stains(args.get("--stains"));
+    if (!stains) return fail(stains.error().describe());
+    settings.given_hematoxylin = stains->first;
+    settings.given_dab = stains->second;
   }
   if (args.has("--roi")) {
     auto roi = read_roi(args.get("--roi"));

@@ -22,7 +22,7 @@ const fs::path kSet = OQ_SLIDE_SET;
 TEST(IhcAccuracy, SlideSetScoresAndGroups) {
   const json manifest = oqtest::load_json(kSet / "manifest.json");
   const fs::path out_dir = oqtest::scratch("ihc-accuracy");
-  int receptor_n = 0, receptor_ok = 0, her2_n = 0, her2_ok = 0, group_n = 0, group_ok = 0;
+  int receptor_n = 0, receptor_ok = 0, her2_n = 0, her2_ok = 0, group_n = 0, group_ok = 0, with_given_stains_ok = 0;
   std::printf("%-11s %-5s %4s | %-28s | %-28s\n", "biopsy", "slide", "turn", "truth", "measured");
   for (const auto& p : manifest["patients"]) {
     const std::string id = p["patient_id"];
@@ -55,10 +55,27 @@ TEST(IhcAccuracy, SlideSetScoresAndGroups) {
       } else {
         const double pct = got["percent_positive"], pct_true = want["percent_positive"];
         const double h = got["h_score"], h_true = want["h_score"];
-        const bool ok = std::abs(pct - pct_true) <= 2 && std::abs(h - h_true) <= 10 &&
-                        got["allred"]["total"] == want["allred"]["total"] && got["category"] == want["category"];
+        auto within = [&](const json& g) {
+          return std::abs(g["percent_positive"].get<double>() - pct_true) <= 2 &&
+                 std::abs(g["h_score"].get<double>() - h_true) <= 10 && g["allred"]["total"] == want["allred"]["total"] &&
+                 g["category"] == want["category"];
+        };
+        const bool ok = within(got);
         receptor_n += 1;
         receptor_ok += ok;
+        if (!ok) {
+          // With the lab's own stain vectors given, the same slide must meet the acceptance: what
+          // is missing is the DAB direction, which a nuclear stain never shows pure.
+          const fs::path stains = out_dir / (id + "_" + marker + "_stains.json");
+          std::ofstream(stains) << truth["stain_vectors"].dump();
+          const auto again = oqtest::oncoquant("ihc " + oqtest::quote((kSet / s["path"].get<std::string>()).string()) +
+                                               " --marker " + marker + " --stains " + oqtest::quote(stains.string()) + " --json");
+          ASSERT_EQ(again.exit_code, 0) << again.err;
+          const json g = json::parse(again.out);
+          EXPECT_TRUE(within(g)) << id << " " << marker << " with the lab's stain vectors: " << g["percent_positive"] << " %, H "
+                                 << g["h_score"];
+          with_given_stains_ok += within(g);
+        }
         std::snprintf(line, sizeof line, "%5.1f %% H %5.1f Allred %d %-8.8s | %5.1f %% H %5.1f Allred %d %-8.8s %s", pct_true,
                       h_true, want["allred"]["total"].get<int>(), want["category"].get<std::string>().c_str(), pct, h,
                       got["allred"]["total"].get<int>(), got["category"].get<std::string>().c_str(), ok ? "" : "<- differs");
@@ -75,12 +92,12 @@ TEST(IhcAccuracy, SlideSetScoresAndGroups) {
     group_ok += json::parse(group.out)["group"] == want["group"];
   }
   std::printf(
-      "ER/PR within 2 points, H-score within 10, Allred and category exact: %d/%d; HER2 score and category exact: "
-      "%d/%d; phenotype group exact: %d/%d\n",
-      receptor_ok, receptor_n, her2_ok, her2_n, group_ok, group_n);
+      "ER/PR within 2 points, H-score within 10, Allred and category exact: %d/%d (%d more with the lab's stain "
+      "vectors given); HER2 score and category exact: %d/%d; phenotype group exact: %d/%d\n",
+      receptor_ok, receptor_n, with_given_stains_ok, her2_ok, her2_n, group_ok, group_n);
   ASSERT_EQ(receptor_n, 20);
   // Acceptance: >= 95 % of cases. HER2 and the group meet it; ER/PR miss it on one lab whose
-  // DAB lies 10 degrees from the usual (bounds hold today's level).
+  // DAB lies 10 degrees from the reference, towards hematoxylin (the bound holds today's level).
   EXPECT_GE(her2_ok, her2_n * 95 / 100);
   EXPECT_GE(group_ok, group_n * 95 / 100);
   EXPECT_GE(receptor_ok, 18);

@@ -151,6 +151,13 @@ TEST(Ihc, BadSlidesAreRefusedWithoutOutputs) {
   out = oqtest::oncoquant("ihc " + oqtest::quote(oqtest::shared_dir() + "/data/ihc/skimage_ihc.png") + " --marker ER");
   EXPECT_EQ(out.exit_code, 1);
   EXPECT_NE(out.err.find("--mpp"), std::string::npos) << out.err;
+  // Stain vectors that are not three optical densities each.
+  const fs::path stains = dir.parent_path() / "ihc-bad-stains.json";
+  std::ofstream(stains) << R"({"hematoxylin": [0.65, 0.70], "dab": [0.27, 0.57, 0.78]})";
+  out = oqtest::oncoquant("ihc " + oqtest::quote(data + "CMU-1-Small-Region.svs") + " --marker ER --stains " +
+                          oqtest::quote(stains.string()));
+  EXPECT_EQ(out.exit_code, 1);
+  EXPECT_NE(out.err.find("hematoxylin must be three numbers"), std::string::npos) << out.err;
   // HER2 on an H&E slide: no DAB, so no membrane staining - score 0, not a guess from eosin.
   out = oqtest::oncoquant("ihc " + oqtest::quote(data + "CMU-1-Small-Region.svs") + " --marker HER2 --json");
   EXPECT_EQ(out.exit_code, 0) << out.err;

@@ -355,7 +355,11 @@ Result<IhcResult> analyse_ihc(SlideReader& slide, Marker marker, const IhcSettin
 
   // Stain vectors from a few tissue tiles at the analysis resolution: at low resolution every
   // pixel mixes nucleus and stroma, and the pure stains never show.
-  {
+  if (st.given_hematoxylin && st.given_dab) {
+    res.stains.hematoxylin = normalised(*st.given_hematoxylin);
+    res.stains.dab = normalised(*st.given_dab);
+    res.stains.note = "given (not estimated)";
+  } else {
     std::vector<Vec> px;
     const size_t samples = std::min<size_t>(6, tiles.size());
     for (size_t q = 0; q < samples; ++q) {

@@ -47,6 +47,10 @@ struct IhcSettings {
   double membrane_stained_od = 0.06, membrane_complete = 0.8, membrane_faint_max = 0.2, membrane_intense_min = 0.55;
   double unusual_min_percent = 1.0;
   std::vector<std::array<double, 2>> roi;  // polygon in level-0 pixels; empty = all tissue
+  // The lab's stain vectors, when known (e.g. from a slide of the same staining run whose DAB is
+  // seen pure, such as HER2): used instead of an estimate. A nuclear stain's DAB is never seen
+  // pure, so its estimate only bounds how far DAB lies from hematoxylin.
+  std::optional<std::array<double, 3>> given_hematoxylin, given_dab;
 };
 
 enum class CellKind { kTumour, kLymphocyte, kStroma, kOther };

@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 
 #include "support.h"
@@ -126,6 +127,36 @@ TEST(Ihc, HerTwoScoresTheDemoSlides) {
       ++checked;
     }
   EXPECT_EQ(checked, 3);
+}
+
+// The same slide as a DICOM whole-slide image (read with DCMTK; OpenSlide 3.4.1 cannot): the
+// same cells, the same score.
+TEST(Ihc, DicomWholeSlideImageGivesTheSameResultAsItsSvs) {
+  const std::vector<Slide> slides = er_pr_slides();
+  ASSERT_FALSE(slides.empty());
+  const Slide& s = slides.front();
+  const fs::path dir = oqtest::scratch("ihc-dicom-wsi");
+  const fs::path dcm = dir / "slide.dcm";
+  ASSERT_EQ(std::system((oqtest::quote(std::string(OQ_BINARY_DIR) + "/bin/make_dicom_wsi") + " " +
+                         oqtest::quote(s.file.string()) + " " + oqtest::quote(dcm.string()))
+                            .c_str()),
+            0);
+  const auto svs = oqtest::oncoquant("ihc " + oqtest::quote(s.file.string()) + " --marker " + s.marker + " --json");
+  const auto dicom = oqtest::oncoquant("ihc " + oqtest::quote(dcm.string()) + " --marker " + s.marker + " --json");
+  ASSERT_EQ(svs.exit_code, 0) << svs.err;
+  ASSERT_EQ(dicom.exit_code, 0) << dicom.err;
+  const json a = json::parse(svs.out), b = json::parse(dicom.out);
+  EXPECT_NEAR(b["mpp"].get<double>(), a["mpp"].get<double>(), 1e-6);
+  const double n = a["cells"]["total"];
+  std::printf("%s %s: SVS %g tumour cells, %.2f %% positive; DICOM %g, %.2f %%\n", s.patient.c_str(), s.marker.c_str(), n,
+              a["percent_positive"].get<double>(), b["cells"]["total"].get<double>(), b["percent_positive"].get<double>());
+  EXPECT_NEAR(b["cells"]["total"].get<double>(), n, 0.01 * n);
+  EXPECT_NEAR(b["percent_positive"].get<double>(), a["percent_positive"].get<double>(), 0.5);
+  EXPECT_EQ(b["allred"]["total"], a["allred"]["total"]);
+  EXPECT_EQ(b["category"], a["category"]);
+  // `info` lists it as a slide.
+  const auto info = oqtest::oncoquant("info " + oqtest::quote(dcm.string()));
+  EXPECT_NE(info.out.find("DICOM VL Whole Slide Microscopy"), std::string::npos) << info.out << info.err;
 }
 
 TEST(Ihc, BadSlidesAreRefusedWithoutOutputs) {

@@ -1,5 +1,7 @@
 #include "dicom_header.h"
 
+#include "wsi_reader.h"
+
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
@@ -105,8 +107,7 @@ std::string view_name(DcmItem* view_code_item) {
 // Why an object is not an image series, or empty when it may be one. Modality catches SOP
 // classes newer than this DCMTK's dictionary (e.g. Label Map Segmentation).
 std::string non_image_reason(const std::string& sop, const std::string& modality) {
-  if (sop == UID_VLWholeSlideMicroscopyImageStorage || modality == "SM")
-    return "a DICOM whole-slide microscopy image, not a radiology series (read by the slide tools)";
+  if (sop == UID_VLWholeSlideMicroscopyImageStorage || modality == "SM") return kWholeSlideReason;
   if (sop == UID_SegmentationStorage || modality == "SEG") return "a DICOM SEG segmentation, not an image series";
   if (sop == UID_RTStructureSetStorage || modality == "RTSTRUCT") return "an RT Structure Set (contours), not an image series";
   if (sop == UID_RealWorldValueMappingStorage || modality == "RWV")

@@ -16,6 +16,7 @@
 #include "oq/progress.h"
 #include "pixel_reader.h"
 #include "series_builder.h"
+#include "wsi_reader.h"
 
 namespace oq::dicom {
 
@@ -204,7 +205,15 @@ void catalog(const std::vector<std::string>& files, Catalog& out) {
     g_recent.clear();
     for (const auto& a : as.series) g_recent.emplace(a.part.uid, a);
   }
-  for (auto& u : as.unreadable) out.unreadable.push_back(std::move(u));
+  // Whole-slide instances are slides, not series.
+  std::vector<std::string> slide_files;
+  for (auto& u : as.unreadable) {
+    if (u.reason == kWholeSlideReason)
+      slide_files.push_back(u.path);
+    else
+      out.unreadable.push_back(std::move(u));
+  }
+  if (!slide_files.empty()) catalog_slides(slide_files, out);
   for (const auto& a : as.series) out.add_series(a.study, describe(a));
 }
 
@@ -419,7 +428,7 @@ Result<Volume> load_volume(const SeriesInfo& info, const LoadOptions& options) {
   return vol;
 }
 
-const LoaderOps kOps{detect, catalog, load_volume, nullptr};
+const LoaderOps kOps{detect, catalog, load_volume, open_dicom_slide};
 
 }  // namespace
 
@@ -429,7 +438,8 @@ extern const oq::PluginDescriptor oq_plugin_dicom;
 const oq::PluginDescriptor oq_plugin_dicom{
     "dicom",
     oq::PluginKind::kLoader,
-    "DICOM CT (HU), PET (SUVbw/SULlbm), NM planar views; files, folders, DICOMDIR; DCMTK codecs, GDCM for JPEG 2000",
+    "DICOM CT (HU), PET (SUVbw/SULlbm), NM planar views, whole-slide microscopy; files, folders, DICOMDIR; DCMTK "
+    "codecs, GDCM for JPEG 2000",
     100,
     &oq::dicom::kOps,
     nullptr};

@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <fstream>
 
+#include <sys/resource.h>
+
 #include "support.h"
 
 namespace {
@@ -157,6 +159,36 @@ TEST(Ihc, DicomWholeSlideImageGivesTheSameResultAsItsSvs) {
   // `info` lists it as a slide.
   const auto info = oqtest::oncoquant("info " + oqtest::quote(dcm.string()));
   EXPECT_NE(info.out.find("DICOM VL Whole Slide Microscopy"), std::string::npos) << info.out << info.err;
+}
+
+// A slide far larger than any glass slide (200 000 px square, 100 x 100 mm, stored sparsely with
+// a coarser level): memory follows the tiles analysed, not the slide (issue 6: peak RSS < 2 GB
+// whatever the slide size), and the cells are those of the tissue it holds.
+TEST(Ihc, AHugeSlideStaysWithinMemory) {
+  const std::vector<Slide> slides = er_pr_slides();
+  ASSERT_FALSE(slides.empty());
+  const Slide& s = slides.front();
+  const fs::path dir = oqtest::scratch("ihc-huge");
+  ASSERT_EQ(std::system((oqtest::quote(std::string(OQ_BINARY_DIR) + "/bin/make_dicom_wsi") + " " +
+                         oqtest::quote(s.file.string()) + " " + oqtest::quote(dir.string()) + " --huge 200000")
+                            .c_str()),
+            0);
+  const auto huge =
+      oqtest::oncoquant("ihc " + oqtest::quote((dir / "level0.dcm").string()) + " --marker " + s.marker + " --json");
+  rusage usage{};
+  getrusage(RUSAGE_CHILDREN, &usage);  // the largest child so far: the generator or the analysis
+  ASSERT_EQ(huge.exit_code, 0) << huge.err;
+  const auto svs = oqtest::oncoquant("ihc " + oqtest::quote(s.file.string()) + " --marker " + s.marker + " --json");
+  ASSERT_EQ(svs.exit_code, 0) << svs.err;
+  const json a = json::parse(svs.out), b = json::parse(huge.out);
+  const double peak_mb = static_cast<double>(usage.ru_maxrss) / 1024;
+  std::printf(
+      "200000 x 200000 px slide: peak RSS %.0f MB; %g tumour cells, %.2f %% positive (its tissue as an SVS: %g, %.2f %%)\n",
+      peak_mb, b["cells"]["total"].get<double>(), b["percent_positive"].get<double>(), a["cells"]["total"].get<double>(),
+      a["percent_positive"].get<double>());
+  EXPECT_LT(peak_mb, 2048);
+  EXPECT_NEAR(b["cells"]["total"].get<double>(), a["cells"]["total"].get<double>(), 0.02 * a["cells"]["total"].get<double>());
+  EXPECT_NEAR(b["percent_positive"].get<double>(), a["percent_positive"].get<double>(), 0.5);
 }
 
 TEST(Ihc, BadSlidesAreRefusedWithoutOutputs) {

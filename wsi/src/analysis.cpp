@@ -63,18 +63,26 @@ Result<cv::Mat> overview(SlideReader& slide, double mpp0, double um_per_px, doub
   const int out_w = std::max(1, static_cast<int>(std::lround(static_cast<double>(lv.width) * scale)));
   const int out_h = std::max(1, static_cast<int>(std::lround(static_cast<double>(lv.height) * scale)));
   cv::Mat out(out_h, out_w, CV_8UC3);
-  const int strip = 1024;
-  for (std::int64_t y = 0; y < lv.height; y += strip) {
-    const int h = static_cast<int>(std::min<std::int64_t>(strip, lv.height - y));
-    auto r = slide.read_region(level, 0, static_cast<std::int64_t>(static_cast<double>(y) * lv.downsample),
-                               static_cast<int>(lv.width), h);
-    if (!r) return r.error();
-    cv::Mat m = to_mat(*r), small;
+  // Block by block, so that a slide without a low-resolution level (one huge level) is read in
+  // pieces of bounded size.
+  const int block = 2048;
+  for (std::int64_t y = 0; y < lv.height; y += block) {
+    const int h = static_cast<int>(std::min<std::int64_t>(block, lv.height - y));
     const int y0 = static_cast<int>(std::lround(static_cast<double>(y) * scale));
     const int y1 = std::min(out_h, static_cast<int>(std::lround(static_cast<double>(y + h) * scale)));
     if (y1 <= y0) continue;
-    cv::resize(m, small, cv::Size(out_w, y1 - y0), 0, 0, cv::INTER_AREA);
-    small.copyTo(out(cv::Rect(0, y0, out_w, y1 - y0)));
+    for (std::int64_t x = 0; x < lv.width; x += block) {
+      const int w = static_cast<int>(std::min<std::int64_t>(block, lv.width - x));
+      const int x0 = static_cast<int>(std::lround(static_cast<double>(x) * scale));
+      const int x1 = std::min(out_w, static_cast<int>(std::lround(static_cast<double>(x + w) * scale)));
+      if (x1 <= x0) continue;
+      auto r = slide.read_region(level, static_cast<std::int64_t>(static_cast<double>(x) * lv.downsample),
+                                 static_cast<std::int64_t>(static_cast<double>(y) * lv.downsample), w, h);
+      if (!r) return r.error();
+      cv::Mat small;
+      cv::resize(to_mat(*r), small, cv::Size(x1 - x0, y1 - y0), 0, 0, cv::INTER_AREA);
+      small.copyTo(out(cv::Rect(x0, y0, x1 - x0, y1 - y0)));
+    }
   }
   *actual_um_per_px = lv.downsample * mpp0 / scale;
   return out;
@@ -296,33 +304,66 @@ Result<IhcResult> analyse_ihc(SlideReader& slide, Marker marker, const IhcSettin
   double ov_um = 0;
   auto ov = overview(slide, mpp0, std::max(8.0, mpp0), &ov_um);
   if (!ov) return ov.error();
+  // Glass: the brightest tenth of the overview (the median of it per channel), at least 200.
+  // Pure white is not glass but where the file has no pixels (a sparse DICOM slide's missing
+  // tiles, transparent areas composited over white): left out. Histograms, not copies: the
+  // overview of a large slide runs to hundreds of megapixels.
   cv::Mat gray;
   cv::cvtColor(*ov, gray, cv::COLOR_RGB2GRAY);
-  // Glass: the brightest tenth of the overview (median of it), at least 200.
+  auto no_pixels = [](const cv::Vec3b& p) { return p[0] == 255 && p[1] == 255 && p[2] == 255; };
   {
-    std::vector<cv::Vec3b> bright;
-    std::vector<std::uint8_t> g(gray.datastart, gray.dataend);
-    std::vector<std::uint8_t> sorted = g;
-    std::nth_element(sorted.begin(), sorted.begin() + static_cast<long>(sorted.size() * 9 / 10), sorted.end());
-    const int cut = sorted[sorted.size() * 9 / 10];
-    for (int y = 0; y < ov->rows; ++y)
+    std::array<std::uint64_t, 256> gray_hist{};
+    std::uint64_t total = 0;
+    for (int y = 0; y < gray.rows; ++y) {
+      const std::uint8_t* row = gray.ptr<std::uint8_t>(y);
+      const cv::Vec3b* p = ov->ptr<cv::Vec3b>(y);
+      for (int x = 0; x < gray.cols; ++x)
+        if (!no_pixels(p[x])) {
+          ++gray_hist[row[x]];
+          ++total;
+        }
+    }
+    int cut = 255;
+    for (std::uint64_t above = 0; cut > 0; --cut) {
+      above += gray_hist[static_cast<size_t>(cut)];
+      if (above >= total / 10) break;
+    }
+    std::array<std::array<std::uint64_t, 256>, 3> hist{};
+    std::uint64_t bright = 0;
+    for (int y = 0; y < ov->rows; ++y) {
+      const std::uint8_t* g = gray.ptr<std::uint8_t>(y);
+      const cv::Vec3b* p = ov->ptr<cv::Vec3b>(y);
       for (int x = 0; x < ov->cols; ++x)
-        if (gray.at<std::uint8_t>(y, x) >= cut) bright.push_back(ov->at<cv::Vec3b>(y, x));
-    for (int c = 0; c < 3; ++c) {
-      std::vector<int> v;
-      v.reserve(bright.size());
-      for (const auto& b : bright) v.push_back(b[c]);
-      std::nth_element(v.begin(), v.begin() + static_cast<long>(v.size() / 2), v.end());
-      res.stains.background[static_cast<size_t>(c)] = std::max(200, v.empty() ? 255 : v[v.size() / 2]);
+        if (g[x] >= cut && !no_pixels(p[x])) {
+          ++bright;
+          for (int c = 0; c < 3; ++c) ++hist[static_cast<size_t>(c)][p[x][c]];
+        }
+    }
+    for (size_t c = 0; c < 3; ++c) {
+      int median = 255;
+      for (std::uint64_t seen = 0, v = 0; v < 256; ++v) {
+        seen += hist[c][v];
+        if (seen * 2 > bright) {
+          median = static_cast<int>(v);
+          break;
+        }
+      }
+      res.stains.background[c] = std::max(200, bright == 0 ? 255 : median);
     }
   }
-  const cv::Mat ov_od = optical_density(*ov, res.stains.background);
+  // Tissue: summed optical density above 0.15, from a table per channel (no float copy).
+  std::array<std::array<float, 256>, 3> od_of{};
+  for (size_t c = 0; c < 3; ++c)
+    for (int v = 0; v < 256; ++v)
+      od_of[c][static_cast<size_t>(v)] =
+          static_cast<float>(std::max(0.0, -std::log10(std::max(1.0, static_cast<double>(v)) / res.stains.background[c])));
   cv::Mat tissue(ov->size(), CV_8U);
-  for (int y = 0; y < ov->rows; ++y)
-    for (int x = 0; x < ov->cols; ++x) {
-      const auto& v = ov_od.at<cv::Vec3f>(y, x);
-      tissue.at<std::uint8_t>(y, x) = v[0] + v[1] + v[2] > 0.15 ? 255 : 0;
-    }
+  for (int y = 0; y < ov->rows; ++y) {
+    const cv::Vec3b* p = ov->ptr<cv::Vec3b>(y);
+    std::uint8_t* t = tissue.ptr<std::uint8_t>(y);
+    for (int x = 0; x < ov->cols; ++x) t[x] = od_of[0][p[x][0]] + od_of[1][p[x][1]] + od_of[2][p[x][2]] > 0.15f ? 255 : 0;
+  }
+  gray.release();
   cv::morphologyEx(tissue, tissue, cv::MORPH_CLOSE, cv::getStructuringElement(cv::MORPH_ELLIPSE, {5, 5}));
   cv::morphologyEx(tissue, tissue, cv::MORPH_OPEN, cv::getStructuringElement(cv::MORPH_ELLIPSE, {3, 3}));
   res.tissue_mm2 = static_cast<double>(cv::countNonZero(tissue)) * ov_um * ov_um / 1e6;

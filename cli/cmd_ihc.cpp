@@ -1,6 +1,9 @@
 // oncoquant ihc: ER / PR / HER2 quantification on a whole-slide image or a plain image (issue 6).
 #include <nlohmann/json.hpp>
 
+#include <atomic>
+#include <csignal>
+
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -36,7 +39,8 @@ const char* kIhcUsage =
     "               or the JSON of an earlier run (its stain_vectors), e.g. of a control slide of the same\n"
     "               staining run. ER/PR DAB is only ever seen mixed with hematoxylin, so its estimate cannot\n"
     "               tell a lab whose DAB lies nearer hematoxylin than usual (it keeps the reference DAB).\n"
-    "  --experimental-her2  accepted for older scripts; HER2 no longer needs it\n";
+    "  --experimental-her2  accepted for older scripts; HER2 no longer needs it\n"
+    "  Interrupting (Ctrl-C, SIGTERM) stops the analysis between tiles; nothing is written.\n";
 
 // Stain vectors from a file: {"hematoxylin": [...], "dab": [...]} or an ihc result holding them.
 Result<std::pair<std::array<double, 3>, std::array<double, 3>>> read_stains(const std::string& path) {
@@ -77,6 +81,12 @@ Result<std::vector<std::array<double, 2>>> read_roi(const std::string& path) {
   } catch (const nlohmann::json::exception& e) {
     return Error(ErrorCode::kInvalidArgument, std::string("not GeoJSON: ") + e.what(), path);
   }
+}
+
+std::atomic<bool> g_interrupted{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "set from a signal handler");
+extern "C" void on_interrupt(int) {
+  g_interrupted.store(true);
 }
 
 }  // namespace
@@ -155,11 +165,25 @@ int cmd_ihc(int argc, char** argv) {
     slide = std::move(r.value());
   }
   std::optional<Progress> bar;  // made on the first tile, when the number of tiles is known
-  auto res = wsi::analyse_ihc(*slide, marker, settings, [&](int, int total) {
-    if (!bar) bar.emplace("ihc " + std::filesystem::path(path).filename().string(), static_cast<size_t>(total), " tiles");
-    bar->advance();
-  });
+  // Ctrl-C (or a batch scheduler's SIGTERM) stops the analysis between tiles: nothing is written.
+  g_interrupted.store(false);
+  struct sigaction on_signal {
+  }, old_int{}, old_term{};
+  on_signal.sa_handler = on_interrupt;
+  sigemptyset(&on_signal.sa_mask);
+  sigaction(SIGINT, &on_signal, &old_int);
+  sigaction(SIGTERM, &on_signal, &old_term);
+  auto res = wsi::analyse_ihc(
+      *slide, marker, settings,
+      [&](int, int total) {
+        if (!bar) bar.emplace("ihc " + std::filesystem::path(path).filename().string(), static_cast<size_t>(total), " tiles");
+        bar->advance();
+      },
+      &g_interrupted);
+  sigaction(SIGINT, &old_int, nullptr);
+  sigaction(SIGTERM, &old_term, nullptr);
   if (bar) bar->finish();
+  if (g_interrupted.load()) return fail(path + ": cancelled (interrupted); nothing written");
   if (!res) return fail(res.error().about(path).describe());
   const wsi::IhcResult& r = *res;
   if (args.has("--overlay"))

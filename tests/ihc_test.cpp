@@ -10,7 +10,11 @@
 #include <cstdlib>
 #include <fstream>
 
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "support.h"
 
@@ -189,6 +193,40 @@ TEST(Ihc, AHugeSlideStaysWithinMemory) {
   EXPECT_LT(peak_mb, 2048);
   EXPECT_NEAR(b["cells"]["total"].get<double>(), a["cells"]["total"].get<double>(), 0.02 * a["cells"]["total"].get<double>());
   EXPECT_NEAR(b["percent_positive"].get<double>(), a["percent_positive"].get<double>(), 0.5);
+}
+
+// Ctrl-C during the analysis: it stops, says so naming the slide, and writes nothing.
+TEST(Ihc, AnInterruptedAnalysisWritesNothing) {
+  const std::vector<Slide> slides = er_pr_slides();
+  ASSERT_FALSE(slides.empty());
+  const fs::path dir = oqtest::scratch("ihc-interrupt");
+  ASSERT_EQ(std::system((oqtest::quote(std::string(OQ_BINARY_DIR) + "/bin/make_dicom_wsi") + " " +
+                         oqtest::quote(slides.front().file.string()) + " " + oqtest::quote(dir.string()) + " --huge 200000")
+                            .c_str()),
+            0);
+  const fs::path err = dir / "stderr.txt", overlay = dir / "overlay.png";
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const int fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, 2);
+    const std::string exe = std::string(OQ_BINARY_DIR) + "/bin/oncoquant", slide = (dir / "level0.dcm").string();
+    execl(exe.c_str(), exe.c_str(), "ihc", slide.c_str(), "--marker", "ER", "--overlay", overlay.c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // Interrupt half a second in (the whole analysis takes several seconds).
+  usleep(500000);
+  kill(pid, SIGINT);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  std::ifstream in(err);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (WEXITSTATUS(status) == 0) GTEST_SKIP() << "the analysis finished before the interrupt arrived";
+  EXPECT_EQ(WEXITSTATUS(status), 1);
+  EXPECT_NE(text.find("error: " + (dir / "level0.dcm").string() + ": cancelled"), std::string::npos) << text;
+  EXPECT_FALSE(fs::exists(overlay));
 }
 
 TEST(Ihc, BadSlidesAreRefusedWithoutOutputs) {

@@ -189,20 +189,30 @@ std::vector<PatientPlan> demo_plan() {
   return plan;
 }
 
+namespace {
+
+// The i-th (0-based) patient of a numbered set: "OQ-<code>-001", "<NAME>^1", scans a week apart.
+PatientPlan numbered_patient(const char* code, const char* name, int i, const std::string& first_date) {
+  PatientPlan p;
+  char id[32];
+  std::snprintf(id, sizeof id, "OQ-%s-%03d", code, i + 1);
+  p.id = id;
+  p.name = std::string(name) + "^" + std::to_string(i + 1);
+  p.birth_date = "19700101";
+  p.first_scan_date = add_days(first_date, 7 * i);
+  return p;
+}
+
+}  // namespace
+
 std::vector<PatientPlan> lesion_set_plan(std::uint64_t seed, int count) {
   static const double kThickness[] = {1.25, 2.0, 2.5, 3.0, 5.0};
   std::vector<PatientPlan> plans;
   for (int i = 0; i < count; ++i) {
     Rng rng(Rng::derive(seed, "lesion set " + std::to_string(i)));
-    PatientPlan p;
-    char id[32];
-    std::snprintf(id, sizeof id, "OQ-LES-%03d", i + 1);
-    p.id = id;
-    p.name = std::string("LESIONSET^") + std::to_string(i + 1);
-    p.birth_date = "19700101";
+    PatientPlan p = numbered_patient("LES", "LESIONSET", i, "2026-01-05");
     p.weight_kg = rng.uniform(52, 90);
     p.height_m = rng.uniform(1.55, 1.80);
-    p.first_scan_date = add_days("2026-01-05", 7 * i);
     p.slice_thickness_mm = kThickness[static_cast<size_t>((i / 2) % 5)];
     p.pixel_spacing_mm = std::round(rng.uniform(0.6, 0.9) * 1000) / 1000;
     p.ct_noise_hu = std::round(rng.uniform(10, 25));
@@ -263,13 +273,7 @@ std::vector<PatientPlan> slide_set_plan(std::uint64_t seed, int count) {
   std::vector<PatientPlan> plans;
   for (int i = 0; i < count; ++i) {
     Rng rng(Rng::derive(seed, "slide set " + std::to_string(i)));
-    PatientPlan p;
-    char id[32];
-    std::snprintf(id, sizeof id, "OQ-IHC-%03d", i + 1);
-    p.id = id;
-    p.name = std::string("SLIDESET^") + std::to_string(i + 1);
-    p.birth_date = "19700101";
-    p.first_scan_date = add_days("2026-02-02", 7 * i);
+    PatientPlan p = numbered_patient("IHC", "SLIDESET", i, "2026-02-02");
     p.with_pet = false;
     p.slides_as_svs = i % 2 == 0;
     const double rotation = 5.0 * (i % 3);

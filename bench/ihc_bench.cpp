@@ -12,7 +12,7 @@
 
 int main(int argc, char** argv) {
   if (argc != 3) {
-    std::fprintf(stderr, "usage: ihc_bench SLIDE ER|PR\n");
+    std::fprintf(stderr, "usage: ihc_bench SLIDE ER|PR|HER2\n");
     return 2;
   }
   oq::Progress::set_quiet(true);
@@ -33,7 +33,12 @@ int main(int argc, char** argv) {
     }
   const double read_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   oq::wsi::IhcSettings st;
-  auto r = oq::wsi::analyse_ihc(**slide, std::string(argv[2]) == "PR" ? oq::wsi::Marker::kPR : oq::wsi::Marker::kER, st);
+  const std::string marker = argv[2];
+  auto r = oq::wsi::analyse_ihc(**slide,
+                                marker == "HER2" ? oq::wsi::Marker::kHER2
+                                : marker == "PR" ? oq::wsi::Marker::kPR
+                                                 : oq::wsi::Marker::kER,
+                                st);
   if (!r) return std::fprintf(stderr, "%s\n", r.error().describe().c_str()), 1;
   std::printf("%.1f %.3f %.1f %.3f\n", read_mp, read_s, r->megapixels, r->seconds);
   return 0;

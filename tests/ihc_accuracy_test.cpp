@@ -33,10 +33,13 @@ TEST(IhcAccuracy, SlideSetScoresAndGroups) {
       const auto run = oqtest::oncoquant("ihc " + oqtest::quote((kSet / s["path"].get<std::string>()).string()) + " --marker " +
                                          marker + " --json");
       ASSERT_EQ(run.exit_code, 0) << run.err;
-      const fs::path saved = out_dir / (id + "_" + marker + ".json");
+      std::string stem = id;  // e.g. OQ-IHC-001_ER
+      stem += "_" + marker;
+      const fs::path saved = out_dir / (stem + ".json");
       std::ofstream(saved) << run.out;
       results[marker] = saved;
-      const json got = json::parse(run.out), want = truth["result"];
+      const json got = json::parse(run.out);
+      const json& want = truth["result"];
       char line[256];
       if (marker == "HER2") {
         const json& g = got["her2"];
@@ -66,7 +69,7 @@ TEST(IhcAccuracy, SlideSetScoresAndGroups) {
         if (!ok) {
           // With the lab's own stain vectors given, the same slide must meet the acceptance: what
           // is missing is the DAB direction, which a nuclear stain never shows pure.
-          const fs::path stains = out_dir / (id + "_" + marker + "_stains.json");
+          const fs::path stains = out_dir / (stem + "_stains.json");
           std::ofstream(stains) << truth["stain_vectors"].dump();
           const auto again = oqtest::oncoquant("ihc " + oqtest::quote((kSet / s["path"].get<std::string>()).string()) +
                                                " --marker " + marker + " --stains " + oqtest::quote(stains.string()) + " --json");

@@ -235,18 +235,20 @@ void measure_membrane(const cv::Mat& dab, const cv::Mat& hematoxylin, const std:
       y = static_cast<int>(std::lround(c[1] + r * uy));
       return x >= 0 && y >= 0 && x < dab.cols && y < dab.rows;
     };
+    // Half-pixel steps along the ray.
+    const int last = static_cast<int>(end / 0.5);
     double start = c[2];
-    for (double r = 0; r <= end; r += 0.5) {
+    for (int step = 0; step <= last; ++step) {
       int x = 0, y = 0;
-      if (!at(r, x, y) || hematoxylin.at<float>(y, x) < edge) {
-        start = r;
+      if (!at(0.5 * step, x, y) || hematoxylin.at<float>(y, x) < edge) {
+        start = 0.5 * step;
         break;
       }
     }
     double peak = 0;
-    for (double r = start + 0.5 / mpp; r <= end; r += 0.5) {
+    for (int step = static_cast<int>(std::ceil((start + 0.5 / mpp) / 0.5)); step <= last; ++step) {
       int x = 0, y = 0;
-      if (!at(r, x, y) || hematoxylin.at<float>(y, x) >= edge) break;
+      if (!at(0.5 * step, x, y) || hematoxylin.at<float>(y, x) >= edge) break;
       peak = std::max(peak, static_cast<double>(dab.at<float>(y, x)));
     }
     if (peak >= st.membrane_stained_od) {

@@ -46,7 +46,7 @@ bool dcmtk_frame(const std::string& tool, const std::string& file, int frame, co
 }
 
 fs::path scratch() {
-  const fs::path d = fs::temp_directory_path() / ("oq-wsi-test-" + std::to_string(::getpid()));
+  fs::path d = fs::temp_directory_path() / ("oq-wsi-test-" + std::to_string(::getpid()));
   fs::create_directories(d);
   return d;
 }
@@ -89,7 +89,7 @@ TEST(DicomSlide, TiledFullFramesAreLaidOutRowByRow) {
   // Beyond the matrix is glass.
   auto outside = (*reader)->read_region(0, 45, 45, 10, 10);
   ASSERT_TRUE(outside.ok());
-  EXPECT_EQ(outside->rgb[(9 * 10 + 9) * 3], 255);
+  EXPECT_EQ(outside->rgb[static_cast<size_t>(9 * 10 + 9) * 3], 255);
   fs::remove_all(dir);
 }
 

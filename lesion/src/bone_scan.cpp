@@ -66,6 +66,65 @@ std::vector<double> gaussian_blur(const std::vector<double>& img, int w, int h, 
   return out;
 }
 
+// Two lesions close together (adjacent vertebrae, a rib beside the spine) can join into one hot
+// region: each of its peaks that stands clear of the others (the uptake between them dips below
+// 80 % of the lower peak) and lies at least about 15 mm from them is a hot spot of its own; the
+// region's pixels go to the nearest peak.
+template <class Local>
+std::vector<HotSpot> split_at_peaks(const std::vector<int>& members, const std::vector<double>& s, int w, double px_mm2,
+                                    const Local& local_at) {
+  std::vector<int> peaks;
+  for (int p : members) {
+    const int py = p / w, px = p % w;
+    bool is_max = true;
+    for (int q : members) {
+      const int qy = q / w, qx = q % w;
+      if (q != p && std::abs(qy - py) <= 3 && std::abs(qx - px) <= 3 && s[static_cast<size_t>(q)] > s[static_cast<size_t>(p)])
+        is_max = false;
+    }
+    if (is_max) peaks.push_back(p);
+  }
+  std::sort(peaks.begin(), peaks.end(), [&](int a, int b) { return s[static_cast<size_t>(a)] > s[static_cast<size_t>(b)]; });
+  std::vector<int> kept;
+  for (int p : peaks) {
+    bool separate = true;
+    for (int k : kept) {
+      const int py = p / w, px = p % w, ky = k / w, kx = k % w;
+      const double d = std::hypot(py - ky, px - kx);
+      // The lowest uptake on the straight line between the two peaks.
+      double saddle = s[static_cast<size_t>(p)];
+      for (int t = 1; t < 32; ++t) {
+        const int ly = static_cast<int>(std::lround(py + (ky - py) * t / 32.0)),
+                  lx = static_cast<int>(std::lround(px + (kx - px) * t / 32.0));
+        saddle = std::min(saddle, s[offset(ly, w, lx)]);
+      }
+      if (d * std::sqrt(px_mm2) < 15 || saddle > 0.8 * s[static_cast<size_t>(p)]) separate = false;
+    }
+    if (separate) kept.push_back(p);
+  }
+  std::vector<HotSpot> parts(kept.size());
+  std::vector<double> n(kept.size(), 0);
+  for (int p : members) {
+    const int py = p / w, px = p % w;
+    size_t best = 0;
+    double best_d = 1e18;
+    for (size_t k = 0; k < kept.size(); ++k) {
+      const double d = std::hypot(py - kept[k] / w, px - kept[k] % w);
+      if (d < best_d) best_d = d, best = k;
+    }
+    parts[best].row += py;
+    parts[best].column += px;
+    n[best] += 1;
+  }
+  for (size_t k = 0; k < kept.size(); ++k) {
+    parts[k].row /= n[k];
+    parts[k].column /= n[k];
+    parts[k].area_mm2 = n[k] * px_mm2;
+    parts[k].peak_ratio = s[static_cast<size_t>(kept[k])] / local_at(kept[k] % w, kept[k] / w);
+  }
+  return parts;
+}
+
 }  // namespace
 
 Result<BoneScanResult> detect_hot_spots(const Volume& views, const std::vector<std::string>& names) {
@@ -148,12 +207,13 @@ Result<BoneScanResult> detect_hot_spots(const Volume& views, const std::vector<s
         const size_t i0 = offset(y, w, x);
         if (!hot[i0] || label[i0]) continue;
         ++next;
-        std::vector<int> stack{y * w + x};
+        std::vector<int> stack{y * w + x}, members;
         label[i0] = next;
         double sy = 0, sx = 0, n = 0, peak = 0, peak_ratio = 0;
         while (!stack.empty()) {
           const int p = stack.back();
           stack.pop_back();
+          members.push_back(p);
           const int py = p / w, px = p % w;
           sy += py;
           sx += px;
@@ -185,8 +245,12 @@ Result<BoneScanResult> detect_hot_spots(const Volume& views, const std::vector<s
           info.excluded.push_back("bladder (" + std::to_string(std::lround(area)) + " mm2)");
           continue;
         }
-        out.hot_spots.push_back({info.view, cy, cx, area, peak_ratio});
         info.hot_area_mm2 += area;
+        for (const HotSpot& part : split_at_peaks(members, s, w, px_mm2, local_at)) {
+          if (part.peak_ratio < 2.5) continue;
+          out.hot_spots.push_back(part);
+          out.hot_spots.back().view = info.view;
+        }
       }
     info.skeleton_area_mm2 = static_cast<double>(bone_values.size()) * px_mm2;
     bii_sum += 100.0 * info.hot_area_mm2 / info.skeleton_area_mm2;

@@ -124,7 +124,8 @@ Her2Result score_her2(const MembraneCounts& c, double unusual_min_percent) {
       r.category = Her2Category::kLow;
       break;
     case Her2Score::k0:
-      r.category = c.faint_incomplete > 0 ? Her2Category::kUltralow : Her2Category::kNegative;
+      r.category = c.faint_incomplete > 0 && r.percent_faint_incomplete >= unusual_min_percent ? Her2Category::kUltralow
+                                                                                               : Her2Category::kNegative;
       break;
   }
   return r;

@@ -45,6 +45,13 @@ TEST(ReceptorScore, CategoriesAtOneAndTenPercent) {
   EXPECT_EQ(receptor_category(10.5), ReceptorCategory::kPositive);
 }
 
+TEST(Her2Score, AFewFaintCellsAmongThousandsAreNotUltralowForImageAnalysis) {
+  // 1 faint cell in 1000 is a misread, not HER2-ultralow, once a floor is set; 2 % is ultralow.
+  EXPECT_EQ(score_her2({999, 1, 0, 0, 0}, 1.0).category, Her2Category::kNegative);
+  EXPECT_EQ(score_her2({999, 1, 0, 0, 0}).category, Her2Category::kUltralow);  // a pathologist's own count
+  EXPECT_EQ(score_her2({980, 20, 0, 0, 0}, 1.0).category, Her2Category::kUltralow);
+}
+
 TEST(Her2Score, EveryRowOfTheTable) {
   struct Row {
     MembraneCounts cells;

@@ -44,7 +44,7 @@ struct IhcSettings {
   // is complete from `membrane_complete` of the perimeter; faint below `membrane_faint_max`,
   // intense from `membrane_intense_min`. An unusual pattern or intense staining in <= 10 % counts
   // toward 2+ only from `unusual_min_percent` of tumour cells (single misread cells are noise).
-  double membrane_stained_od = 0.06, membrane_complete = 0.8, membrane_faint_max = 0.2, membrane_intense_min = 0.55;
+  double membrane_stained_od = 0.05, membrane_complete = 0.8, membrane_faint_max = 0.2, membrane_intense_min = 0.55;
   double unusual_min_percent = 1.0;
   std::vector<std::array<double, 2>> roi;  // polygon in level-0 pixels; empty = all tissue
   // The lab's stain vectors, when known (e.g. from a slide of the same staining run whose DAB is

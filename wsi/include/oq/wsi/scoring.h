@@ -59,9 +59,10 @@ struct Her2Result {
 // ASCO/CAP 2018 (affirmed 2023): 3+ intense complete > 10 %; 2+ weak-moderate complete > 10 %, or
 // an unusual pattern (intense complete <= 10 %, moderate-intense incomplete); 1+ faint incomplete
 // > 10 %; else 0 - "ultralow" when some faint staining is seen.
-// `unusual_min_percent`: the share of tumour cells from which intense-complete staining in <= 10 %
-// or an unusual pattern makes 2+ (0: any cell, as a pathologist's own counts are read; image
-// analysis sets about 1 % so that a few misread cells do not).
+// `unusual_min_percent`: the share of tumour cells from which a rare pattern counts - intense-complete
+// staining in <= 10 % or an unusual pattern making 2+, faint staining making 0 "ultralow" (0: any
+// cell, as a pathologist's own counts are read; image analysis sets about 1 % so that a few misread
+// cells do not).
 Her2Result score_her2(const MembraneCounts& cells, double unusual_min_percent = 0);
 
 // ---- the phenotype group (section 1) ----

@@ -173,11 +173,12 @@ double phi_cdf(double x) {
 }
 
 // First position along a sampled profile (samples `step` mm apart) where it falls to `level`
-// (the profile starts above it), linearly interpolated; negative when it never does.
-double falls_to(const std::vector<float>& profile, double level, double step) {
+// (the profile starts above it; with sign +1, where it rises to it from below), linearly
+// interpolated; negative when it never does.
+double falls_to(const std::vector<float>& profile, double level, double step, double sign = -1) {
   for (size_t q = 1; q < profile.size(); ++q)
-    if (profile[q] <= level) {
-      const double a = profile[q - 1] - level, b = profile[q] - level;
+    if ((profile[q] - level) * sign >= 0) {
+      const double a = (level - profile[q - 1]) * sign, b = (level - profile[q]) * sign;
       return (static_cast<double>(q - 1) + (a > b ? a / (a - b) : 0.0)) * step;
     }
   return -1;
@@ -185,10 +186,10 @@ double falls_to(const std::vector<float>& profile, double level, double step) {
 
 // A soft-tissue lesion seen through a layer of fat of width w before lung or air: the blurred
 // profile m + (f - m) Phi(x / sigma) + (b - f) Phi((x - w) / sigma), the lesion's edge at x = 0.
-// Returns where it falls to `level`.
+// Returns where it falls to `level` (to a micrometre: this runs for every such ray).
 double two_step_crossing(double m, double f, double b, double sigma, double w, double level) {
   double lo = -6 * sigma, hi = w + 6 * sigma;
-  for (int it = 0; it < 40; ++it) {
+  while (hi - lo > 1e-3) {
     const double x = 0.5 * (lo + hi);
     const double v = m + (f - m) * phi_cdf(x / sigma) + (b - f) * phi_cdf((x - w) / sigma);
     (v > level ? lo : hi) = x;
@@ -211,7 +212,7 @@ double edge_through_fat(const std::vector<float>& profile, double step, double m
   if (measured <= gap(0) + 0.05) return -1;
   double lo = 0, hi = 15;
   if (measured >= gap(hi)) return -1;  // not a thin layer: something else lies between
-  for (int it = 0; it < 30; ++it) {
+  while (hi - lo > 1e-3) {
     const double w = 0.5 * (lo + hi);
     (gap(w) < measured ? lo : hi) = w;
   }
@@ -364,10 +365,7 @@ Result<CtSegmentation> segment_ct(const Volume& ct, const Vec3& seed, const CtSe
       const bool single_step = c == b - m;
       if (single_step && m > -40 && m + c < -250) dark_rays.push_back({static_cast<size_t>(idx), di});
       if (single_step) {
-        std::vector<float> toward(profile.begin(), profile.end());
-        if (sign > 0)
-          for (float& v : toward) v = static_cast<float>(2 * m) - v;
-        const double x25 = falls_to(toward, m - 0.25 * std::abs(c), step), x75 = falls_to(toward, m - 0.75 * std::abs(c), step);
+        const double x25 = falls_to(profile, m + 0.25 * c, step, sign), x75 = falls_to(profile, m + 0.75 * c, step, sign);
         if (x25 >= 0 && x75 > x25) step_widths.emplace_back(std::abs(d[2]), x75 - x25);
       }
       double r = static_cast<double>(q) * step;

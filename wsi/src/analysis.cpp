@@ -34,20 +34,25 @@ cv::Mat to_mat(const RgbImage& img) {
   return cv::Mat(img.height, img.width, CV_8UC3, const_cast<std::uint8_t*>(img.rgb.data())).clone();
 }
 
-// Optical density per channel: -log10(I / I0), I clamped to at least 1; from a table per
-// channel (three logarithms per pixel would dominate the analysis time).
+// Optical density per channel and 8-bit value: -log10(I / I0), I clamped to at least 1, never
+// negative (three logarithms per pixel would dominate the analysis time).
+using OdTable = std::array<std::array<float, 256>, 3>;
+OdTable od_table(const Vec& background) {
+  OdTable t{};
+  for (size_t c = 0; c < 3; ++c)
+    for (size_t v = 0; v < 256; ++v)
+      t[c][v] = static_cast<float>(std::max(0.0, -std::log10(std::max(1.0, static_cast<double>(v)) / background[c])));
+  return t;
+}
+
 cv::Mat optical_density(const cv::Mat& rgb, const Vec& background) {
-  float table[3][256];
-  for (int c = 0; c < 3; ++c)
-    for (int v = 0; v < 256; ++v)
-      table[c][v] = static_cast<float>(
-          std::max(0.0, -std::log10(std::max(1.0, static_cast<double>(v)) / background[static_cast<size_t>(c)])));
+  const OdTable table = od_table(background);
   cv::Mat od(rgb.size(), CV_32FC3);
   for (int y = 0; y < rgb.rows; ++y) {
     const auto* in = rgb.ptr<std::uint8_t>(y);
     auto* out = od.ptr<float>(y);
     for (int x = 0; x < rgb.cols; ++x)
-      for (int c = 0; c < 3; ++c) out[3 * x + c] = table[c][in[3 * x + c]];
+      for (size_t c = 0; c < 3; ++c) out[3 * x + static_cast<int>(c)] = table[c][in[3 * x + static_cast<int>(c)]];
   }
   return od;
 }
@@ -354,11 +359,7 @@ Result<IhcResult> analyse_ihc(SlideReader& slide, Marker marker, const IhcSettin
     }
   }
   // Tissue: summed optical density above 0.15, from a table per channel (no float copy).
-  std::array<std::array<float, 256>, 3> od_of{};
-  for (size_t c = 0; c < 3; ++c)
-    for (int v = 0; v < 256; ++v)
-      od_of[c][static_cast<size_t>(v)] =
-          static_cast<float>(std::max(0.0, -std::log10(std::max(1.0, static_cast<double>(v)) / res.stains.background[c])));
+  const OdTable od_of = od_table(res.stains.background);
   cv::Mat tissue(ov->size(), CV_8U);
   for (int y = 0; y < ov->rows; ++y) {
     const cv::Vec3b* p = ov->ptr<cv::Vec3b>(y);

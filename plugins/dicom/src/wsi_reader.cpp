@@ -126,13 +126,11 @@ Result<Level> read_level(const std::string& path) {
   return l;
 }
 
-// The VOLUME levels of `series_uid` among `candidates`, largest first.
-std::vector<Level> levels_of(const std::string& series_uid, const std::vector<std::string>& candidates) {
+// The pyramid among a series' instances: its VOLUME levels, largest first.
+std::vector<Level> pyramid(std::vector<Level> instances) {
   std::vector<Level> out;
-  for (const auto& path : candidates) {
-    auto l = read_level(path);
-    if (l && l->series_uid == series_uid && l->flavour == "VOLUME") out.push_back(std::move(l.value()));
-  }
+  for (auto& l : instances)
+    if (l.flavour == "VOLUME") out.push_back(std::move(l));
   std::sort(out.begin(), out.end(), [](const Level& a, const Level& b) { return a.cols > b.cols; });
   // Two instances of one size (focal planes, optical paths, copies): the first.
   out.erase(std::unique(out.begin(), out.end(), [](const Level& a, const Level& b) { return a.cols == b.cols; }), out.end());
@@ -254,18 +252,20 @@ class DicomSlideReader final : public SlideReader {
 }  // namespace
 
 void catalog_slides(const std::vector<std::string>& files, Catalog& out) {
-  // Group by series, each series looking in its files' folders for its other levels.
-  std::map<std::string, std::vector<std::string>> by_series;
+  // Group by series: one slide each.
+  std::map<std::string, std::vector<Level>> by_series;
   for (const auto& path : files) {
     auto l = read_level(path);
     if (!l) {
       out.unreadable.push_back({path, l.error().message()});
       continue;
     }
-    by_series[l->series_uid].push_back(path);
+    by_series[l->series_uid].push_back(std::move(l.value()));
   }
-  for (const auto& [uid, paths] : by_series) {
-    const std::vector<Level> levels = levels_of(uid, paths);
+  for (auto& [uid, instances] : by_series) {
+    std::vector<std::string> paths;
+    for (const Level& l : instances) paths.push_back(l.path);
+    const std::vector<Level> levels = pyramid(std::move(instances));
     if (levels.empty()) {
       for (const auto& p : paths)
         out.unreadable.push_back({p, "a whole-slide image's thumbnail, label or overview: its series has no VOLUME level here"});
@@ -284,11 +284,13 @@ Result<std::unique_ptr<SlideReader>> open_dicom_slide(const SlideInfo& slide) {
   auto first = read_level(slide.path);
   if (!first) return first.error();
   // The other levels: the same series in the same folder.
-  std::vector<std::string> candidates;
+  std::vector<Level> instances;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(fs::path(slide.path).parent_path(), ec))
-    if (entry.is_regular_file(ec)) candidates.push_back(entry.path().string());
-  std::vector<Level> levels = levels_of(first->series_uid, candidates);
+    if (entry.is_regular_file(ec))
+      if (auto l = read_level(entry.path().string()); l && l->series_uid == first->series_uid)
+        instances.push_back(std::move(l.value()));
+  std::vector<Level> levels = pyramid(std::move(instances));
   if (levels.empty()) return Error(ErrorCode::kUnreadable, "no VOLUME level of its series", slide.path);
   SlideInfo info = describe(levels);
   if (slide.mpp_x) info.mpp_x = info.mpp_y = slide.mpp_x;  // a scale the user gave

@@ -163,6 +163,15 @@ TEST(Ihc, DicomWholeSlideImageGivesTheSameResultAsItsSvs) {
   // `info` lists it as a slide.
   const auto info = oqtest::oncoquant("info " + oqtest::quote(dcm.string()));
   EXPECT_NE(info.out.find("DICOM VL Whole Slide Microscopy"), std::string::npos) << info.out << info.err;
+  // Cut short (a copy that stopped mid-transfer): refused naming the file, nothing written.
+  const fs::path cut = dir / "cut.dcm", overlay = dir / "cut.png";
+  fs::copy_file(dcm, cut);
+  fs::resize_file(cut, fs::file_size(dcm) / 2);
+  const auto refused =
+      oqtest::oncoquant("ihc " + oqtest::quote(cut.string()) + " --marker ER --overlay " + oqtest::quote(overlay.string()));
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_EQ(refused.err.rfind("error: " + cut.string(), 0), 0u) << refused.err;
+  EXPECT_FALSE(fs::exists(overlay));
 }
 
 // A slide far larger than any glass slide (200 000 px square, 100 x 100 mm, stored sparsely with

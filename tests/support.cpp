@@ -1,11 +1,11 @@
 #include "support.h"
 
+#include <oqtest/scratch_root.h>
+
 #include <itkImage.h>
 #include <itkImageFileReader.h>
 #include <itkImageRegionConstIterator.h>
 #include <unistd.h>
-
-#include <fstream>
 
 #include <sys/wait.h>
 #include <algorithm>
@@ -30,8 +30,7 @@ static std::string slurp(const fs::path& p) {
 
 CliRun shell(const std::string& command) {
   static int counter = 0;
-  const fs::path base =
-      fs::temp_directory_path() / ("oqtest_run_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+  const fs::path base = scratch_root() / ("run_" + std::to_string(counter++));
   const std::string full = command + " >" + quote(base.string() + ".out") + " 2>" + quote(base.string() + ".err");
   const int status = std::system(full.c_str());
   CliRun r;
@@ -52,10 +51,7 @@ std::string shared_dir() {
 }
 
 fs::path scratch(const std::string& name) {
-  const fs::path d = fs::temp_directory_path() / ("oqtest_" + std::to_string(::getpid())) / name;
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
+  return fresh_scratch(name);
 }
 
 VolumeData read_volume(const std::string& path) {

@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <oqtest/scratch_root.h>
 
 #include <filesystem>
 #include <fstream>
@@ -10,10 +11,7 @@ namespace fs = std::filesystem;
 namespace {
 
 fs::path fresh_dir(const char* name) {
-  fs::path d = fs::temp_directory_path() / (std::string("oq_output_test_") + name + std::to_string(::getpid()));
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
+  return oqtest::fresh_scratch(name);
 }
 
 TEST(AtomicOutput, KeepsCompoundExtensionOnTheTemporaryName) {

@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <oqtest/scratch_root.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -12,10 +13,7 @@ namespace fs = std::filesystem;
 namespace {
 
 fs::path fresh(const char* name) {
-  const fs::path d = fs::temp_directory_path() / ("oq_scan_test_" + std::to_string(::getpid())) / name;
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
+  return oqtest::fresh_scratch(name);
 }
 
 TEST(Registry, HoldsTheDicomLoaderTheSlideLoaderAndTheVolumeWriter) {

@@ -1,6 +1,7 @@
 // The SQLite study store: schema and migrations, cases in and out, edits kept beside automatic
 // values, the append-only audit log, and a writer killed in the middle of a transaction.
 #include <gtest/gtest.h>
+#include <oqtest/scratch_root.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
@@ -25,8 +26,7 @@ namespace fs = std::filesystem;
 const Actor kReader{"dr.reader"};
 
 fs::path fresh_store(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("oq-store-test-" + std::to_string(::getpid()));
-  fs::create_directories(dir);
+  const fs::path dir = oqtest::scratch_root();
   fs::path p = dir / (name + ".sqlite");
   for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(p.string() + suffix);
   return p;

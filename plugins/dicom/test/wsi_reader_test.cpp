@@ -1,6 +1,7 @@
 // DICOM whole-slide images (../shared/data/wsi): catalogued as slides with their pixel size, and
 // their regions equal to the frames DCMTK's own dcm2pnm / dcmj2pnm write, tile by tile.
 #include <gtest/gtest.h>
+#include <oqtest/scratch_root.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -46,9 +47,7 @@ bool dcmtk_frame(const std::string& tool, const std::string& file, int frame, co
 }
 
 fs::path scratch() {
-  fs::path d = fs::temp_directory_path() / ("oq-wsi-test-" + std::to_string(::getpid()));
-  fs::create_directories(d);
-  return d;
+  return oqtest::scratch_root();
 }
 
 TEST(DicomSlide, TiledFullFramesAreLaidOutRowByRow) {

@@ -1,9 +1,11 @@
-// oncoquant track: carries baseline lesions into a follow-up CT (registration + re-segmentation)
-// and proposes their measurements with a confidence; with --pet, candidate new lesions (issue 5).
+// oncoquant track: carries baseline lesions into one or more follow-up CTs (registration +
+// re-segmentation) and proposes their measurements with a confidence; on a follow-up PET,
+// candidate new lesions. With --db the proposals go into the study store for review (issue 5).
 #include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <optional>
 
@@ -11,6 +13,8 @@
 #include "commands.h"
 #include "oq/lesion/pet_segment.h"
 #include "oq/progress.h"
+#include "oq/recist/case.h"
+#include "oq/recist/store.h"
 #include "oq/recist/tracking.h"
 #include "oq/scan.h"
 
@@ -18,71 +22,132 @@ namespace oq::cli {
 namespace {
 
 const char* kTrackUsage =
-    "usage: oncoquant track BASELINE FOLLOWUP --lesions LESIONS.json [--pet FOLLOWUP_PET [--baseline-pet PET]] [--json]\n"
-    "                       [--baseline-series UID] [--followup-series UID] [--pet-series UID] [--rigid]\n"
-    "  BASELINE and FOLLOWUP hold one CT series each (or pick with --*-series). LESIONS.json lists the\n"
-    "  baseline lesions: [{\"id\": \"T1\", \"seed_mm\": [x, y, z], \"nodal\": false}, ...] (\"lesion_id\" is accepted\n"
-    "  for \"id\", so the demo manifest's baseline_lesion_seeds can be given as they are).\n"
-    "  The follow-up is registered to the baseline (rigid, then affine), each lesion is segmented on the\n"
+    "usage: oncoquant track BASELINE FOLLOWUP [FOLLOWUP ...] --lesions LESIONS.json [--json]\n"
+    "                       [--pet FOLLOWUP_PET] [--baseline-pet PET] [--baseline-series UID] [--followup-series UID]\n"
+    "                       [--pet-series UID] [--rigid] [--db STORE [--patient ID] [--line N] [--author NAME]]\n"
+    "  BASELINE and each FOLLOWUP hold one CT series (a series folder, or a study folder of a PET-CT).\n"
+    "  LESIONS.json lists the baseline lesions: [{\"id\": \"T1\", \"seed_mm\": [x, y, z], \"nodal\": false}, ...]\n"
+    "  (\"lesion_id\" is accepted for \"id\", so the demo manifest's baseline_lesion_seeds can be given as they are).\n"
+    "  Each follow-up is registered to the baseline (rigid, then affine), each lesion is segmented on the\n"
     "  baseline, carried over and segmented again; its proposed measurement comes with a confidence (0-1) and\n"
     "  a note. A lesion not found is reported as not found (vanished or missed), for the reader to decide.\n"
-    "  --pet   the follow-up PET (same patient): uptake above the PERCIST threshold (1.5 x liver + 2 SD, SUL)\n"
-    "          farther than 15 mm from every tracked lesion is listed as a candidate new lesion (SULpeak of a\n"
-    "          1 ml sphere, regions under 50 ml). The PET must share its CT's frame of reference (PET-CT).\n"
-    "  --baseline-pet  the baseline PET: uptake already there (kidneys, bowel, known disease) is not new\n"
-    "  --rigid  stop after the rigid stage\n";
+    "  PET: a FOLLOWUP that also holds its PET (same Frame of Reference) is searched for new uptake: above\n"
+    "  the PERCIST threshold (1.5 x liver + 2 SD, SUL), farther than 15 mm from every tracked lesion, under\n"
+    "  50 ml, it is a candidate new lesion (SULpeak of a 1 ml sphere). A BASELINE holding its PET lets uptake\n"
+    "  already there (kidneys, bowel, known disease) be left out.\n"
+    "  --pet, --baseline-pet  the PET series when it is elsewhere (--pet with a single FOLLOWUP only)\n"
+    "  --rigid  stop after the rigid stage\n"
+    "  --db STORE  record the proposals in the study store, each follow-up in one transaction: automatic\n"
+    "          values, candidates as equivocal new lesions NEW-<date>-k, the time point pending review; a\n"
+    "          value a reader already entered at that date is kept. The lesions must be the line's (import\n"
+    "          its baseline first).\n"
+    "  --patient ID  the store's patient (default: the CT's Patient ID)   --line N  (default: the latest)\n"
+    "  --author NAME  for the audit log (default: $USER)\n";
 
 nlohmann::json point(const Vec3& p) {
   return json_point(p, 2);
 }
 
-// The one series of `modality` in INPUT (or the one named by UID), in HU or SULlbm.
-Result<Volume> load_single_series(const std::string& input, const std::string& uid, const std::string& modality) {
-  const Catalog catalog = scan_inputs({input});
-  const SeriesInfo* chosen = nullptr;
+double rounded(double v, double unit) {
+  return std::round(v / unit) * unit;
+}
+
+// One time point's CT (HU), and its PET (SUL) when the same input holds it.
+struct TimePointScans {
+  std::string input;
+  std::string patient_id, study_uid, study_date, series_uid;
+  Volume ct;
+  std::optional<Volume> pet;
+  std::string pet_input;
+};
+
+const StudyInfo* study_of(const Catalog& catalog, const SeriesInfo* series) {
+  for (const StudyInfo& st : catalog.studies)
+    for (const SeriesInfo& s : st.series)
+      if (&s == series) return &st;
+  return nullptr;
+}
+
+// The one series of `modality` in `catalog` (or the one named by UID); nullptr with no error when
+// `optional` and there is none.
+Result<const SeriesInfo*> pick_series(const Catalog& catalog, const std::string& input, const std::string& uid,
+                                      const std::string& modality, bool optional) {
   if (!uid.empty()) {
     auto s = select_series(catalog, uid, input);
     if (!s) return s.error();
-    chosen = *s;
-  } else {
-    for (const SeriesInfo* s : catalog.all_series())
-      if (s->modality == modality) {
-        if (chosen)
-          return Error(ErrorCode::kInvalidArgument, "holds several " + modality + " series: pick one with --*-series", input);
-        chosen = s;
-      }
+    if ((*s)->modality != modality)
+      return Error(ErrorCode::kInvalidArgument, "series " + (*s)->uid + " is " + (*s)->modality + ", not " + modality, input);
+    return *s;
   }
-  if (!chosen) return Error(ErrorCode::kNotFound, "no " + modality + " series", input);
-  if (chosen->modality != modality)
-    return Error(ErrorCode::kInvalidArgument, "series " + chosen->uid + " is " + chosen->modality + ", not " + modality, input);
-  LoadOptions load;
-  load.units = modality == "PT" ? Units::kSULlbm : Units::kHU;
-  return load_series(*chosen, load);
+  const SeriesInfo* chosen = nullptr;
+  for (const SeriesInfo* s : catalog.all_series())
+    if (s->modality == modality) {
+      if (chosen)
+        return Error(ErrorCode::kInvalidArgument, "holds several " + modality + " series: pick one with --*-series", input);
+      chosen = s;
+    }
+  if (!chosen && !optional) return Error(ErrorCode::kNotFound, "no " + modality + " series", input);
+  return chosen;
 }
 
-}  // namespace
+Result<Volume> load_as(const SeriesInfo& s, Units units) {
+  LoadOptions load;
+  load.units = units;
+  return load_series(s, load);
+}
 
-int cmd_track(int argc, char** argv) {
-  Args args(
-      argc, argv, 2,
-      {"--lesions", "--pet", "--baseline-pet", "--baseline-series", "--followup-series", "--pet-series", "--baseline-pet-series"},
-      {"--json", "--help", "--quiet", "--rigid"});
-  if (args.has("--help")) {
-    std::fputs(kTrackUsage, stdout);
-    return 0;
+// BASELINE or FOLLOWUP: its CT, and the PET of the same PET-CT when the input holds one
+// (or `pet_input` names one).
+Result<TimePointScans> load_time_point(const std::string& input, const std::string& ct_uid, const std::string& pet_input,
+                                       const std::string& pet_uid) {
+  TimePointScans tp;
+  tp.input = input;
+  const Catalog catalog = scan_inputs({input});
+  auto ct = pick_series(catalog, input, ct_uid, "CT", false);
+  if (!ct) return ct.error();
+  auto volume = load_as(**ct, Units::kHU);
+  if (!volume) return volume.error();
+  tp.ct = std::move(volume.value());
+  tp.series_uid = (*ct)->uid;
+  if (const StudyInfo* st = study_of(catalog, *ct)) {
+    tp.patient_id = st->patient_id;
+    tp.study_uid = st->study_uid;
+    tp.study_date = st->study_date;
   }
-  if (!args.ok()) return usage_fail(args.error(), kTrackUsage);
-  if (args.positional().size() != 2) return usage_fail("track needs BASELINE and FOLLOWUP", kTrackUsage);
-  if (!args.has("--lesions")) return usage_fail("track needs --lesions LESIONS.json", kTrackUsage);
-  if (args.has("--quiet") || args.has("--json")) Progress::set_quiet(true);
+  const SeriesInfo* pet = nullptr;
+  if (!pet_input.empty()) {
+    const Catalog pet_catalog = scan_inputs({pet_input});
+    auto p = pick_series(pet_catalog, pet_input, pet_uid, "PT", false);
+    if (!p) return p.error();
+    auto v = load_as(**p, Units::kSULlbm);
+    if (!v) return v.error();
+    tp.pet = std::move(v.value());
+    tp.pet_input = pet_input;
+    return tp;
+  }
+  // A PET-CT study folder: its PET shares the CT's Frame of Reference.
+  for (const SeriesInfo* s : catalog.all_series())
+    if (s->modality == "PT" && !s->frame_of_reference_uid.empty() && s->frame_of_reference_uid == (*ct)->frame_of_reference_uid) {
+      if (pet)
+        return Error(ErrorCode::kInvalidArgument, "holds several PET series of the CT's PET-CT: pick one with --pet", input);
+      pet = s;
+    }
+  if (pet) {
+    auto v = load_as(*pet, Units::kSULlbm);
+    if (!v) return v.error();
+    tp.pet = std::move(v.value());
+    tp.pet_input = input;
+  }
+  return tp;
+}
 
-  const std::string lesions_path = args.get("--lesions");
+Result<std::vector<recist::TrackInput>> read_lesions(const std::string& path) {
   std::vector<recist::TrackInput> inputs;
   try {
-    std::ifstream in(lesions_path);
-    if (!in) return fail(lesions_path + ": cannot be read");
+    std::ifstream in(path);
+    if (!in) return Error(ErrorCode::kIo, "cannot be read", path);
     const nlohmann::json j = nlohmann::json::parse(in);
-    if (!j.is_array()) return fail(lesions_path + ": must be an array of lesions");
+    if (!j.is_array()) return Error(ErrorCode::kInvalidArgument, "must be an array of lesions", path);
     for (const auto& l : j) {
       recist::TrackInput t;
       t.id = l.contains("id") ? l.at("id").get<std::string>() : l.at("lesion_id").get<std::string>();
@@ -92,103 +157,240 @@ int cmd_track(int argc, char** argv) {
       inputs.push_back(t);
     }
   } catch (const nlohmann::json::exception& e) {
-    return fail(lesions_path + ": not a list of lesions with id and seed_mm (" + e.what() + ")");
+    return Error(ErrorCode::kInvalidArgument, std::string("not a list of lesions with id and seed_mm (") + e.what() + ")", path);
   }
+  return inputs;
+}
 
-  auto base = load_single_series(args.positional()[0], args.get("--baseline-series"), "CT");
-  if (!base) return fail(base.error().describe());
-  auto fu = load_single_series(args.positional()[1], args.get("--followup-series"), "CT");
-  if (!fu) return fail(fu.error().describe());
-  recist::RegistrationOptions ro;
-  ro.affine = !args.has("--rigid");
-  if (!args.has("--json")) std::fprintf(stderr, "registering the follow-up to the baseline...\n");
-  auto reg = recist::register_ct(*base, *fu, ro);
-  if (!reg) return fail(args.positional()[1] + ": " + reg.error().describe());
-  const auto tracked = recist::track_lesions(*base, *fu, *reg, inputs);
+// One follow-up's lesions and candidates, as JSON, and what the store is to hold of them.
+struct FollowUpResult {
+  nlohmann::ordered_json json;
+  recist::FollowUpProposals proposals;
+};
 
-  nlohmann::ordered_json out;
+FollowUpResult track_follow_up(const TimePointScans& base, const TimePointScans& fu,
+                               const std::vector<recist::TrackInput>& inputs, const recist::Registration& reg, bool affine) {
+  FollowUpResult out;
+  nlohmann::ordered_json& j = out.json;
+  j["input"] = fu.input;
+  j["study_date"] = fu.study_date;
+  j["series_uid"] = fu.series_uid;
   nlohmann::ordered_json r;
-  r["transform"] = ro.affine ? "affine" : "rigid";
-  r["matrix"] = reg->matrix;
-  r["centre_mm"] = point(reg->centre);
-  r["translation_mm"] = point(reg->translation);
-  r["mutual_information"] = std::round(reg->final_metric * 10000) / 10000;
-  r["iterations"] = reg->iterations;
-  r["seconds"] = std::round(reg->seconds * 100) / 100;
-  out["registration"] = r;
-  out["lesions"] = nlohmann::ordered_json::array();
+  r["transform"] = affine ? "affine" : "rigid";
+  r["matrix"] = reg.matrix;
+  r["centre_mm"] = point(reg.centre);
+  r["translation_mm"] = point(reg.translation);
+  r["mutual_information"] = rounded(reg.final_metric, 1e-4);
+  r["iterations"] = reg.iterations;
+  r["seconds"] = rounded(reg.seconds, 0.01);
+  j["registration"] = r;
+  j["lesions"] = nlohmann::ordered_json::array();
   std::vector<Vec3> known;
-  for (const auto& t : tracked) {
+  for (const auto& t : recist::track_lesions(base.ct, fu.ct, reg, inputs)) {
     nlohmann::ordered_json l;
     l["id"] = t.id;
     l["status"] = !t.baseline_found ? "not-measurable-at-baseline" : (t.found ? "found" : "not-found");
     l["nodal"] = t.nodal;
     if (t.baseline_found) {
-      l["baseline_long_axis_mm"] = std::round(t.baseline.long_axis.length_mm * 100) / 100;
-      l["baseline_short_axis_mm"] = std::round(t.baseline.short_axis.length_mm * 100) / 100;
+      l["baseline_long_axis_mm"] = rounded(t.baseline.long_axis.length_mm, 0.01);
+      l["baseline_short_axis_mm"] = rounded(t.baseline.short_axis.length_mm, 0.01);
       l["mapped_seed_mm"] = point(t.mapped_seed);
       known.push_back(t.mapped_seed);
     }
+    recist::LesionProposal proposal;
+    proposal.label = t.id;
+    proposal.found = t.found;
     if (t.found) {
       const auto& s = t.followup;
       l["found_at_mm"] = point(t.found_at);
-      l["long_axis_mm"] = std::round(s.long_axis.length_mm * 100) / 100;
+      l["long_axis_mm"] = rounded(s.long_axis.length_mm, 0.01);
       l["long_axis_endpoints_mm"] = nlohmann::ordered_json::array({point(s.long_axis.a), point(s.long_axis.b)});
-      l["short_axis_mm"] = std::round(s.short_axis.length_mm * 100) / 100;
-      l["largest_short_axis_mm"] = std::round(s.largest_short_axis.length_mm * 100) / 100;
-      l["recist_diameter_mm"] = std::round((t.nodal ? s.largest_short_axis.length_mm : s.long_axis.length_mm) * 100) / 100;
-      l["volume_ml"] = std::round(s.volume_ml * 1000) / 1000;
-      l["mean_hu"] = std::round(s.mean_hu * 10) / 10;
-      l["confidence"] = std::round(t.confidence * 100) / 100;
+      l["short_axis_mm"] = rounded(s.short_axis.length_mm, 0.01);
+      l["largest_short_axis_mm"] = rounded(s.largest_short_axis.length_mm, 0.01);
+      l["recist_diameter_mm"] = rounded(t.nodal ? s.largest_short_axis.length_mm : s.long_axis.length_mm, 0.01);
+      l["volume_ml"] = rounded(s.volume_ml, 0.001);
+      l["mean_hu"] = rounded(s.mean_hu, 0.1);
+      l["confidence"] = rounded(t.confidence, 0.01);
       known.push_back({(s.long_axis.a[0] + s.long_axis.b[0]) / 2, (s.long_axis.a[1] + s.long_axis.b[1]) / 2,
                        (s.long_axis.a[2] + s.long_axis.b[2]) / 2});
+      proposal.long_axis_mm = l["long_axis_mm"].get<double>();
+      // A node is followed by its short axis (RECIST 1.1), the largest over its slices.
+      proposal.short_axis_mm = l[t.nodal ? "largest_short_axis_mm" : "short_axis_mm"].get<double>();
+      proposal.volume_ml = l["volume_ml"].get<double>();
+      proposal.endpoints_json = l["long_axis_endpoints_mm"].dump();
     }
     l["note"] = t.note;
-    out["lesions"].push_back(l);
+    j["lesions"].push_back(l);
+    if (t.baseline_found) out.proposals.lesions.push_back(proposal);
   }
-  if (args.has("--pet")) {
-    auto pet = load_single_series(args.get("--pet"), args.get("--pet-series"), "PT");
-    if (!pet) return fail(pet.error().describe());
-    auto liver = lesion::find_liver_reference(*pet);
-    if (!liver) return fail(args.get("--pet") + ": " + liver.error().describe());
-    const double threshold = liver->measurability_threshold();
-    std::optional<Volume> base_pet;
-    if (args.has("--baseline-pet")) {
-      auto bp = load_single_series(args.get("--baseline-pet"), args.get("--baseline-pet-series"), "PT");
-      if (!bp) return fail(bp.error().describe());
-      base_pet = std::move(bp.value());
+  if (fu.pet) {
+    auto liver = lesion::find_liver_reference(*fu.pet);
+    if (!liver) {
+      j["pet_error"] = fu.pet_input + ": " + liver.error().describe();
+      return out;
     }
+    const double threshold = liver->measurability_threshold();
     nlohmann::ordered_json c = nlohmann::ordered_json::array();
-    for (const auto& u : recist::find_new_uptake(*pet, threshold, known, base_pet ? &*base_pet : nullptr, &*reg)) {
+    for (const auto& u : recist::find_new_uptake(*fu.pet, threshold, known, base.pet ? &*base.pet : nullptr, &reg)) {
       nlohmann::ordered_json e = {{"hottest_mm", point(u.hottest)},
                                   {"centre_mm", point(u.centre)},
-                                  {"sul_max", std::round(u.sul_max * 100) / 100},
-                                  {"sul_peak", std::round(u.sul_peak * 100) / 100},
-                                  {"volume_ml", std::round(u.volume_ml * 100) / 100}};
-      if (u.baseline_sul_peak >= 0) e["baseline_sul_peak"] = std::round(u.baseline_sul_peak * 100) / 100;
+                                  {"sul_max", rounded(u.sul_max, 0.01)},
+                                  {"sul_peak", rounded(u.sul_peak, 0.01)},
+                                  {"volume_ml", rounded(u.volume_ml, 0.01)}};
+      if (u.baseline_sul_peak >= 0) e["baseline_sul_peak"] = rounded(u.baseline_sul_peak, 0.01);
+      recist::CandidateNewLesion cand;
+      cand.location_json = e["hottest_mm"].dump();
+      out.proposals.candidates.push_back(cand);
       c.push_back(e);
     }
-    out["pet_threshold_sul"] = std::round(threshold * 100) / 100;
-    out["candidate_new_lesions"] = c;
+    j["pet_threshold_sul"] = rounded(threshold, 0.01);
+    j["candidate_new_lesions"] = c;
   }
-  if (args.has("--json")) {
-    std::printf("%s\n", out.dump(2).c_str());
-  } else {
-    std::printf("registration: %s, translation (%.1f, %.1f, %.1f) mm, %.1f s\n", ro.affine ? "affine" : "rigid",
-                reg->translation[0], reg->translation[1], reg->translation[2], reg->seconds);
-    for (const auto& l : out["lesions"]) {
-      std::printf("%-6s %-28s", l["id"].get<std::string>().c_str(), l["status"].get<std::string>().c_str());
-      if (l.contains("long_axis_mm"))
-        std::printf(" LA %6.1f mm (baseline %6.1f)  confidence %.2f", l["long_axis_mm"].get<double>(),
-                    l["baseline_long_axis_mm"].get<double>(), l["confidence"].get<double>());
-      std::printf("  %s\n", l["note"].get<std::string>().c_str());
+  return out;
+}
+
+void print_follow_up(const nlohmann::ordered_json& f) {
+  const auto& r = f["registration"];
+  std::printf("follow-up %s (%s)\n  registration: %s, translation (%.1f, %.1f, %.1f) mm, %.1f s\n",
+              f["study_date"].get<std::string>().c_str(), f["input"].get<std::string>().c_str(),
+              r["transform"].get<std::string>().c_str(), r["translation_mm"][0].get<double>(),
+              r["translation_mm"][1].get<double>(), r["translation_mm"][2].get<double>(), r["seconds"].get<double>());
+  for (const auto& l : f["lesions"]) {
+    std::printf("  %-6s %-28s", l["id"].get<std::string>().c_str(), l["status"].get<std::string>().c_str());
+    if (l.contains("long_axis_mm"))
+      std::printf(" LA %6.1f mm (baseline %6.1f)  confidence %.2f", l["long_axis_mm"].get<double>(),
+                  l["baseline_long_axis_mm"].get<double>(), l["confidence"].get<double>());
+    std::printf("  %s\n", l["note"].get<std::string>().c_str());
+  }
+  if (f.contains("pet_error")) std::printf("  PET not searched: %s\n", f["pet_error"].get<std::string>().c_str());
+  if (f.contains("candidate_new_lesions"))
+    for (const auto& c : f["candidate_new_lesions"])
+      std::printf("  candidate new lesion at %s: SULpeak %.2f, %.2f ml\n", c["hottest_mm"].dump().c_str(),
+                  c["sul_peak"].get<double>(), c["volume_ml"].get<double>());
+  if (f.contains("store")) {
+    const auto& s = f["store"];
+    std::printf("  study store: %zu proposals recorded, %zu readers' values kept, %zu candidates\n", s["recorded"].size(),
+                s["kept_readers_values"].size(), s["candidate_new_lesions"].size());
+  }
+}
+
+}  // namespace
+
+int cmd_track(int argc, char** argv) {
+  Args args(argc, argv, 2,
+            {"--lesions", "--pet", "--baseline-pet", "--baseline-series", "--followup-series", "--pet-series",
+             "--baseline-pet-series", "--db", "--patient", "--line", "--author"},
+            {"--json", "--help", "--quiet", "--rigid"});
+  if (args.has("--help")) {
+    std::fputs(kTrackUsage, stdout);
+    return 0;
+  }
+  if (!args.ok()) return usage_fail(args.error(), kTrackUsage);
+  const auto& positional = args.positional();
+  if (positional.size() < 2) return usage_fail("track needs BASELINE and at least one FOLLOWUP", kTrackUsage);
+  if (!args.has("--lesions")) return usage_fail("track needs --lesions LESIONS.json", kTrackUsage);
+  const std::vector<std::string> followups(positional.begin() + 1, positional.end());
+  if (followups.size() > 1 && (args.has("--pet") || args.has("--followup-series")))
+    return usage_fail("--pet and --followup-series name one follow-up's series: give a single FOLLOWUP with them", kTrackUsage);
+  if ((args.has("--patient") || args.has("--line") || args.has("--author")) && !args.has("--db"))
+    return usage_fail("--patient, --line and --author are for the study store: give --db STORE", kTrackUsage);
+  std::optional<int> line_number;
+  if (args.has("--line")) {
+    char* end = nullptr;
+    const long n = std::strtol(args.get("--line").c_str(), &end, 10);
+    if (*end != '\0' || n < 1) return usage_fail("--line needs a treatment line number (1, 2, ...)", kTrackUsage);
+    line_number = static_cast<int>(n);
+  }
+  const bool quiet = args.has("--quiet") || args.has("--json");
+  if (quiet) Progress::set_quiet(true);
+
+  auto inputs = read_lesions(args.get("--lesions"));
+  if (!inputs) return fail(inputs.error().describe());
+  auto base = load_time_point(positional[0], args.get("--baseline-series"), args.get("--baseline-pet"),
+                              args.get("--baseline-pet-series"));
+  if (!base) return fail(base.error().describe());
+
+  std::unique_ptr<recist::StudyStore> store;
+  std::string patient;
+  const recist::Actor who{args.has("--author") ? args.get("--author")
+                                               : (std::getenv("USER") ? std::getenv("USER") : "oncoquant track")};
+  if (args.has("--db")) {
+    patient = args.has("--patient") ? args.get("--patient") : base->patient_id;
+    if (patient.empty()) return fail(positional[0] + ": the CT has no Patient ID: name the store's patient with --patient");
+    auto opened = recist::open_sqlite_store(args.get("--db"));
+    if (!opened) return fail(opened.error().describe());
+    store = std::move(opened.value());
+    if (!line_number) {
+      auto lines = store->treatment_lines(patient);
+      if (!lines) return fail(args.get("--db") + ": " + lines.error().describe());
+      if (lines->empty()) return fail(args.get("--db") + ": " + patient + " has no treatment line: import its baseline first");
+      line_number = lines->back();
     }
-    if (out.contains("candidate_new_lesions"))
-      for (const auto& c : out["candidate_new_lesions"])
-        std::printf("candidate new lesion at %s: SULpeak %.2f, %.2f ml\n", c["hottest_mm"].dump().c_str(),
-                    c["sul_peak"].get<double>(), c["volume_ml"].get<double>());
   }
-  return 0;
+
+  nlohmann::ordered_json out;
+  out["baseline"] = {{"input", base->input}, {"study_date", base->study_date}, {"series_uid", base->series_uid}};
+  out["followups"] = nlohmann::ordered_json::array();
+  int failures = 0;
+  for (size_t k = 0; k < followups.size(); ++k) {
+    const std::string& input = followups[k];
+    if (!quiet) std::fprintf(stderr, "follow-up %zu/%zu %s: loading...\n", k + 1, followups.size(), input.c_str());
+    auto fu = load_time_point(input, args.get("--followup-series"), args.get("--pet"), args.get("--pet-series"));
+    if (!fu) {
+      std::fprintf(stderr, "error: %s\n", fu.error().describe().c_str());
+      out["followups"].push_back({{"input", input}, {"error", fu.error().describe()}});
+      ++failures;
+      continue;
+    }
+    if (!base->patient_id.empty() && !fu->patient_id.empty() && base->patient_id != fu->patient_id) {
+      const std::string e = input + ": patient " + fu->patient_id + ", but the baseline is patient " + base->patient_id;
+      std::fprintf(stderr, "error: %s\n", e.c_str());
+      out["followups"].push_back({{"input", input}, {"error", e}});
+      ++failures;
+      continue;
+    }
+    recist::RegistrationOptions ro;
+    ro.affine = !args.has("--rigid");
+    if (!quiet) std::fprintf(stderr, "follow-up %zu/%zu: registering to the baseline...\n", k + 1, followups.size());
+    auto reg = recist::register_ct(base->ct, fu->ct, ro);
+    if (!reg) {
+      const std::string e = input + ": " + reg.error().describe();
+      std::fprintf(stderr, "error: %s\n", e.c_str());
+      out["followups"].push_back({{"input", input}, {"error", e}});
+      ++failures;
+      continue;
+    }
+    FollowUpResult result = track_follow_up(*base, *fu, *inputs, *reg, ro.affine);
+    if (store) {
+      auto date = recist::parse_date(fu->study_date);
+      if (!date) {
+        result.json["store_error"] = input + ": no usable study date for the store (" + date.error().message() + ")";
+        ++failures;
+      } else {
+        result.proposals.date = *date;
+        result.proposals.study_uid = fu->study_uid;
+        result.proposals.series_uid = fu->series_uid;
+        auto recorded = store->record_proposals(patient, *line_number, result.proposals, who);
+        if (!recorded) {
+          result.json["store_error"] = args.get("--db") + ": " + recorded.error().describe();
+          ++failures;
+        } else {
+          result.json["store"] = {{"patient", patient},
+                                  {"line", *line_number},
+                                  {"recorded", recorded->recorded},
+                                  {"kept_readers_values", recorded->kept_readers_values},
+                                  {"candidate_new_lesions", recorded->candidate_labels}};
+        }
+      }
+      if (result.json.contains("store_error"))
+        std::fprintf(stderr, "error: %s; nothing of this follow-up was recorded\n",
+                     result.json["store_error"].get<std::string>().c_str());
+    }
+    if (!args.has("--json")) print_follow_up(result.json);
+    out["followups"].push_back(std::move(result.json));
+  }
+  if (args.has("--json")) std::printf("%s\n", out.dump(2).c_str());
+  return failures == 0 ? 0 : 1;
 }
 
 }  // namespace oq::cli

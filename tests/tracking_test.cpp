@@ -2,7 +2,9 @@
 // followed to every follow-up of that line, against the generator's truth at that time point
 // (which lesion is where, its long axis, whether it is still there), PET candidates against the
 // new lesions the courses contain, and the responses computed from the proposals against the
-// designed course. Prints the table it judges.
+// designed course - both as a case built from the proposals and through the study store, where
+// `track --db` records them and a reader's review (non-targets, candidates) completes them.
+// Prints the table it judges.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -67,6 +69,7 @@ TEST(Tracking, DemoArchiveCourses) {
   const json manifest = oqtest::load_json(kArchive / "manifest.json");
   int targets_due = 0, tracked_right = 0, vanished_due = 0, vanished_flagged = 0, la_checked = 0, la_within = 0;
   int new_due = 0, new_found = 0, false_candidates = 0, timepoints = 0, responses_right = 0;
+  int store_timepoints = 0, store_responses_right = 0;
   std::printf("%-11s %-4s %-10s %-4s %-10s %8s %8s %6s %s\n", "patient", "line", "date", "id", "status", "LA true", "LA prop",
               "conf", "");
   for (const auto& patient : manifest["patients"]) {
@@ -94,6 +97,31 @@ TEST(Tracking, DemoArchiveCourses) {
       const fs::path seeds_file = oqtest::scratch("tracking-" + pid + "-" + std::to_string(n)) / "seeds.json";
       std::ofstream(seeds_file) << seeds.dump();
 
+      // The study store starts with the line's baseline, as the reader measured it.
+      const fs::path db = oqtest::scratch("tracking-store-" + pid + "-" + std::to_string(n)) / "study.sqlite";
+      {
+        json baseline_only = c;
+        baseline_only["followups"] = json::array();
+        const fs::path f = db.parent_path() / "baseline.json";
+        std::ofstream(f) << baseline_only.dump();
+        const auto imported =
+            oqtest::oncoquant("store import-case " + oqtest::quote(f.string()) + " --db " + oqtest::quote(db.string()) +
+                              " --patient " + pid + " --line " + std::to_string(n) + " --author reader");
+        ASSERT_EQ(imported.exit_code, 0) << imported.err;
+      }
+      // One run over every follow-up of the line: each a PET-CT study folder, so its PET is
+      // searched for new uptake and the baseline's PET tells what was there already.
+      std::string followups;
+      for (const auto& f : c["followups"])
+        followups += " " + oqtest::quote((kArchive / tp_of(f["date"])["ct"]["path"].get<std::string>()).parent_path().string());
+      const auto run = oqtest::oncoquant(
+          "track " + oqtest::quote((kArchive / base_tp["ct"]["path"].get<std::string>()).parent_path().string()) + followups +
+          " --lesions " + oqtest::quote(seeds_file.string()) + " --db " + oqtest::quote(db.string()) +
+          " --author tracker --json");
+      ASSERT_EQ(run.exit_code, 0) << run.err;
+      const json tracked = json::parse(run.out);
+      ASSERT_EQ(tracked["followups"].size(), c["followups"].size());
+
       json proposed_case = c;  // the designed case with measurements replaced by the proposals
       bool baseline_done = false;
       for (size_t f = 0; f < c["followups"].size(); ++f) {
@@ -101,14 +129,9 @@ TEST(Tracking, DemoArchiveCourses) {
         const json fu_truth = oqtest::load_json(truth_dir(patient, fu_tp) / "ct.truth.json");
         const oqtest::VolumeData labels =
             oqtest::read_volume((truth_dir(patient, fu_tp) / fu_truth["label_map"].get<std::string>()).string());
-        const auto run =
-            oqtest::oncoquant("track " + oqtest::quote((kArchive / base_tp["ct"]["path"].get<std::string>()).string()) + " " +
-                              oqtest::quote((kArchive / fu_tp["ct"]["path"].get<std::string>()).string()) + " --lesions " +
-                              oqtest::quote(seeds_file.string()) + " --pet " +
-                              oqtest::quote((kArchive / fu_tp["pet"]["path"].get<std::string>()).string()) + " --baseline-pet " +
-                              oqtest::quote((kArchive / base_tp["pet"]["path"].get<std::string>()).string()) + " --json");
-        ASSERT_EQ(run.exit_code, 0) << run.err;
-        const json out = json::parse(run.out);
+        const json& out = tracked["followups"][f];
+        EXPECT_EQ(out["study_date"], fu_tp["date"]);
+        ASSERT_TRUE(out.contains("store")) << out.dump();
         // Registration: the generator's table shifts give the true translation.
         const json& s0 = base_truth["table_shift_mm"];
         const json& s1 = fu_truth["table_shift_mm"];
@@ -197,6 +220,48 @@ TEST(Tracking, DemoArchiveCourses) {
           }
         }
         if (!proposed_new.empty()) fu_case["new_lesions"] = proposed_new;
+
+        // The reader's review in the store: the non-targets' status is the reader's call (the
+        // design's here); a candidate is confirmed when it is one of the course's new lesions and
+        // rejected when it is not.
+        const std::string date = fu_tp["date"];
+        auto reader = [&](const std::string& label, const std::string& status) {
+          const auto r =
+              oqtest::oncoquant("store measure --db " + oqtest::quote(db.string()) + " --patient " + pid + " --lesion " + label +
+                                " --date " + date + " --status " + status + " --method manual --author reader");
+          EXPECT_EQ(r.exit_code, 0) << label << " " << date << ": " << r.err;
+        };
+        for (const auto& [label, status] : c["followups"][f]["non_targets"].items()) reader(label, status.get<std::string>());
+        const json& labels_in_store = out["store"]["candidate_new_lesions"];
+        ASSERT_EQ(labels_in_store.size(), out["candidate_new_lesions"].size());
+        for (size_t i = 0; i < labels_in_store.size(); ++i) {
+          bool designed = false;
+          for (const auto& id : designed_new) {
+            const json* t = lesion_truth(fu_truth, id);
+            double d2 = 0;
+            for (int a = 0; a < 3; ++a)
+              d2 +=
+                  std::pow(out["candidate_new_lesions"][i]["hottest_mm"][a].get<double>() - (*t)["seed_mm"][a].get<double>(), 2);
+            designed = designed || std::sqrt(d2) <= 15;
+          }
+          reader(labels_in_store[i], designed ? "present" : "absent");
+        }
+      }
+      // Responses from the store: the tracker's proposals for the targets, the reader's decisions.
+      {
+        const auto assessed = oqtest::oncoquant("recist assess --db " + oqtest::quote(db.string()) + " --patient " + pid +
+                                                " --line " + std::to_string(n));
+        ASSERT_EQ(assessed.exit_code, 0) << assessed.err;
+        const json a = json::parse(assessed.out);
+        ASSERT_EQ(a["timepoints"].size(), line["followups"].size()) << pid << " line " << n;
+        for (size_t f = 0; f < line["followups"].size(); ++f) {
+          ++store_timepoints;
+          const bool same = a["timepoints"][f]["overall_response"] == line["followups"][f]["overall_response"];
+          store_responses_right += same;
+          EXPECT_TRUE(same) << pid << " line " << n << " " << line["followups"][f]["date"] << ": from the store "
+                            << a["timepoints"][f]["overall_response"] << ", designed "
+                            << line["followups"][f]["overall_response"];
+        }
       }
       // Nodes are followed by their largest short axis: the baseline's too.
       // Responses from the proposals.
@@ -216,14 +281,16 @@ TEST(Tracking, DemoArchiveCourses) {
   }
   std::printf(
       "tracked to the right lesion: %d/%d; vanished lesions flagged: %d/%d; RECIST diameter within max(1 mm, 5%%): %d/%d;\n"
-      "new lesions among PET candidates: %d/%d (other candidates: %d); responses from proposals = design: %d/%d\n",
+      "new lesions among PET candidates: %d/%d (other candidates: %d); responses from proposals = design: %d/%d;\n"
+      "through the study store after the reader's review: %d/%d\n",
       tracked_right, targets_due, vanished_flagged, vanished_due, la_within, la_checked, new_found, new_due, false_candidates,
-      responses_right, timepoints);
+      responses_right, timepoints, store_responses_right, store_timepoints);
   // Acceptance (issue 5): >= 95 % tracked to the right lesion, responses equal to the design.
   EXPECT_GE(tracked_right * 100, targets_due * 95);
   EXPECT_EQ(vanished_flagged, vanished_due);
   EXPECT_EQ(new_found, new_due);
   EXPECT_EQ(responses_right, timepoints);
+  EXPECT_EQ(store_responses_right, store_timepoints);
 }
 
 // Refusals: each names the input and the reason; `track` writes no file, so nothing is left over.
@@ -259,6 +326,36 @@ TEST(Tracking, BadInputIsRefusedNamingIt) {
   EXPECT_EQ(out.exit_code, 1);
   EXPECT_NE(out.err.find(dir.string()), std::string::npos) << out.err;
   EXPECT_EQ(oqtest::oncoquant("track " + oqtest::quote(base)).exit_code, 2);
+  // --pet names one follow-up's PET: refused with several follow-ups; store options need --db.
+  out = oqtest::oncoquant("track " + oqtest::quote(base) + " " + oqtest::quote(fu) + " " + oqtest::quote(fu) + " --lesions " +
+                          oqtest::quote(seeds.string()) + " --pet " + oqtest::quote(pet));
+  EXPECT_EQ(out.exit_code, 2);
+  EXPECT_NE(out.err.find("single FOLLOWUP"), std::string::npos) << out.err;
+  out = oqtest::oncoquant("track " + oqtest::quote(base) + " " + oqtest::quote(fu) + " --lesions " +
+                          oqtest::quote(seeds.string()) + " --patient X");
+  EXPECT_EQ(out.exit_code, 2);
+  // Another patient's scan as a follow-up is refused naming both; the follow-ups of the right
+  // patient are still tracked.
+  const json& other = manifest["patients"][1];
+  const std::string other_ct = (kArchive / other["time_points"][1]["ct"]["path"].get<std::string>()).string();
+  out = oqtest::oncoquant("track " + oqtest::quote(base) + " " + oqtest::quote(other_ct) + " " + oqtest::quote(fu) +
+                          " --lesions " + oqtest::quote(seeds.string()) + " --json");
+  EXPECT_EQ(out.exit_code, 1);
+  EXPECT_NE(out.err.find(other_ct + ": patient " + other["patient_id"].get<std::string>() + ", but the baseline is patient " +
+                         manifest["patients"][0]["patient_id"].get<std::string>()),
+            std::string::npos)
+      << out.err;
+  const json partial = json::parse(out.out);
+  ASSERT_EQ(partial["followups"].size(), 2u);
+  EXPECT_TRUE(partial["followups"][0].contains("error"));
+  EXPECT_EQ(partial["followups"][1]["lesions"].size(), manifest["patients"][0]["baseline_lesion_seeds"].size());
+  // A store that does not hold the patient's line yet: said before any work, and the store stays empty.
+  const fs::path db = dir / "empty.sqlite";
+  out = oqtest::oncoquant("track " + oqtest::quote(base) + " " + oqtest::quote(fu) + " --lesions " +
+                          oqtest::quote(seeds.string()) + " --db " + oqtest::quote(db.string()));
+  EXPECT_EQ(out.exit_code, 1);
+  EXPECT_NE(out.err.find("no such patient in the store"), std::string::npos) << out.err;
+  EXPECT_EQ(oqtest::oncoquant("store audit --db " + oqtest::quote(db.string()) + " --json").out.find("add-"), std::string::npos);
 }
 
 }  // namespace

@@ -517,6 +517,112 @@ class SqliteStore final : public StudyStore {
     });
   }
 
+  Result<ProposalsRecorded> record_proposals(const std::string& pseudonym, int line_number, const FollowUpProposals& fp,
+                                             const Actor& who) override {
+    return in_transaction<ProposalsRecorded>([&]() -> Result<ProposalsRecorded> {
+      auto p = patient_id(pseudonym, false, who);
+      if (!p) return p.error();
+      auto line = line_row(*p, line_number);
+      if (!line) return line.error();
+      if (fp.date <= line->start)
+        return Error(ErrorCode::kInvalidArgument,
+                     "a follow-up on " + format_date(fp.date) + " is not after line " + std::to_string(line_number) +
+                         "'s start (" + format_date(line->start) + ")",
+                     pseudonym);
+      if (!fp.series_uid.empty() && !fp.study_uid.empty()) {
+        auto s = ensure_series(pseudonym, fp.date, fp.study_uid, fp.series_uid, "CT", std::nullopt, who);
+        if (!s) return s.error();
+      }
+      auto t = time_point_id(*p, fp.date, fp.study_uid, true, who);
+      if (!t) return t.error();
+      const RowId tp = *t;
+
+      ProposalsRecorded out;
+      bool wrote = false;
+      // The reader's word stands: an edited or manual value at this date is not replaced.
+      auto readers_value = [&](RowId lesion) -> Result<bool> {
+        Statement q(db_, "SELECT method FROM measurements WHERE lesion_id = ? AND time_point_id = ? ORDER BY id DESC LIMIT 1");
+        q.bind(1, lesion).bind(2, tp);
+        if (q.step()) return q.text(0) != "automatic";
+        if (!q.ok()) return fail(q.error());
+        return false;
+      };
+      for (const LesionProposal& l : fp.lesions) {
+        auto lesion = lesion_id(*p, l.label);
+        if (!lesion)
+          return Error(ErrorCode::kNotFound, "no lesion '" + l.label + "' in the store: import the line's baseline first",
+                       pseudonym);
+        Statement r(db_, "SELECT role FROM lesion_roles WHERE line_id = ? AND lesion_id = ?");
+        r.bind(1, line->id).bind(2, *lesion);
+        if (!r.step()) {
+          if (!r.ok()) return fail(r.error());
+          return Error(ErrorCode::kInvalidArgument, l.label + " has no role in line " + std::to_string(line_number), pseudonym);
+        }
+        const std::string role = r.text(0);
+        auto kept = readers_value(*lesion);
+        if (!kept) return kept.error();
+        if (*kept) {
+          out.kept_readers_values.push_back(l.label);
+          continue;
+        }
+        MeasurementRecord m;
+        m.method = MeasurementMethod::kAutomatic;
+        m.series_uid = fp.series_uid;
+        if (!l.found) {
+          m.status = "absent";
+        } else {
+          m.status = role == "target" ? "measured" : "present";
+          m.long_axis_mm = l.long_axis_mm;
+          m.short_axis_mm = l.short_axis_mm;
+          m.volume_ml = l.volume_ml;
+          m.endpoints_json = l.endpoints_json;
+        }
+        auto ins = insert_measurement(*p, pseudonym, *lesion, l.label, tp, fp.date, m, who);
+        if (!ins) return ins.error();
+        out.recorded.push_back(l.label);
+        wrote = true;
+      }
+      for (size_t k = 0; k < fp.candidates.size(); ++k) {
+        const CandidateNewLesion& c = fp.candidates[k];
+        const std::string label = "NEW-" + format_date(fp.date) + "-" + std::to_string(k + 1);
+        RowId id = 0;
+        if (auto existing = lesion_id(*p, label)) {
+          id = *existing;
+        } else {
+          auto added = insert_lesion(*p, pseudonym, LesionRecord{"", label, c.organ, false, BoneLesion::kNone, false}, who);
+          if (!added) return added.error();
+          id = *added;
+        }
+        if (auto r = write_role(line->id, id, pseudonym, line_number, label, LesionRole::kNew, who); !r) return r.error();
+        out.candidate_labels.push_back(label);
+        auto kept = readers_value(id);
+        if (!kept) return kept.error();
+        if (*kept) {
+          out.kept_readers_values.push_back(label);
+          continue;
+        }
+        MeasurementRecord m;
+        m.method = MeasurementMethod::kAutomatic;
+        m.series_uid = fp.series_uid;
+        m.status = "present";
+        m.unequivocal = false;
+        m.long_axis_mm = c.long_axis_mm;
+        m.endpoints_json = c.location_json;
+        auto ins = insert_measurement(*p, pseudonym, id, label, tp, fp.date, m, who);
+        if (!ins) return ins.error();
+        wrote = true;
+      }
+      if (wrote) {
+        Statement up(db_, "UPDATE time_points SET review_state = 'pending' WHERE id = ?");
+        up.bind(1, tp);
+        up.step();
+        if (!up.ok()) return fail(up.error());
+        if (auto a = audit(who, "review", pseudonym + "/" + format_date(fp.date), "pending"); !a) return a.error();
+      }
+      return out;
+    });
+  }
+
   Result<std::vector<int>> treatment_lines(const std::string& pseudonym) override {
     auto p = patient_id(pseudonym, false, Actor{});
     if (!p) return p.error();

@@ -186,6 +186,82 @@ TEST(StudyStore, AnEditIsKeptBesideTheAutomaticValueAndAudited) {
 
 // A writer killed (SIGKILL, no chance to clean up) in the middle of importing a case leaves
 // the store consistent: the import is entirely absent, and the store takes the next write.
+// Tracking's proposals: statuses by role, candidates as equivocal new lesions that only count once
+// a reader confirms them, a reader's value never replaced by a later run, and all-or-nothing.
+TEST(StudyStore, TrackingProposalsAwaitTheReader) {
+  const fs::path p = fresh_store("proposals");
+  auto s = open(p);
+  ASSERT_TRUE(s);
+  ASSERT_TRUE(s->import_case("PSN-0005", 1, "", single_target_case(40, {}, true), kReader).ok());
+  const Actor tracker{"oncoquant track"};
+  FollowUpProposals fp;
+  fp.date = day("2025-03-03");
+  fp.study_uid = "1.2.3.4";
+  fp.series_uid = "1.2.3.4.5";
+  LesionProposal t1;
+  t1.label = "T1";
+  t1.found = true;
+  t1.long_axis_mm = 26;
+  LesionProposal nt1;
+  nt1.label = "NT1";
+  nt1.found = true;
+  fp.lesions = {t1, nt1};
+  CandidateNewLesion uptake;
+  uptake.location_json = "[10, 20, 30]";
+  fp.candidates = {uptake};
+
+  auto recorded = s->record_proposals("PSN-0005", 1, fp, tracker);
+  ASSERT_TRUE(recorded.ok()) << recorded.error().describe();
+  EXPECT_EQ(recorded->recorded, (std::vector<std::string>{"T1", "NT1"}));
+  EXPECT_EQ(recorded->candidate_labels, (std::vector<std::string>{"NEW-2025-03-03-1"}));
+  Case c = s->build_case("PSN-0005", 1).value();
+  ASSERT_EQ(c.followups.size(), 1u);
+  EXPECT_EQ(c.followups[0].non_targets.at("NT1"), LesionStatus::kPresent);
+  ASSERT_EQ(c.followups[0].new_lesions.size(), 1u);
+  EXPECT_FALSE(c.followups[0].new_lesions[0].unequivocal);
+  // 40 -> 26 mm is a partial response; the unconfirmed candidate does not make it progression.
+  EXPECT_EQ(std::string(to_string(assess(c).value().timepoints[0].overall_response)), "PR");
+  const auto history = s->measurement_history("PSN-0005", "T1").value();
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_EQ(history.back().value.method, MeasurementMethod::kAutomatic);
+  EXPECT_EQ(history.back().value.series_uid, "1.2.3.4.5");
+
+  // The reader corrects T1 and confirms the candidate; tracking run again leaves both alone and
+  // gives the candidate the same label.
+  MeasurementRecord corrected;
+  corrected.long_axis_mm = 28;
+  corrected.method = MeasurementMethod::kEdited;
+  ASSERT_TRUE(s->record_measurement("PSN-0005", "T1", fp.date, corrected, kReader).ok());
+  MeasurementRecord confirmed;
+  confirmed.status = "present";
+  confirmed.method = MeasurementMethod::kEdited;
+  ASSERT_TRUE(s->record_measurement("PSN-0005", "NEW-2025-03-03-1", fp.date, confirmed, kReader).ok());
+  recorded = s->record_proposals("PSN-0005", 1, fp, tracker);
+  ASSERT_TRUE(recorded.ok()) << recorded.error().describe();
+  EXPECT_EQ(recorded->recorded, std::vector<std::string>{"NT1"});
+  EXPECT_EQ(recorded->kept_readers_values, (std::vector<std::string>{"T1", "NEW-2025-03-03-1"}));
+  c = s->build_case("PSN-0005", 1).value();
+  EXPECT_EQ(c.followups[0].targets.at("T1").long_axis_mm, 28.0);
+  ASSERT_EQ(c.followups[0].new_lesions.size(), 1u);
+  EXPECT_TRUE(c.followups[0].new_lesions[0].unequivocal);
+  EXPECT_EQ(std::string(to_string(assess(c).value().timepoints[0].overall_response)), "PD");
+
+  // A lesion the store does not know refuses the whole follow-up: nothing of it is written.
+  FollowUpProposals later = fp;
+  later.date = day("2025-04-28");
+  LesionProposal unknown;
+  unknown.label = "T9";
+  later.lesions.push_back(unknown);
+  const auto refused = s->record_proposals("PSN-0005", 1, later, tracker);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().describe().find("T9"), std::string::npos) << refused.error().describe();
+  EXPECT_EQ(s->build_case("PSN-0005", 1).value().followups.size(), 1u);
+  // Nor is a follow-up dated before the line's start.
+  later.lesions = {t1};
+  later.date = day("2024-12-01");
+  EXPECT_FALSE(s->record_proposals("PSN-0005", 1, later, tracker).ok());
+}
+
 TEST(StudyStore, AWriterKilledMidTransactionLeavesNoTrace) {
   const fs::path p = fresh_store("killed");
   open(p).reset();

@@ -58,6 +58,32 @@ struct StoredMeasurement {
   std::optional<RowId> supersedes;
 };
 
+// What tracking proposes at one follow-up time point: automatic values for a reader to review.
+struct LesionProposal {
+  std::string label;  // a lesion already in the store (the baseline's T1, N1, NT1, ...)
+  bool found = false;
+  std::optional<double> long_axis_mm, short_axis_mm, volume_ml;
+  std::string endpoints_json;
+};
+// Something that may be a new lesion (new uptake on PET): stored as an equivocal new lesion, which
+// RECIST does not count as progression until a reader confirms it.
+struct CandidateNewLesion {
+  std::string organ = "unknown";
+  std::string location_json;  // where it is (LPS mm), for the reader to look
+  std::optional<double> long_axis_mm;
+};
+struct FollowUpProposals {
+  int date = 0;
+  std::string study_uid, series_uid;  // the follow-up CT the values come from
+  std::vector<LesionProposal> lesions;
+  std::vector<CandidateNewLesion> candidates;
+};
+struct ProposalsRecorded {
+  std::vector<std::string> recorded;             // labels given an automatic value
+  std::vector<std::string> kept_readers_values;  // a reader had already measured these: left alone
+  std::vector<std::string> candidate_labels;     // NEW-YYYY-MM-DD-k, hottest first
+};
+
 struct AuditEntry {
   RowId id = 0;
   std::string at, actor, action, subject, details;
@@ -90,6 +116,14 @@ class StudyStore {
   virtual Result<std::vector<StoredMeasurement>> measurement_history(const std::string& pseudonym, const std::string& label) = 0;
   // Review state of a time point ("pending", "confirmed", "corrected").
   virtual Result<bool> set_review_state(const std::string& pseudonym, int date, const std::string& state, const Actor& who) = 0;
+
+  // Tracking's proposals for one follow-up of a line, in one transaction. A target found is
+  // "measured", a non-target or earlier new lesion "present"; one not found is "absent" (flagged
+  // for the reader by the time point's review state, which becomes "pending"). A lesion a reader
+  // has already measured at that date keeps the reader's value. Candidates are added as equivocal
+  // new lesions labelled NEW-<date>-k; running again gives them the same labels.
+  virtual Result<ProposalsRecorded> record_proposals(const std::string& pseudonym, int line_number,
+                                                     const FollowUpProposals& proposals, const Actor& who) = 0;
 
   // Writes a whole case (baseline lesions, roles, every follow-up) for one line in one
   // transaction: all of it or, if anything fails or the process dies, none. `after_row` is

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <optional>
 #include <vector>
 
 #include "common.h"
@@ -152,6 +153,81 @@ std::vector<double> tukey_shape_fit(const std::vector<double>& radius, const std
     }
   }
   return fit;
+}
+
+// For each marked ray, the share of the sphere covered by its connected patch of marked rays
+// (neighbours on the ray grid, around in phi); 0 for unmarked rays.
+std::vector<double> patch_share(const std::vector<char>& marked) {
+  std::vector<double> out(marked.size(), 0);
+  std::vector<int> patch(marked.size(), -1);
+  double sphere = 0;
+  for (int t = 0; t < kTheta; ++t) sphere += kPhi * std::sin((t + 0.5) * kPi / kTheta);
+  std::vector<size_t> members, stack;
+  for (size_t i0 = 0; i0 < marked.size(); ++i0) {
+    if (!marked[i0] || patch[i0] >= 0) continue;
+    members.clear();
+    stack.assign(1, i0);
+    patch[i0] = static_cast<int>(i0);
+    double area = 0;
+    while (!stack.empty()) {
+      const size_t i = stack.back();
+      stack.pop_back();
+      members.push_back(i);
+      const int t = static_cast<int>(i) / kPhi, p = static_cast<int>(i) % kPhi;
+      area += std::sin((t + 0.5) * kPi / kTheta);
+      for (int dt = -1; dt <= 1; ++dt)
+        for (int dp = -1; dp <= 1; ++dp) {
+          const int tt = t + dt;
+          if (tt < 0 || tt >= kTheta) continue;
+          const auto nb = static_cast<size_t>(tt * kPhi + (p + dp + kPhi) % kPhi);
+          if (marked[nb] && patch[nb] < 0) {
+            patch[nb] = static_cast<int>(i0);
+            stack.push_back(nb);
+          }
+        }
+    }
+    for (size_t i : members) out[i] = area / sphere;
+  }
+  return out;
+}
+
+// An ellipsoid through the boundary points seen from the seed (inside it): y'Ay + b'y = 1 for
+// y = r d, linear in A (symmetric) and b. Returns the radius along every ray, or nothing when
+// the fit is not an ellipsoid around the seed.
+std::optional<std::vector<double>> ellipsoid_radii(const std::vector<double>& radius, const std::vector<char>& use) {
+  const size_t n = radius.size();
+  std::vector<std::vector<double>> A(9, std::vector<double>(9, 0));
+  std::vector<double> y(9, 0);
+  auto terms = [](const Vec3& d, double r) {
+    const double x = d[0] * r, yy = d[1] * r, z = d[2] * r;
+    return std::array<double, 9>{x * x, yy * yy, z * z, 2 * x * yy, 2 * x * z, 2 * yy * z, x, yy, z};
+  };
+  size_t used = 0;
+  for (int t = 0; t < kTheta; ++t)
+    for (int p = 0; p < kPhi; ++p) {
+      const size_t i = static_cast<size_t>(t * kPhi + p);
+      if (!use[i] || radius[i] <= 0) continue;
+      ++used;
+      const double w = std::sin((t + 0.5) * kPi / kTheta);
+      const auto f = terms(direction(t, p), radius[i]);
+      for (size_t a = 0; a < 9; ++a) {
+        y[a] += w * f[a];
+        for (size_t b = 0; b < 9; ++b) A[a][b] += w * f[a] * f[b];
+      }
+    }
+  if (used < 50) return std::nullopt;
+  const std::vector<double> q = solve(A, y);
+  std::vector<double> out(n);
+  for (int t = 0; t < kTheta; ++t)
+    for (int p = 0; p < kPhi; ++p) {
+      const Vec3 d = direction(t, p);
+      const double a = q[0] * d[0] * d[0] + q[1] * d[1] * d[1] + q[2] * d[2] * d[2] + 2 * q[3] * d[0] * d[1] +
+                       2 * q[4] * d[0] * d[2] + 2 * q[5] * d[1] * d[2];
+      const double b = q[6] * d[0] + q[7] * d[1] + q[8] * d[2];
+      if (a <= 0) return std::nullopt;
+      out[static_cast<size_t>(t * kPhi + p)] = (-b + std::sqrt(b * b + 4 * a)) / (2 * a);
+    }
+  return out;
 }
 
 // The lesion's own smooth shape, from a sphere of the median radius. Degree 4 follows lobulated
@@ -437,6 +513,21 @@ Result<CtSegmentation> segment_ct(const Volume& ct, const Vec3& seed, const CtSe
       if (!valid[i] || std::abs(e) > std::max(1.0, 0.15 * fit[i])) {
         radius[i] = fit[i];
         fixed[i] = 1;
+      }
+    }
+    // A patch of rays without a boundary where the lesion abuts tissue of its own density (a node
+    // against the crus or psoas): the degree-4 shape is free there and dips into the lesion. When
+    // the boundary was seen all around it (the degree-4 case), the patch is bridged by the
+    // ellipsoid through the boundary that was seen instead; small patches keep the smooth shape,
+    // which follows lobules.
+    if (valid_share >= 0.75) {
+      std::vector<char> use(valid.size());
+      for (size_t i = 0; i < use.size(); ++i) use[i] = valid[i] && !fixed[i];
+      if (auto ell = ellipsoid_radii(radius, use)) {
+        const std::vector<double> patch = patch_share(fixed);
+        constexpr double kContactPatch = 0.04;  // of the sphere: about 40 x 40 degrees of rays
+        for (size_t i = 0; i < radius.size(); ++i)
+          if (fixed[i] && patch[i] >= kContactPatch) radius[i] = (*ell)[i];
       }
     }
   }

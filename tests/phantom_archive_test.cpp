@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "support.h"
@@ -572,6 +573,30 @@ TEST(PhantomBoneScan, HotSpotsAreTheMetastasesAndTheBladderIsNotOne) {
         EXPECT_LE(best, 3.0) << "false hot spot " << h.dump();
       }
       EXPECT_GT(out["series"][0]["bone_involvement_index_pct"].get<double>(), 0);
+      // Anterior and posterior are one scan, and each metastasis is one lesion seen on both views:
+      // its two hot spots are the truth's two spots of that same metastasis.
+      ASSERT_EQ(out["series"].size(), 1u) << r.out;
+      const json& scan = out["series"][0];
+      std::set<std::string> metastases;
+      for (const auto& want : truth["hot_spots"]) metastases.insert(want["lesion"].get<std::string>());
+      EXPECT_EQ(scan["lesion_count"].get<size_t>(), metastases.size()) << r.out;
+      auto truth_lesion = [&](const json& h) {
+        std::string id;
+        double best = 1e9;
+        for (const auto& want : truth["hot_spots"])
+          if (h["view"] == want["view"] && distance(h, want) < best) {
+            best = distance(h, want);
+            id = want["lesion"];
+          }
+        return id;
+      };
+      for (const auto& l : scan["lesions"]) {
+        ASSERT_FALSE(l["anterior"].is_null()) << l.dump();
+        ASSERT_FALSE(l["posterior"].is_null()) << l.dump();
+        EXPECT_EQ(truth_lesion(scan["hot_spots"][l["anterior"].get<size_t>()]),
+                  truth_lesion(scan["hot_spots"][l["posterior"].get<size_t>()]));
+      }
+      EXPECT_NE(scan["pairing"].get<std::string>().find("(Image Orientation)"), std::string::npos);
       ++scans;
     }
   }

@@ -260,4 +260,43 @@ Result<BoneScanResult> detect_hot_spots(const Volume& views, const std::vector<s
   return out;
 }
 
+std::vector<BoneScanLesion> pair_views(const std::vector<HotSpot>& spots, const ViewGeometry& geometry, double tolerance_mm) {
+  struct Candidate {
+    double distance_mm;
+    int anterior, posterior;
+  };
+  std::vector<Candidate> candidates;
+  for (size_t a = 0; a < spots.size(); ++a) {
+    if (spots[a].view != "anterior") continue;
+    for (size_t p = 0; p < spots.size(); ++p) {
+      if (spots[p].view != "posterior") continue;
+      // Pixel centres run 0 .. columns - 1: a mirrored column c is columns - 1 - c.
+      const double column = geometry.posterior_mirrored ? geometry.columns - 1 - spots[p].column : spots[p].column;
+      const double d = std::hypot(spots[a].row - spots[p].row, spots[a].column - column) * geometry.pixel_mm;
+      if (d <= tolerance_mm) candidates.push_back({d, static_cast<int>(a), static_cast<int>(p)});
+    }
+  }
+  std::sort(candidates.begin(), candidates.end(),
+            [](const Candidate& x, const Candidate& y) { return x.distance_mm < y.distance_mm; });
+  std::vector<char> used(spots.size(), 0);
+  std::vector<BoneScanLesion> lesions;
+  for (const Candidate& c : candidates) {
+    if (used[static_cast<size_t>(c.anterior)] || used[static_cast<size_t>(c.posterior)]) continue;
+    used[static_cast<size_t>(c.anterior)] = used[static_cast<size_t>(c.posterior)] = 1;
+    lesions.push_back({c.anterior, c.posterior});
+  }
+  for (size_t i = 0; i < spots.size(); ++i) {
+    if (used[i]) continue;
+    if (spots[i].view == "anterior") lesions.push_back({static_cast<int>(i), -1});
+    if (spots[i].view == "posterior") lesions.push_back({-1, static_cast<int>(i)});
+  }
+  // Head to foot, as a reader lists them.
+  auto row_of = [&](const BoneScanLesion& l) {
+    return spots[static_cast<size_t>(l.anterior >= 0 ? l.anterior : l.posterior)].row;
+  };
+  std::stable_sort(lesions.begin(), lesions.end(),
+                   [&](const BoneScanLesion& x, const BoneScanLesion& y) { return row_of(x) < row_of(y); });
+  return lesions;
+}
+
 }  // namespace oq::lesion

@@ -45,6 +45,9 @@ struct SeriesInfo {
   std::vector<std::string> warnings;  // loadable, but the reader should know (e.g. resampled)
   std::optional<PetQuantInfo> pet;
   std::vector<std::string> views;  // NM planar views: "anterior", "posterior", ...
+  // False when the files give no Image Orientation (Patient): the grid's direction is then assumed,
+  // and which way a planar view's columns run in the patient is not known.
+  bool patient_orientation_known = true;
   // Series of other modalities in the same Frame of Reference (PET <-> CT of one PET-CT).
   std::vector<std::string> paired_series;
   std::vector<std::string> files;  // the files holding it

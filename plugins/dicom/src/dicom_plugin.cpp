@@ -145,6 +145,7 @@ SeriesInfo describe(const Assembled& a) {
   s.loadable = p.loadable;
   s.problem = p.problem;
   s.warnings = p.warnings;
+  s.patient_orientation_known = p.orientation_known;
   s.files = a.paths;
   for (const auto& f : p.frames)
     if (!f.view.empty() && std::find(s.views.begin(), s.views.end(), f.view) == s.views.end()) s.views.push_back(f.view);

@@ -80,8 +80,10 @@ void build_planar(SeriesPart& part) {
     const Vec col{(*r.orientation)[3], (*r.orientation)[4], (*r.orientation)[5]};
     const Vec n = normalised(cross(row, col));
     part.grid.direction = {row[0], col[0], n[0], row[1], col[1], n[1], row[2], col[2], n[2]};
-  } else if (r.modality != "NM") {
-    part.warnings.push_back("no Image Position/Orientation (Patient): patient orientation unknown, identity assumed");
+  } else {
+    part.orientation_known = false;
+    if (r.modality != "NM")
+      part.warnings.push_back("no Image Position/Orientation (Patient): patient orientation unknown, identity assumed");
   }
   if (r.position) part.grid.origin = *r.position;
   if (fs.size() > 1) part.warnings.push_back("planar frames stacked in acquisition order; the third axis is the frame index");

@@ -30,6 +30,7 @@ struct SeriesPart {
   bool loadable = true;
   std::string problem;
   std::vector<std::string> warnings;
+  bool orientation_known = true;  // the frames gave Image Orientation (Patient)
 
   Grid grid;  // the output grid
   Resampling resampling = Resampling::kNone;

@@ -36,4 +36,24 @@ struct BoneScanResult {
 // `views` holds one planar view per slice (z); `names` names them (may be empty).
 Result<BoneScanResult> detect_hot_spots(const Volume& views, const std::vector<std::string>& names);
 
+// One metastasis as the views show it: its hot spot on the anterior and on the posterior view
+// (indices into the hot spots given to pair_views; -1 where that view does not show it).
+struct BoneScanLesion {
+  int anterior = -1, posterior = -1;
+};
+
+// How the two views' columns relate in the patient.
+struct ViewGeometry {
+  double columns = 0;              // image width, pixels (the same for both views)
+  double pixel_mm = 1;             // column and row spacing
+  bool posterior_mirrored = true;  // stored as seen from behind: patient left on the image left
+};
+
+// A metastasis seen on both views lies at the same head-foot position (row) and, once the
+// posterior view is mirrored back when it is stored as seen from behind, at the same left-right
+// position (column). Pairs each anterior hot spot with the nearest posterior one within
+// `tolerance_mm` (closest pairs first); the others are lesions seen on one view only. Hot spots
+// of other views are left out.
+std::vector<BoneScanLesion> pair_views(const std::vector<HotSpot>& spots, const ViewGeometry& geometry, double tolerance_mm = 15);
+
 }  // namespace oq::lesion

@@ -14,6 +14,7 @@
 #include "oq/lesion/pet_segment.h"
 #include "oq/progress.h"
 #include "oq/recist/case.h"
+#include "oq/recist/percist.h"
 #include "oq/recist/store.h"
 #include "oq/recist/tracking.h"
 #include "oq/scan.h"
@@ -34,7 +35,10 @@ const char* kTrackUsage =
     "  PET: a FOLLOWUP that also holds its PET (same Frame of Reference) is searched for new uptake: above\n"
     "  the PERCIST threshold (1.5 x liver + 2 SD, SUL), farther than 15 mm from every tracked lesion, under\n"
     "  50 ml, it is a candidate new lesion (SULpeak of a 1 ml sphere). A BASELINE holding its PET lets uptake\n"
-    "  already there (kidneys, bowel, known disease) be left out.\n"
+    "  already there (kidneys, bowel, known disease) be left out. With the baseline's PET and the follow-ups'\n"
+    "  PETs, PERCIST 1.0 is given as a second opinion: the hottest known lesion's SULpeak on each scan (at the\n"
+    "  baseline seeds, then where tracking finds each lesion), the liver reference, CMR/PMR/SMD/PMD. Candidate\n"
+    "  new uptake is left to the reader, so it does not make PMD here.\n"
     "  --pet, --baseline-pet  the PET series when it is elsewhere (--pet with a single FOLLOWUP only)\n"
     "  --rigid  stop after the rigid stage\n"
     "  --db STORE  record the proposals in the study store, each follow-up in one transaction: automatic\n"
@@ -48,8 +52,10 @@ nlohmann::json point(const Vec3& p) {
   return json_point(p, 2);
 }
 
+// v to the nearest `unit` (0.01, 0.1, ...), without binary residue in the JSON.
 double rounded(double v, double unit) {
-  return std::round(v / unit) * unit;
+  const double per_unit = std::round(1 / unit);
+  return std::round(v * per_unit) / per_unit;
 }
 
 // One time point's CT (HU), and its PET (SUL) when the same input holds it.
@@ -59,6 +65,7 @@ struct TimePointScans {
   Volume ct;
   std::optional<Volume> pet;
   std::string pet_input;
+  std::optional<double> pet_uptake_minutes;
 };
 
 const StudyInfo* study_of(const Catalog& catalog, const SeriesInfo* series) {
@@ -123,6 +130,7 @@ Result<TimePointScans> load_time_point(const std::string& input, const std::stri
     if (!v) return v.error();
     tp.pet = std::move(v.value());
     tp.pet_input = pet_input;
+    if ((*p)->pet) tp.pet_uptake_minutes = (*p)->pet->uptake_minutes;
     return tp;
   }
   // A PET-CT study folder: its PET shares the CT's Frame of Reference.
@@ -137,6 +145,7 @@ Result<TimePointScans> load_time_point(const std::string& input, const std::stri
     if (!v) return v.error();
     tp.pet = std::move(v.value());
     tp.pet_input = input;
+    if (pet->pet) tp.pet_uptake_minutes = pet->pet->uptake_minutes;
   }
   return tp;
 }
@@ -166,7 +175,31 @@ Result<std::vector<recist::TrackInput>> read_lesions(const std::string& path) {
 struct FollowUpResult {
   nlohmann::ordered_json json;
   recist::FollowUpProposals proposals;
+  std::vector<std::pair<std::string, Vec3>> lesion_positions;  // each known lesion on the follow-up (found, else mapped)
 };
+
+// PERCIST's view of one PET: the liver reference and the hottest known lesion's SULpeak
+// (candidate new uptake is left to the reader). `where` are the known lesions on this scan;
+// `peaks` gets each one's SULpeak.
+Result<recist::PetScan> percist_scan(const TimePointScans& tp, const std::vector<std::pair<std::string, Vec3>>& where,
+                                     nlohmann::ordered_json* peaks) {
+  recist::PetScan scan;
+  auto date = recist::parse_date(tp.study_date);
+  if (!date) return Error(ErrorCode::kInvalidArgument, "no usable study date for PERCIST", tp.pet_input);
+  scan.date = *date;
+  auto liver = lesion::find_liver_reference(*tp.pet);
+  if (!liver) return Error(liver.error().code(), liver.error().message(), tp.pet_input);
+  scan.liver_mean = liver->mean;
+  scan.liver_sd = liver->sd;
+  if (tp.pet_uptake_minutes) scan.uptake_minutes = *tp.pet_uptake_minutes;
+  *peaks = nlohmann::ordered_json::object();
+  for (const auto& [id, p] : where) {
+    auto s = lesion::segment_pet(*tp.pet, p);
+    (*peaks)[id] = s ? nlohmann::ordered_json(rounded(s->suv_peak, 0.01)) : nlohmann::ordered_json();
+    if (s && (!scan.sul_peak || s->suv_peak > *scan.sul_peak)) scan.sul_peak = s->suv_peak;
+  }
+  return scan;
+}
 
 FollowUpResult track_follow_up(const TimePointScans& base, const TimePointScans& fu,
                                const std::vector<recist::TrackInput>& inputs, const recist::Registration& reg, bool affine) {
@@ -196,6 +229,7 @@ FollowUpResult track_follow_up(const TimePointScans& base, const TimePointScans&
       l["baseline_short_axis_mm"] = rounded(t.baseline.short_axis.length_mm, 0.01);
       l["mapped_seed_mm"] = point(t.mapped_seed);
       known.push_back(t.mapped_seed);
+      if (!t.found) out.lesion_positions.emplace_back(t.id, t.mapped_seed);
     }
     recist::LesionProposal proposal;
     proposal.label = t.id;
@@ -213,6 +247,7 @@ FollowUpResult track_follow_up(const TimePointScans& base, const TimePointScans&
       l["confidence"] = rounded(t.confidence, 0.01);
       known.push_back({(s.long_axis.a[0] + s.long_axis.b[0]) / 2, (s.long_axis.a[1] + s.long_axis.b[1]) / 2,
                        (s.long_axis.a[2] + s.long_axis.b[2]) / 2});
+      out.lesion_positions.emplace_back(t.id, known.back());
       proposal.long_axis_mm = l["long_axis_mm"].get<double>();
       // A node is followed by its short axis (RECIST 1.1), the largest over its slices.
       proposal.short_axis_mm = l[t.nodal ? "largest_short_axis_mm" : "short_axis_mm"].get<double>();
@@ -328,6 +363,23 @@ int cmd_track(int argc, char** argv) {
     }
   }
 
+  // PERCIST (a second opinion beside RECIST) when the baseline has its PET: the hottest known
+  // lesion's SULpeak at the baseline seeds, then where tracking finds each lesion.
+  std::optional<recist::PetScan> percist_baseline;
+  std::vector<recist::PetScan> percist_followups;
+  nlohmann::ordered_json baseline_peaks;
+  std::vector<nlohmann::ordered_json> followup_peaks;
+  std::string percist_note;
+  if (base->pet) {
+    std::vector<std::pair<std::string, Vec3>> seeds;
+    for (const auto& l : *inputs) seeds.emplace_back(l.id, l.seed);
+    auto scan = percist_scan(*base, seeds, &baseline_peaks);
+    if (scan)
+      percist_baseline = *scan;
+    else
+      percist_note = "no PERCIST: " + scan.error().describe();
+  }
+
   nlohmann::ordered_json out;
   out["baseline"] = {{"input", base->input}, {"study_date", base->study_date}, {"series_uid", base->series_uid}};
   out["followups"] = nlohmann::ordered_json::array();
@@ -361,6 +413,15 @@ int cmd_track(int argc, char** argv) {
       continue;
     }
     FollowUpResult result = track_follow_up(*base, *fu, *inputs, *reg, ro.affine);
+    if (percist_baseline && fu->pet) {
+      nlohmann::ordered_json peaks;
+      auto scan = percist_scan(*fu, result.lesion_positions, &peaks);
+      if (scan) {
+        percist_followups.push_back(*scan);
+        followup_peaks.push_back(peaks);
+      } else
+        result.json["percist_error"] = scan.error().describe();
+    }
     if (store) {
       auto date = recist::parse_date(fu->study_date);
       if (!date) {
@@ -388,6 +449,56 @@ int cmd_track(int argc, char** argv) {
     }
     if (!args.has("--json")) print_follow_up(result.json);
     out["followups"].push_back(std::move(result.json));
+  }
+  if (percist_baseline && !percist_followups.empty()) {
+    auto assessed = recist::assess_percist(*percist_baseline, percist_followups);
+    if (!assessed) {
+      percist_note = "no PERCIST: " + assessed.error().describe();
+    } else {
+      nlohmann::ordered_json pj;
+      pj["note"] =
+          "second opinion: SULpeak of the hottest known lesion (candidate new uptake is for the reader to confirm, so it "
+          "does not make PMD here)";
+      pj["measurability_threshold_sul"] = rounded(assessed->measurability_threshold, 0.01);
+      pj["threshold_basis"] = assessed->threshold_basis;
+      pj["baseline_measurable"] = assessed->baseline_measurable;
+      pj["baseline"] = {
+          {"date", base->study_date},
+          {"sul_peak", percist_baseline->sul_peak ? nlohmann::ordered_json(rounded(*percist_baseline->sul_peak, 0.01))
+                                                  : nlohmann::ordered_json()},
+          {"liver_mean_sul", rounded(percist_baseline->liver_mean, 0.01)},
+          {"liver_sd_sul", rounded(percist_baseline->liver_sd, 0.01)},
+          {"lesion_sul_peaks", baseline_peaks}};
+      pj["timepoints"] = nlohmann::ordered_json::array();
+      for (size_t i = 0; i < assessed->timepoints.size(); ++i) {
+        const auto& t = assessed->timepoints[i];
+        const auto& s = percist_followups[i];
+        nlohmann::ordered_json e;
+        e["date"] = recist::format_date(t.date);
+        e["response"] = recist::to_string(t.response);
+        e["sul_peak"] = s.sul_peak ? nlohmann::ordered_json(rounded(*s.sul_peak, 0.01)) : nlohmann::ordered_json();
+        if (t.change_pct) e["change_pct"] = rounded(*t.change_pct, 0.1);
+        if (t.change_sul) e["change_sul"] = rounded(*t.change_sul, 0.01);
+        e["liver_mean_sul"] = rounded(s.liver_mean, 0.01);
+        e["lesion_sul_peaks"] = followup_peaks[i];
+        e["comparable"] = t.comparable;
+        if (!t.reason.empty()) e["reason"] = t.reason;
+        pj["timepoints"].push_back(e);
+      }
+      pj["best_response"] = recist::to_string(assessed->best);
+      out["percist"] = pj;
+      if (!args.has("--json")) {
+        std::printf("PERCIST (second opinion; hottest known lesion's SULpeak):\n  baseline %s  SULpeak %s\n",
+                    base->study_date.c_str(), pj["baseline"]["sul_peak"].dump().c_str());
+        for (const auto& e : pj["timepoints"])
+          std::printf("  %s  SULpeak %-6s %-4s %s\n", e["date"].get<std::string>().c_str(), e["sul_peak"].dump().c_str(),
+                      e["response"].get<std::string>().c_str(), e.value("reason", std::string()).c_str());
+      }
+    }
+  }
+  if (!percist_note.empty()) {
+    out["percist_note"] = percist_note;
+    if (!args.has("--json")) std::printf("%s\n", percist_note.c_str());
   }
   if (args.has("--json")) std::printf("%s\n", out.dump(2).c_str());
   return failures == 0 ? 0 : 1;

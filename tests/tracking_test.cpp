@@ -9,10 +9,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <set>
 
 #include "support.h"
 
@@ -121,6 +123,45 @@ TEST(Tracking, DemoArchiveCourses) {
       ASSERT_EQ(run.exit_code, 0) << run.err;
       const json tracked = json::parse(run.out);
       ASSERT_EQ(tracked["followups"].size(), c["followups"].size());
+
+      // PERCIST beside RECIST: the hottest known lesion's SULpeak on each PET. Its direction is
+      // checked against the generator's noise-free maxima of the same lesions where the change is
+      // clear (a fall beyond 45 %: a metabolic response; within 15 %: stable disease).
+      ASSERT_TRUE(tracked.contains("percist")) << tracked.value("percist_note", std::string());
+      const json& percist = tracked["percist"];
+      ASSERT_EQ(percist["timepoints"].size(), c["followups"].size());
+      auto hottest = [](const json& peaks) {
+        double h = 0;
+        for (const auto& [id, v] : peaks.items())
+          if (v.is_number()) h = std::max(h, v.get<double>());
+        return h;
+      };
+      EXPECT_DOUBLE_EQ(percist["baseline"]["sul_peak"].get<double>(), hottest(percist["baseline"]["lesion_sul_peaks"]));
+      std::set<std::string> known;  // the tracked lesions: new ones are not PERCIST's hottest here
+      for (const auto& s : seeds) known.insert(s["id"].get<std::string>());
+      auto noise_free_max = [&](const json& tp) {
+        const json pet_truth = oqtest::load_json(truth_dir(patient, tp) / "pet.truth.json");
+        double h = 0;
+        for (const auto& l : pet_truth["lesions"])
+          if (l["present"].get<bool>() && known.count(l["id"].get<std::string>()))
+            h = std::max(h, l["suv_max_noise_free"].get<double>());
+        return h;
+      };
+      const double base_max = noise_free_max(base_tp);
+      for (size_t f = 0; f < c["followups"].size(); ++f) {
+        const json& t = percist["timepoints"][f];
+        EXPECT_DOUBLE_EQ(t["sul_peak"].get<double>(), hottest(t["lesion_sul_peaks"]));
+        const double change = noise_free_max(tp_of(c["followups"][f]["date"])) / base_max - 1;
+        const std::string response = t["response"];
+        std::printf("%-11s PERCIST %s: SULpeak %.2f -> %.2f (%s), noise-free max of the known lesions %+.0f %%\n", pid.c_str(),
+                    t["date"].get<std::string>().c_str(), percist["baseline"]["sul_peak"].get<double>(),
+                    t["sul_peak"].get<double>(), response.c_str(), 100 * change);
+        if (change <= -0.45) {
+          EXPECT_TRUE(response == "PMR" || response == "CMR") << pid << " " << t.dump();
+        } else if (std::abs(change) <= 0.15) {
+          EXPECT_EQ(response, "SMD") << pid << " " << t.dump();
+        }
+      }
 
       json proposed_case = c;  // the designed case with measurements replaced by the proposals
       bool baseline_done = false;

@@ -21,8 +21,9 @@ struct PetQuantInfo {
   std::string suv_bw_reason;  // why not, when not available
   bool sul_lbm_available = false;
   std::string sul_lbm_reason;
-  double suv_bw_factor = 0;  // SUVbw per rescaled unit (first frame; per-frame factors may differ)
-  std::string radionuclide;  // e.g. "F-18 (half-life 6586.2 s)"
+  double suv_bw_factor = 0;              // SUVbw per rescaled unit (first frame; per-frame factors may differ)
+  std::string radionuclide;              // e.g. "F-18 (half-life 6586.2 s)"
+  std::optional<double> uptake_minutes;  // injection to the scan (decay reference), when the header says
 };
 
 struct SeriesInfo {

@@ -158,6 +158,7 @@ SeriesInfo describe(const Assembled& a) {
     q.sul_lbm_available = a.suv->lbm_available;
     q.sul_lbm_reason = a.suv->lbm_reason;
     if (!a.suv->bw.empty()) q.suv_bw_factor = a.suv->bw.front();
+    if (a.suv->decay_seconds > 0) q.uptake_minutes = a.suv->decay_seconds / 60;
     q.radionuclide = a.pet_header->radionuclide;
     if (a.pet_header->half_life_s) {
       std::ostringstream hl;

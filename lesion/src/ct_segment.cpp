@@ -192,41 +192,54 @@ std::vector<double> patch_share(const std::vector<char>& marked) {
 }
 
 // An ellipsoid through the boundary points seen from the seed (inside it): y'Ay + b'y = 1 for
-// y = r d, linear in A (symmetric) and b. Returns the radius along every ray, or nothing when
-// the fit is not an ellipsoid around the seed.
+// y = r d, linear in A (symmetric) and b, fitted with Tukey weights on the radial residuals.
+// Returns the radius along every ray, or nothing when the fit is not an ellipsoid around the seed.
 std::optional<std::vector<double>> ellipsoid_radii(const std::vector<double>& radius, const std::vector<char>& use) {
   const size_t n = radius.size();
-  std::vector<std::vector<double>> A(9, std::vector<double>(9, 0));
-  std::vector<double> y(9, 0);
   auto terms = [](const Vec3& d, double r) {
     const double x = d[0] * r, yy = d[1] * r, z = d[2] * r;
     return std::array<double, 9>{x * x, yy * yy, z * z, 2 * x * yy, 2 * x * z, 2 * yy * z, x, yy, z};
   };
   size_t used = 0;
-  for (int t = 0; t < kTheta; ++t)
-    for (int p = 0; p < kPhi; ++p) {
-      const size_t i = static_cast<size_t>(t * kPhi + p);
-      if (!use[i] || radius[i] <= 0) continue;
-      ++used;
-      const double w = std::sin((t + 0.5) * kPi / kTheta);
-      const auto f = terms(direction(t, p), radius[i]);
-      for (size_t a = 0; a < 9; ++a) {
-        y[a] += w * f[a];
-        for (size_t b = 0; b < 9; ++b) A[a][b] += w * f[a] * f[b];
-      }
-    }
+  for (size_t i = 0; i < n; ++i) used += use[i] && radius[i] > 0;
   if (used < 50) return std::nullopt;
-  const std::vector<double> q = solve(A, y);
-  std::vector<double> out(n);
-  for (int t = 0; t < kTheta; ++t)
-    for (int p = 0; p < kPhi; ++p) {
-      const Vec3 d = direction(t, p);
-      const double a = q[0] * d[0] * d[0] + q[1] * d[1] * d[1] + q[2] * d[2] * d[2] + 2 * q[3] * d[0] * d[1] +
-                       2 * q[4] * d[0] * d[2] + 2 * q[5] * d[1] * d[2];
-      const double b = q[6] * d[0] + q[7] * d[1] + q[8] * d[2];
-      if (a <= 0) return std::nullopt;
-      out[static_cast<size_t>(t * kPhi + p)] = (-b + std::sqrt(b * b + 4 * a)) / (2 * a);
+  std::vector<double> out(n), weight(n, 1.0);
+  // Iteratively reweighted, as the smooth shape: rays that graze the contact (their beyond is part
+  // abutting tissue, part fat) read short and would pull the ellipsoid in.
+  for (int iter = 0; iter < 6; ++iter) {
+    std::vector<std::vector<double>> A(9, std::vector<double>(9, 0));
+    std::vector<double> y(9, 0);
+    for (int t = 0; t < kTheta; ++t)
+      for (int p = 0; p < kPhi; ++p) {
+        const size_t i = static_cast<size_t>(t * kPhi + p);
+        if (!use[i] || radius[i] <= 0 || weight[i] <= 0) continue;
+        const double w = weight[i] * std::sin((t + 0.5) * kPi / kTheta);
+        const auto f = terms(direction(t, p), radius[i]);
+        for (size_t a = 0; a < 9; ++a) {
+          y[a] += w * f[a];
+          for (size_t b = 0; b < 9; ++b) A[a][b] += w * f[a] * f[b];
+        }
+      }
+    const std::vector<double> q = solve(A, y);
+    for (int t = 0; t < kTheta; ++t)
+      for (int p = 0; p < kPhi; ++p) {
+        const Vec3 d = direction(t, p);
+        const double a = q[0] * d[0] * d[0] + q[1] * d[1] * d[1] + q[2] * d[2] * d[2] + 2 * q[3] * d[0] * d[1] +
+                         2 * q[4] * d[0] * d[2] + 2 * q[5] * d[1] * d[2];
+        const double b = q[6] * d[0] + q[7] * d[1] + q[8] * d[2];
+        if (a <= 0) return std::nullopt;
+        out[static_cast<size_t>(t * kPhi + p)] = (-b + std::sqrt(b * b + 4 * a)) / (2 * a);
+      }
+    // Tukey's biweight on the radial residuals for the next round.
+    std::vector<double> res;
+    for (size_t i = 0; i < n; ++i)
+      if (use[i] && radius[i] > 0) res.push_back(std::abs(radius[i] - out[i]));
+    const double c = 3.5 * std::max(0.25, 1.4826 * median(res));
+    for (size_t i = 0; i < n; ++i) {
+      const double e = (radius[i] - out[i]) / c;
+      weight[i] = std::abs(e) >= 1 ? 0 : (1 - e * e) * (1 - e * e);
     }
+  }
   return out;
 }
 

@@ -103,6 +103,16 @@ Result<Volume> load_as(const SeriesInfo& s, Units units) {
   return load_series(s, load);
 }
 
+// The PET of a time point, in SUL, with its uptake time; `from` is what the user gave for it.
+Result<bool> attach_pet(TimePointScans& tp, const SeriesInfo& pet, const std::string& from) {
+  auto v = load_as(pet, Units::kSULlbm);
+  if (!v) return v.error();
+  tp.pet = std::move(v.value());
+  tp.pet_input = from;
+  if (pet.pet) tp.pet_uptake_minutes = pet.pet->uptake_minutes;
+  return true;
+}
+
 // BASELINE or FOLLOWUP: its CT, and the PET of the same PET-CT when the input holds one
 // (or `pet_input` names one).
 Result<TimePointScans> load_time_point(const std::string& input, const std::string& ct_uid, const std::string& pet_input,
@@ -126,11 +136,7 @@ Result<TimePointScans> load_time_point(const std::string& input, const std::stri
     const Catalog pet_catalog = scan_inputs({pet_input});
     auto p = pick_series(pet_catalog, pet_input, pet_uid, "PT", false);
     if (!p) return p.error();
-    auto v = load_as(**p, Units::kSULlbm);
-    if (!v) return v.error();
-    tp.pet = std::move(v.value());
-    tp.pet_input = pet_input;
-    if ((*p)->pet) tp.pet_uptake_minutes = (*p)->pet->uptake_minutes;
+    if (auto attached = attach_pet(tp, **p, pet_input); !attached) return attached.error();
     return tp;
   }
   // A PET-CT study folder: its PET shares the CT's Frame of Reference.
@@ -141,11 +147,7 @@ Result<TimePointScans> load_time_point(const std::string& input, const std::stri
       pet = s;
     }
   if (pet) {
-    auto v = load_as(*pet, Units::kSULlbm);
-    if (!v) return v.error();
-    tp.pet = std::move(v.value());
-    tp.pet_input = input;
-    if (pet->pet) tp.pet_uptake_minutes = pet->pet->uptake_minutes;
+    if (auto attached = attach_pet(tp, *pet, input); !attached) return attached.error();
   }
   return tp;
 }

@@ -51,6 +51,7 @@ int cmd_recist(int argc, char** argv) {
   }
   Result<recist::Case> c = Error(ErrorCode::kInternal, "no case");
   std::string path;
+  std::vector<recist::PendingReview> pending;
   if (from_store) {
     path = args.get("--db");
     if (!std::filesystem::exists(path)) return fail(path + ": no such study store");
@@ -72,6 +73,9 @@ int cmd_recist(int argc, char** argv) {
     }
     c = store.value()->build_case(patient, line);
     if (!c) return fail(c.error().about(path).describe());
+    auto p = store.value()->pending_reviews(patient, line);
+    if (!p) return fail(p.error().about(path).describe());
+    pending = p.value();
   } else {
     path = args.positional()[1];
     std::string text;
@@ -80,8 +84,11 @@ int cmd_recist(int argc, char** argv) {
     if (!c) return fail(c.error().describe());
   }
   if (criteria) c.value().criteria = *criteria;
-  const Result<recist::Assessment> a = recist::assess(c.value());
+  Result<recist::Assessment> a = recist::assess(c.value());
   if (!a) return fail(a.error().about(path).describe());
+  for (const auto& p : pending)
+    a.value().warnings.push_back(recist::format_date(p.date) + ": " + std::to_string(p.automatic_values) +
+                                 " automatic value(s) not yet reviewed (oncoquant store review ... --state confirmed)");
   std::printf("%s\n", recist::to_json(a.value()).c_str());
   return 0;
 }

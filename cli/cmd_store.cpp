@@ -18,12 +18,16 @@ const char* kStoreUsage =
     "       oncoquant store measure --db STORE --patient ID --lesion LABEL --date YYYY-MM-DD\n"
     "                               [--long-axis MM] [--short-axis MM] [--status S] [--method edited|manual|automatic]\n"
     "                               [--author NAME]\n"
+    "       oncoquant store review --db STORE --patient ID --date YYYY-MM-DD --state confirmed|corrected|pending\n"
+    "                              [--author NAME]\n"
     "       oncoquant store history --db STORE --patient ID --lesion LABEL [--json]\n"
     "       oncoquant store audit --db STORE [--json]\n"
     "  The study store is one SQLite file, created on first use. import-case writes a treatment line (its\n"
     "  baseline, targets, non-targets and follow-ups, recist-case.schema.json) in one transaction.\n"
     "  measure records a new value for a lesion at a time point; the previous one is kept and the new one is\n"
-    "  in force (default method: edited). Every write is in the append-only audit log with its author\n"
+    "  in force (default method: edited). review records a reader's review of a time point: once confirmed,\n"
+    "  its automatic values (from `oncoquant track --db`) are the reader's too, and `recist assess` no longer\n"
+    "  warns that they await review. Every write is in the append-only audit log with its author\n"
     "  (--author, default $USER).\n";
 
 std::string author(const Args& args) {
@@ -49,7 +53,7 @@ std::optional<double> number(const Args& args, const std::string& flag, std::str
 int cmd_store(int argc, char** argv) {
   Args args(argc, argv, 2,
             {"--db", "--patient", "--line", "--regimen", "--author", "--lesion", "--date", "--long-axis", "--short-axis",
-             "--status", "--method"},
+             "--status", "--method", "--state"},
             {"--help", "--json"});
   if (args.has("--help")) {
     std::fputs(kStoreUsage, stdout);
@@ -116,6 +120,21 @@ int cmd_store(int argc, char** argv) {
     auto store = recist::open_sqlite_store(db);
     if (!store) return fail(store.error().describe());
     auto r = store.value()->record_measurement(args.get("--patient"), args.get("--lesion"), *date, m, who);
+    if (!r) return fail(r.error().about(db).describe());
+    return 0;
+  }
+
+  if (action == "review") {
+    if (!args.has("--patient") || !args.has("--date") || !args.has("--state"))
+      return usage_fail("review needs --patient, --date and --state", kStoreUsage);
+    auto date = recist::parse_date(args.get("--date"));
+    if (!date) return usage_fail("--date: " + date.error().message(), kStoreUsage);
+    const std::string state = args.get("--state");
+    if (state != "confirmed" && state != "corrected" && state != "pending")
+      return usage_fail("--state must be confirmed, corrected or pending", kStoreUsage);
+    auto store = recist::open_sqlite_store(db);
+    if (!store) return fail(store.error().describe());
+    auto r = store.value()->set_review_state(args.get("--patient"), *date, state, who);
     if (!r) return fail(r.error().about(db).describe());
     return 0;
   }

@@ -289,11 +289,28 @@ TEST(Tracking, DemoArchiveCourses) {
         }
       }
       // Responses from the store: the tracker's proposals for the targets, the reader's decisions.
+      // The targets' values are still the tracker's: each follow-up is flagged until the reader
+      // confirms it.
       {
-        const auto assessed = oqtest::oncoquant("recist assess --db " + oqtest::quote(db.string()) + " --patient " + pid +
-                                                " --line " + std::to_string(n));
+        const std::string assess_cmd =
+            "recist assess --db " + oqtest::quote(db.string()) + " --patient " + pid + " --line " + std::to_string(n);
+        auto unreviewed = [](const json& a) {
+          int n_flags = 0;
+          for (const auto& w : a["warnings"]) n_flags += w.get<std::string>().find("not yet reviewed") != std::string::npos;
+          return n_flags;
+        };
+        auto before = oqtest::oncoquant(assess_cmd);
+        ASSERT_EQ(before.exit_code, 0) << before.err;
+        EXPECT_EQ(unreviewed(json::parse(before.out)), static_cast<int>(c["followups"].size())) << before.out;
+        for (const auto& f : c["followups"]) {
+          const auto r = oqtest::oncoquant("store review --db " + oqtest::quote(db.string()) + " --patient " + pid + " --date " +
+                                           f["date"].get<std::string>() + " --state confirmed --author reader");
+          EXPECT_EQ(r.exit_code, 0) << r.err;
+        }
+        const auto assessed = oqtest::oncoquant(assess_cmd);
         ASSERT_EQ(assessed.exit_code, 0) << assessed.err;
         const json a = json::parse(assessed.out);
+        EXPECT_EQ(unreviewed(a), 0) << assessed.out;
         ASSERT_EQ(a["timepoints"].size(), line["followups"].size()) << pid << " line " << n;
         for (size_t f = 0; f < line["followups"].size(); ++f) {
           ++store_timepoints;

@@ -416,6 +416,25 @@ class SqliteStore final : public StudyStore {
     });
   }
 
+  Result<std::vector<PendingReview>> pending_reviews(const std::string& pseudonym, int line_number) override {
+    auto p = patient_id(pseudonym, false, Actor{});
+    if (!p) return p.error();
+    auto line = line_row(*p, line_number);
+    if (!line) return line.error();
+    Statement q(
+        db_,
+        "SELECT t.date, COUNT(*) FROM time_points t JOIN measurements m ON m.time_point_id = t.id"
+        " WHERE t.patient_id = ? AND t.review_state = 'pending' AND m.method = 'automatic'"
+        " AND m.id = (SELECT MAX(m2.id) FROM measurements m2 WHERE m2.lesion_id = m.lesion_id AND m2.time_point_id = t.id)"
+        " AND m.lesion_id IN (SELECT lesion_id FROM lesion_roles WHERE line_id = ?)"
+        " GROUP BY t.date ORDER BY t.date");
+    q.bind(1, *p).bind(2, line->id);
+    std::vector<PendingReview> out;
+    while (q.step()) out.push_back({day_of(q.text(0)), static_cast<int>(q.integer(1))});
+    if (!q.ok()) return fail(q.error());
+    return out;
+  }
+
   Result<bool> import_case(const std::string& pseudonym, int line_number, const std::string& regimen, const Case& c,
                            const Actor& who, const std::function<void(size_t)>& after_row) override {
     return in_transaction<bool>([&]() -> Result<bool> {

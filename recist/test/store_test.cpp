@@ -225,6 +225,12 @@ TEST(StudyStore, TrackingProposalsAwaitTheReader) {
   ASSERT_EQ(history.size(), 2u);
   EXPECT_EQ(history.back().value.method, MeasurementMethod::kAutomatic);
   EXPECT_EQ(history.back().value.series_uid, "1.2.3.4.5");
+  // Three automatic values await review at that date (T1, NT1 and the candidate).
+  auto pending = s->pending_reviews("PSN-0005", 1);
+  ASSERT_TRUE(pending.ok());
+  ASSERT_EQ(pending->size(), 1u);
+  EXPECT_EQ(pending->front().date, fp.date);
+  EXPECT_EQ(pending->front().automatic_values, 3);
 
   // The reader corrects T1 and confirms the candidate; tracking run again leaves both alone and
   // gives the candidate the same label.
@@ -245,6 +251,10 @@ TEST(StudyStore, TrackingProposalsAwaitTheReader) {
   ASSERT_EQ(c.followups[0].new_lesions.size(), 1u);
   EXPECT_TRUE(c.followups[0].new_lesions[0].unequivocal);
   EXPECT_EQ(std::string(to_string(assess(c).value().timepoints[0].overall_response)), "PD");
+  // NT1 is still the tracker's; once the reader confirms the time point nothing awaits review.
+  EXPECT_EQ(s->pending_reviews("PSN-0005", 1).value().front().automatic_values, 1);
+  ASSERT_TRUE(s->set_review_state("PSN-0005", fp.date, "confirmed", kReader).ok());
+  EXPECT_TRUE(s->pending_reviews("PSN-0005", 1).value().empty());
 
   // A lesion the store does not know refuses the whole follow-up: nothing of it is written.
   FollowUpProposals later = fp;

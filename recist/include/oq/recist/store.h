@@ -84,6 +84,12 @@ struct ProposalsRecorded {
   std::vector<std::string> candidate_labels;     // NEW-YYYY-MM-DD-k, hottest first
 };
 
+// A time point whose values in force include automatic proposals nobody has reviewed yet.
+struct PendingReview {
+  int date = 0;
+  int automatic_values = 0;
+};
+
 struct AuditEntry {
   RowId id = 0;
   std::string at, actor, action, subject, details;
@@ -116,6 +122,9 @@ class StudyStore {
   virtual Result<std::vector<StoredMeasurement>> measurement_history(const std::string& pseudonym, const std::string& label) = 0;
   // Review state of a time point ("pending", "confirmed", "corrected").
   virtual Result<bool> set_review_state(const std::string& pseudonym, int date, const std::string& state, const Actor& who) = 0;
+  // The line's time points still pending review whose values in force include automatic ones (a
+  // response computed from them rests on proposals no reader has looked at).
+  virtual Result<std::vector<PendingReview>> pending_reviews(const std::string& pseudonym, int line_number) = 0;
 
   // Tracking's proposals for one follow-up of a line, in one transaction. A target found is
   // "measured", a non-target or earlier new lesion "present"; one not found is "absent" (flagged

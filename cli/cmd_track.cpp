@@ -343,20 +343,23 @@ int cmd_track(int argc, char** argv) {
 
   auto inputs = read_lesions(args.get("--lesions"));
   if (!inputs) return fail(inputs.error().describe());
+  // The store first: one that cannot be opened is said before the scans are read.
+  std::unique_ptr<recist::StudyStore> store;
+  if (args.has("--db")) {
+    auto opened = recist::open_sqlite_store(args.get("--db"));
+    if (!opened) return fail(opened.error().describe());
+    store = std::move(opened.value());
+  }
   auto base = load_time_point(positional[0], args.get("--baseline-series"), args.get("--baseline-pet"),
                               args.get("--baseline-pet-series"));
   if (!base) return fail(base.error().describe());
 
-  std::unique_ptr<recist::StudyStore> store;
   std::string patient;
   const recist::Actor who{args.has("--author") ? args.get("--author")
                                                : (std::getenv("USER") ? std::getenv("USER") : "oncoquant track")};
-  if (args.has("--db")) {
+  if (store) {
     patient = args.has("--patient") ? args.get("--patient") : base->patient_id;
     if (patient.empty()) return fail(positional[0] + ": the CT has no Patient ID: name the store's patient with --patient");
-    auto opened = recist::open_sqlite_store(args.get("--db"));
-    if (!opened) return fail(opened.error().describe());
-    store = std::move(opened.value());
     if (!line_number) {
       auto lines = store->treatment_lines(patient);
       if (!lines) return fail(args.get("--db") + ": " + lines.error().describe());

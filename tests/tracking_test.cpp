@@ -407,6 +407,14 @@ TEST(Tracking, BadInputIsRefusedNamingIt) {
   ASSERT_EQ(partial["followups"].size(), 2u);
   EXPECT_TRUE(partial["followups"][0].contains("error"));
   EXPECT_EQ(partial["followups"][1]["lesions"].size(), manifest["patients"][0]["baseline_lesion_seeds"].size());
+  // A file that is not a study store: refused naming it, before the scans are read.
+  const fs::path junk = dir / "junk.sqlite";
+  std::ofstream(junk) << "a text file, not an SQLite database, long enough to have a header";
+  out = oqtest::oncoquant("track " + oqtest::quote(base) + " " + oqtest::quote(fu) + " --lesions " +
+                          oqtest::quote(seeds.string()) + " --db " + oqtest::quote(junk.string()));
+  EXPECT_EQ(out.exit_code, 1);
+  EXPECT_NE(out.err.find(junk.string() + ": study store: file is not a database"), std::string::npos) << out.err;
+  EXPECT_EQ(out.err.find("scanning"), std::string::npos) << out.err;
   // A store that does not hold the patient's line yet: said before any work, and the store stays empty.
   const fs::path db = dir / "empty.sqlite";
   out = oqtest::oncoquant("track " + oqtest::quote(base) + " " + oqtest::quote(fu) + " --lesions " +

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <map>
 
 #include "support.h"
 
@@ -119,9 +120,12 @@ TEST(SegmentAccuracy, DiceAndDiametersOverTheLesionSet) {
 }
 
 TEST(SegmentAccuracy, MovingTheSeedInsideTheInnerHalfKeepsTheLongAxis) {
+  // Two lesions of 15 mm or more from every series: every slice thickness and organ of the set.
   int checked = 0, within = 0;
+  std::map<std::string, int> per_series;
   for (const Case& c : cases()) {
-    if (c.blastic || c.truth["long_axis"]["length_mm"].get<double>() < 15 || checked >= 6) continue;
+    if (c.blastic || c.truth["long_axis"]["length_mm"].get<double>() < 15 || per_series[c.patient] >= 2) continue;
+    ++per_series[c.patient];
     const json& seed = c.truth["seed_mm"];
     const double r = 0.25 * c.truth["short_axis"]["length_mm"].get<double>();  // inside the inner half of every diameter
     std::vector<double> las;
@@ -134,13 +138,16 @@ TEST(SegmentAccuracy, MovingTheSeedInsideTheInnerHalfKeepsTheLongAxis) {
     }
     const auto [lo, hi] = std::minmax_element(las.begin(), las.end());
     std::printf("%s %s: long axis %.2f - %.2f mm over 5 seeds\n", c.patient.c_str(), c.id.c_str(), *lo, *hi);
-    // Acceptance: <= 1 mm. Today one juxtapleural nodule moves up to 2 mm; hold that level.
+    // Acceptance: <= 1 mm for every lesion. Met for 19 of the 20; OQ-LES-008 L1 (45 mm, 3 mm
+    // slices) has a lobe tip whose contact is bridged two ways (43.3 or 45.6 mm): the bound below
+    // holds that level so nothing else can slip.
     EXPECT_LE(*hi - *lo, 2.5) << c.patient << " " << c.id;
     if (*hi - *lo <= 1.0) ++within;
     ++checked;
   }
-  EXPECT_EQ(checked, 6);
-  EXPECT_GE(within, 5);
+  std::printf("long axis within 1 mm over the 5 seeds: %d/%d lesions\n", within, checked);
+  EXPECT_GE(checked, 15);
+  EXPECT_GE(within, checked - 1);
 }
 
 TEST(SegmentAccuracy, NoLesionWhereThereIsNone) {

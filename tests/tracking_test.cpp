@@ -349,6 +349,9 @@ TEST(Tracking, DemoArchiveCourses) {
   EXPECT_EQ(new_found, new_due);
   EXPECT_EQ(responses_right, timepoints);
   EXPECT_EQ(store_responses_right, store_timepoints);
+  // The proposed diameters should meet lesion/'s accuracy (95 % within max(1 mm, 5 %)): not met
+  // yet (19/23: faint or thick-slice liver lesions read short, a small node long); this holds the level.
+  EXPECT_GE(la_within, la_checked - 4);
 }
 
 // Refusals: each names the input and the reason; `track` writes no file, so nothing is left over.

@@ -15,6 +15,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <vector>
 
 #include "oq/lesion/ct_segment.h"
@@ -49,18 +50,26 @@ int main(int argc, char** argv) {
     return 1;
   }
   const int runs = 7;
-  std::vector<double> ours, itk_times;
+  // Median seconds of `runs` clicks at `click`; the last result kept in `last`.
   oq::lesion::CtSegmentation last;
-  for (int r = 0; r < runs; ++r) {
-    const auto t0 = std::chrono::steady_clock::now();
-    auto seg = oq::lesion::segment_ct(*ct, seed);
-    ours.push_back(seconds_since(t0));
-    if (!seg.ok()) {
-      std::fprintf(stderr, "%s\n", seg.error().describe().c_str());
-      return 1;
+  auto time_clicks = [&](const oq::Vec3& click) -> std::optional<double> {
+    std::vector<double> seconds;
+    for (int r = 0; r < runs; ++r) {
+      const auto t0 = std::chrono::steady_clock::now();
+      auto seg = oq::lesion::segment_ct(*ct, click);
+      seconds.push_back(seconds_since(t0));
+      if (!seg.ok()) {
+        std::fprintf(stderr, "%s\n", seg.error().describe().c_str());
+        return std::nullopt;
+      }
+      last = std::move(*seg);
     }
-    last = std::move(*seg);
-  }
+    return median(seconds);
+  };
+  const auto ours = time_clicks(seed);
+  if (!ours) return 1;
+  const oq::lesion::CtSegmentation centred = last;
+  std::vector<double> itk_times;
   // ITK: import the volume (not timed), then ConnectedThreshold within the same 136 mm cube.
   using Image = itk::Image<short, 3>;
   const oq::Grid& g = ct->grid();
@@ -100,9 +109,9 @@ int main(int argc, char** argv) {
     auto grow = itk::ConnectedThresholdImageFilter<Real, Image>::New();
     grow->SetInput(smooth->GetOutput());
     // Thresholds halfway to the background, as segment_ct finds the boundary.
-    const double half = std::abs(last.background_hu - last.lesion_hu) / 2;
-    grow->SetLower(static_cast<float>(last.lesion_hu - half));
-    grow->SetUpper(static_cast<float>(last.lesion_hu + half));
+    const double half = std::abs(centred.background_hu - centred.lesion_hu) / 2;
+    grow->SetLower(static_cast<float>(centred.lesion_hu - half));
+    grow->SetUpper(static_cast<float>(centred.lesion_hu + half));
     Image::IndexType local;
     for (unsigned a = 0; a < 3; ++a) local[a] = seed_index[a] - start[a];
     grow->AddSeed(local);
@@ -116,18 +125,9 @@ int main(int argc, char** argv) {
   }
   // A click away from the middle (a quarter of the short axis off, inside the inner half) costs
   // the passes that re-centre the rays.
-  std::vector<double> off_centre;
-  const oq::Vec3 off{seed[0] + 0.25 * last.short_axis.length_mm, seed[1], seed[2]};
-  for (int r = 0; r < runs; ++r) {
-    const auto t0 = std::chrono::steady_clock::now();
-    auto seg = oq::lesion::segment_ct(*ct, off);
-    off_centre.push_back(seconds_since(t0));
-    if (!seg.ok()) {
-      std::fprintf(stderr, "%s\n", seg.error().describe().c_str());
-      return 1;
-    }
-  }
-  std::printf("%.4f %.4f %.2f %.2f %lu %.4f\n", median(ours), median(itk_times), last.long_axis.length_mm, last.volume_ml,
-              grown_voxels, median(off_centre));
+  const auto off_centre = time_clicks({seed[0] + 0.25 * centred.short_axis.length_mm, seed[1], seed[2]});
+  if (!off_centre) return 1;
+  std::printf("%.4f %.4f %.2f %.2f %lu %.4f\n", *ours, median(itk_times), centred.long_axis.length_mm, centred.volume_ml,
+              grown_voxels, *off_centre);
   return 0;
 }

@@ -334,6 +334,19 @@ double edge_through_fat(const std::vector<float>& profile, double step, double m
   return x1 - two_step_crossing(m, f, b, sigma, 0.5 * (lo + hi), l1);
 }
 
+// Whether an LPS point lies on a voxel of the segmentation's mask.
+bool inside_mask(const CtSegmentation& seg, const Vec3& lps) {
+  const Grid& mg = seg.mask.grid();
+  const Vec3 f = mg.to_index(lps);
+  size_t idx[3];
+  for (size_t a = 0; a < 3; ++a) {
+    const long i = std::lround(f[a]);
+    if (i < 0 || static_cast<size_t>(i) >= mg.size[a]) return false;
+    idx[a] = static_cast<size_t>(i);
+  }
+  return seg.mask.data<uint8_t>()[(idx[2] * mg.size[1] + idx[1]) * mg.size[0] + idx[0]] != 0;
+}
+
 // One segmentation from `seed`; `centre` receives the segmented lesion's centre of mass.
 Result<CtSegmentation> segment_from(const Volume& ct, const Vec3& seed, const CtSegmentOptions& options, Vec3& centre) {
   const Grid& g = ct.grid();
@@ -756,6 +769,7 @@ Result<CtSegmentation> segment_ct(const Volume& ct, const Vec3& seed, const CtSe
     const double off = std::sqrt((centre[0] - from[0]) * (centre[0] - from[0]) + (centre[1] - from[1]) * (centre[1] - from[1]) +
                                  (centre[2] - from[2]) * (centre[2] - from[2]));
     if (off <= std::max(0.5, 0.1 * equivalent_radius)) break;  // already from the middle
+    if (!inside_mask(*best, centre)) break;                    // a crescent's centre lies outside it: stay on the lesion
     from = centre;
     Result<CtSegmentation> next = segment_from(ct, from, options, centre);
     if (!next) break;

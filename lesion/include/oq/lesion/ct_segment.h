@@ -6,7 +6,9 @@
 // beyond (the half-contrast boundary, where a voxel is half lesion). Rays that meet no boundary
 // (into tissue of the lesion's own density: chest wall, a vessel, an abutting organ) or run far
 // beyond their neighbours are leaks: they take their neighbours' radius. The lesion is the star
-// shape the rays enclose, so it cannot flow along a vessel or into the pleura.
+// shape the rays enclose, so it cannot flow along a vessel or into the pleura. Each ray's edge is
+// moved out by what blur takes off a curved surface, and a click off the lesion's middle is cast
+// again from the centre it found (up to three passes), so the calipers do not depend on the click.
 #pragma once
 
 #include <array>
@@ -31,7 +33,7 @@ struct CtSegmentation {
   Volume mask;                          // uint8 0/1 over the lesion's bounding box (its grid is a sub-grid of the series)
   std::array<size_t, 3> mask_offset{};  // index of the box's first voxel in the series
   std::string method;
-  double lesion_hu = 0;      // CT number at the seed (smoothed median)
+  double lesion_hu = 0;      // CT number at the seed, or the centre it was moved to (smoothed median)
   double background_hu = 0;  // median CT number just outside the boundary
   int axial_slice_index = -1;
   Caliper long_axis, short_axis;  // on that slice

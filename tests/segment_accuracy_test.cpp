@@ -138,16 +138,16 @@ TEST(SegmentAccuracy, MovingTheSeedInsideTheInnerHalfKeepsTheLongAxis) {
     }
     const auto [lo, hi] = std::minmax_element(las.begin(), las.end());
     std::printf("%s %s: long axis %.2f - %.2f mm over 5 seeds\n", c.patient.c_str(), c.id.c_str(), *lo, *hi);
-    // Acceptance: <= 1 mm for every lesion. Met for 19 of the 20; OQ-LES-008 L1 (45 mm, 3 mm
-    // slices) has a lobe tip whose contact is bridged two ways (43.3 or 45.6 mm): the bound below
-    // holds that level so nothing else can slip.
-    EXPECT_LE(*hi - *lo, 2.5) << c.patient << " " << c.id;
+    // Acceptance: <= 1 mm for every lesion. (OQ-LES-008 L1, 45 mm on 3 mm slices, read 43.3 or
+    // 45.6 mm while rays that crossed a darker patch inside it gave up there: its lobe tip was
+    // then bridged by the smooth shape, differently from each click.)
+    EXPECT_LE(*hi - *lo, 1.0) << c.patient << " " << c.id;
     if (*hi - *lo <= 1.0) ++within;
     ++checked;
   }
   std::printf("long axis within 1 mm over the 5 seeds: %d/%d lesions\n", within, checked);
   EXPECT_GE(checked, 15);
-  EXPECT_GE(within, checked - 1);
+  EXPECT_EQ(within, checked);
 }
 
 TEST(SegmentAccuracy, NoLesionWhereThereIsNone) {

@@ -198,9 +198,10 @@ TEST(Tracking, DemoArchiveCourses) {
                   bl["long_axis_mm"] = l["baseline_long_axis_mm"];
               }
           }
+          bool right = false;
           if (present) {
             ++targets_due;
-            const bool right =
+            right =
                 status == "found" &&
                 label_at(
                     labels,
@@ -227,10 +228,11 @@ TEST(Tracking, DemoArchiveCourses) {
               m = {{"status", "absent"}};  // proposed; flagged for the reader
             fu_case["targets"][id] = m;
           }
-          std::printf("%-11s %-4d %-10s %-4s %-10s %8.2f %8.2f %6.2f %s\n", pid.c_str(), n,
+          const bool off_lesion = present && status == "found" && !right;
+          std::printf("%-11s %-4d %-10s %-4s %-10s %8.2f %8.2f %6.2f %s%s\n", pid.c_str(), n,
                       fu_tp["date"].get<std::string>().c_str(), id.c_str(), status.c_str(), la_true,
                       l.contains("recist_diameter_mm") ? l["recist_diameter_mm"].get<double>() : 0.0, l.value("confidence", 0.0),
-                      l["note"].get<std::string>().c_str());
+                      off_lesion ? "NOT ON THE TRUE LESION " : "", l["note"].get<std::string>().c_str());
         }
         baseline_done = true;
         // New lesions: the designed ones against the PET candidates (within 15 mm).

@@ -416,6 +416,9 @@ Result<CtSegmentation> segment_from(const Volume& ct, const Vec3& seed, const Ct
   const double tau = std::max(3 * noise, 12.0);
   std::vector<double> radius(kTheta * kPhi, -1), contrast(kTheta * kPhi, 0);
   std::vector<char> valid(kTheta * kPhi, 0);
+  // Rays whose boundary lies past a ripple: they join only where they agree with the shape the
+  // other rays give (past a ripple may also lie an abutting organ's far side).
+  std::vector<char> past_ripple(kTheta * kPhi, 0);
   std::vector<float> profile;
   // Rays from a soft-tissue lesion that end in lung or air, for the fat-layer check below (their
   // index steps per millimetre), and the width of each single step (for the blur along rays of
@@ -423,6 +426,7 @@ Result<CtSegmentation> segment_from(const Volume& ct, const Vec3& seed, const Ct
   struct DarkRay {
     size_t idx;
     Vec3 di;
+    double from_mm;  // where its search set out (past any ripple)
   };
   std::vector<DarkRay> dark_rays;
   std::vector<std::pair<double, double>> step_widths;  // |dz|, 25-75 % width in mm
@@ -440,26 +444,61 @@ Result<CtSegmentation> segment_from(const Volume& ct, const Vec3& seed, const Ct
       // the background. Nothing past that window is needed: sampling stops there.
       const double ramp = 2.5 + 0.5 * g.spacing[2] * std::abs(d[2]) + 0.5 * g.spacing[0];
       const auto window = static_cast<size_t>((ramp + 4) / step);
+      const auto limit = static_cast<size_t>((options.max_radius_mm + 5) / step);
       profile.clear();
-      size_t first = std::numeric_limits<size_t>::max();
-      for (double s = 0; s <= options.max_radius_mm + 5; s += step) {
-        const float v = roi.sample(s0[0] + di[0] * s, s0[1] + di[1] * s, s0[2] + di[2] * s);
-        if (std::isnan(v)) break;
-        if (first == std::numeric_limits<size_t>::max() && std::abs(v - m) > tau) first = profile.size();
-        profile.push_back(v);
-        if (first != std::numeric_limits<size_t>::max() && profile.size() > first + window + 1) break;
-      }
+      // Samples the ray up to index `q` (fewer where it leaves the region).
+      auto sample_to = [&](size_t q) {
+        while (profile.size() <= q && profile.size() <= limit + window + 1) {
+          const double s = static_cast<double>(profile.size()) * step;
+          const float v = roi.sample(s0[0] + di[0] * s, s0[1] + di[1] * s, s0[2] + di[2] * s);
+          if (std::isnan(v)) {
+            profile.push_back(v);  // a NaN ends the ray
+            break;
+          }
+          profile.push_back(v);
+        }
+        return q < profile.size() && !std::isnan(profile[q]);
+      };
       const int idx = t * kPhi + p;
-      first = std::min(first, profile.size());
-      if (first >= profile.size() || static_cast<double>(first) * step > options.max_radius_mm) continue;  // ran off: no boundary
-      std::vector<double> beyond;
-      for (size_t q = first + static_cast<size_t>(ramp / step);
-           q < profile.size() && q <= first + static_cast<size_t>((ramp + 4) / step); ++q)
-        beyond.push_back(profile[q]);
-      if (beyond.empty()) continue;
-      const double b = median(beyond);
+      // The first departure from the lesion's level whose far side stays away from it is the
+      // boundary. A departure that comes back (a ripple: texture inside the lesion, a small
+      // vessel crossing it) does not end the search: the ray goes on from where the profile is
+      // back at the lesion's level.
+      const auto reach_q = static_cast<size_t>(options.max_radius_mm / step);
+      size_t first = 0, start = 0;
+      double b = 0;
+      bool found = false;
+      for (size_t from = 0;;) {
+        first = from;
+        while (sample_to(first) && std::abs(profile[first] - m) <= tau) ++first;
+        if (!sample_to(first) || first > reach_q) break;  // ran off: no boundary
+        sample_to(first + window + 1);
+        std::vector<double> beyond;
+        for (size_t q = first + static_cast<size_t>(ramp / step); q <= first + window && sample_to(q); ++q)
+          beyond.push_back(profile[q]);
+        if (beyond.empty()) break;
+        b = median(beyond);
+        if (std::abs(b - m) >= std::max(1.5 * tau, 20.0)) {
+          found = true;
+          start = from;
+          break;
+        }
+        size_t back = first;
+        double excursion = 0;
+        for (; sample_to(back) && std::abs(profile[back] - m) > tau; ++back)
+          excursion = std::max(excursion, std::abs(profile[back] - m));
+        if (!sample_to(back)) break;
+        if (excursion >= std::max(1.5 * tau, 20.0)) break;  // a thin layer of other tissue: a boundary not resolved
+        from = back;
+      }
+      if (!found) continue;
+      // The profile from where the search last set out (past any ripple) to the window's end.
+      while (!profile.empty() && std::isnan(profile.back())) profile.pop_back();
+      if (profile.size() > first + window + 2) profile.resize(first + window + 2);
+      profile.erase(profile.begin(), profile.begin() + static_cast<std::ptrdiff_t>(start));
+      first -= start;
+      const double offset = static_cast<double>(start) * step;
       double c = b - m;
-      if (std::abs(c) < std::max(1.5 * tau, 20.0)) continue;  // a ripple, not a boundary
       const double sign = c > 0 ? 1 : -1;
       double half = std::abs(c) / 2;
       size_t q = 0;
@@ -497,7 +536,7 @@ Result<CtSegmentation> segment_from(const Volume& ct, const Vec3& seed, const Ct
       const bool single_step = c == b - m;
       // Beyond a fat layer thinner than the blur, the window holds fat and lung both: any ray that
       // ends darker than fat can be is checked against fat's own level below.
-      if (single_step && m > -40 && m + c < -150) dark_rays.push_back({static_cast<size_t>(idx), di});
+      if (single_step && m > -40 && m + c < -150) dark_rays.push_back({static_cast<size_t>(idx), di, offset});
       if (single_step) {
         const double x25 = falls_to(profile, m + 0.25 * c, step, sign), x75 = falls_to(profile, m + 0.75 * c, step, sign);
         if (x25 >= 0 && x75 > x25) step_widths.emplace_back(std::abs(d[2]), x75 - x25);
@@ -507,9 +546,9 @@ Result<CtSegmentation> segment_from(const Volume& ct, const Vec3& seed, const Ct
         const double va = (profile[q - 1] - m) * sign - half, vb = (profile[q] - m) * sign - half;
         r = (static_cast<double>(q - 1) + va / (va - vb)) * step;
       }
-      radius[static_cast<size_t>(idx)] = r;
+      radius[static_cast<size_t>(idx)] = offset + r;
       contrast[static_cast<size_t>(idx)] = c;
-      valid[static_cast<size_t>(idx)] = 1;
+      (start > 0 ? past_ripple : valid)[static_cast<size_t>(idx)] = 1;
     }
   // Fat's own CT number from the rays that end in it; a lesion seen mostly against fat (a node)
   // may have a layer of it before the lung that is thinner than the blur.
@@ -531,7 +570,7 @@ Result<CtSegmentation> segment_from(const Volume& ct, const Vec3& seed, const Ct
     for (const DarkRay& ray : dark_rays) {
       // The ray again, on past the fat to the lung's own level.
       profile.clear();
-      for (double s = 0; s <= radius[ray.idx] + 10; s += step) {
+      for (double s = ray.from_mm; s <= radius[ray.idx] + 10; s += step) {
         const float v = roi.sample(s0[0] + ray.di[0] * s, s0[1] + ray.di[1] * s, s0[2] + ray.di[2] * s);
         if (std::isnan(v)) break;
         profile.push_back(v);
@@ -541,8 +580,8 @@ Result<CtSegmentation> segment_from(const Volume& ct, const Vec3& seed, const Ct
       if (far > f - 150) continue;  // fat or soft tissue all the way: no lung beyond
       const Vec3 d = direction(static_cast<int>(ray.idx) / kPhi, static_cast<int>(ray.idx) % kPhi);
       const double edge = edge_through_fat(profile, step, m, f, far, sigma_for(std::abs(d[2])));
-      if (edge > 0 && edge < radius[ray.idx]) {
-        radius[ray.idx] = edge;
+      if (edge > 0 && ray.from_mm + edge < radius[ray.idx]) {
+        radius[ray.idx] = ray.from_mm + edge;
         contrast[ray.idx] = f - m;
       }
     }
@@ -565,6 +604,7 @@ Result<CtSegmentation> segment_from(const Volume& ct, const Vec3& seed, const Ct
   // robust (Tukey-weighted) fit of spherical harmonics up to degree 4 - follows the lesion's own
   // boundary; rays far from it, or without a boundary, take the fitted radius.
   std::vector<char> fixed(valid.size(), 0);
+  const std::vector<double> beyond_ripple = radius;
   {
     const std::vector<double> fit = robust_shape_fit(radius, valid);
     for (size_t i = 0; i < radius.size(); ++i) {
@@ -589,6 +629,14 @@ Result<CtSegmentation> segment_from(const Volume& ct, const Vec3& seed, const Ct
           if (fixed[i] && patch[i] >= kContactPatch) radius[i] = (*ell)[i];
       }
     }
+    // A ray that found its boundary past a ripple joins where it agrees with the shape, when the
+    // other rays saw the boundary nearly all around (else the shape is a guess to agree with).
+    for (size_t i = 0; i < radius.size(); ++i)
+      if (valid_share >= 0.75 && past_ripple[i] && std::abs(beyond_ripple[i] - radius[i]) <= std::max(1.0, 0.15 * radius[i])) {
+        radius[i] = beyond_ripple[i];
+        valid[i] = 1;
+        fixed[i] = 0;
+      }
   }
 
   for (int pass = 0; pass < 4; ++pass) {

@@ -3,7 +3,9 @@
 // Method (star-shaped boundary search, as ray-casting segmenters do for liver, lung and nodal
 // lesions): the neighbourhood is smoothed, the lesion's CT number is taken at the seed, and rays
 // cast from the seed in 7 200 directions stop where the CT number crosses halfway to what lies
-// beyond (the half-contrast boundary, where a voxel is half lesion). Rays that meet no boundary
+// beyond (the half-contrast boundary, where a voxel is half lesion); a ray that crosses a darker
+// or brighter patch inside the lesion and comes back to its level searches on, and its boundary
+// joins where it agrees with the shape the other rays give. Rays that meet no boundary
 // (into tissue of the lesion's own density: chest wall, a vessel, an abutting organ) or run far
 // beyond their neighbours are leaks: they take their neighbours' radius. The lesion is the star
 // shape the rays enclose, so it cannot flow along a vessel or into the pleura. Each ray's edge is

@@ -1,6 +1,7 @@
 #include "oq/lesion/ct_segment.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -224,8 +225,11 @@ std::vector<double> patch_share(const std::vector<char>& marked) {
 
 // An ellipsoid through the boundary points seen from the seed (inside it): y'Ay + b'y = 1 for
 // y = r d, linear in A (symmetric) and b, fitted with Tukey weights on the radial residuals.
-// Returns the radius along every ray, or nothing when the fit is not an ellipsoid around the seed.
-std::optional<std::vector<double>> ellipsoid_radii(const std::vector<double>& radius, const std::vector<char>& use) {
+// Returns the radius along every ray, or nothing when the fit is not an ellipsoid around the seed;
+// `quadric` (when given) receives the coefficients (xx, yy, zz, xy, xz, yz, x, y, z).
+using Quadric = std::array<double, 9>;
+std::optional<std::vector<double>> ellipsoid_radii(const std::vector<double>& radius, const std::vector<char>& use,
+                                                   Quadric* quadric = nullptr) {
   const size_t n = radius.size();
   auto terms = [](const Vec3& d, double r) {
     const double x = d[0] * r, yy = d[1] * r, z = d[2] * r;
@@ -252,6 +256,7 @@ std::optional<std::vector<double>> ellipsoid_radii(const std::vector<double>& ra
         }
       }
     const std::vector<double> q = solve(A, y);
+    if (quadric) std::copy(q.begin(), q.end(), quadric->begin());
     for (int t = 0; t < kTheta; ++t)
       for (int p = 0; p < kPhi; ++p) {
         const Vec3 d = direction(t, p);
@@ -685,10 +690,44 @@ Result<CtSegmentation> segment_from(const Volume& ct, const Vec3& seed, const Ct
     const double common = kSmoothingMm * kSmoothingMm + kScannerBlurMm * kScannerBlurMm;
     const double var_xy = common + g.spacing[0] * g.spacing[0] / 12;
     const double var_z = common + g.spacing[2] * g.spacing[2] / 12;
+    // The surface's curvature from the ellipsoid through it: a node twice as long along z as
+    // across is much flatter along z than its in-plane radius says, and slices blur it along z.
+    Quadric q{};
+    const bool have_quadric = ellipsoid_radii(radius, std::vector<char>(radius.size(), 1), &q).has_value();
     for (size_t i = 0; i < radius.size(); ++i) {
+      if (radius[i] <= 1) continue;
       const Vec3 d = direction(static_cast<int>(i) / kPhi, static_cast<int>(i) % kPhi);
-      const double across_surface = 2 * var_xy + var_z - (var_xy * (d[0] * d[0] + d[1] * d[1]) + var_z * d[2] * d[2]);
-      if (radius[i] > 1) radius[i] += across_surface / (2 * radius[i]);
+      double shift = (2 * var_xy + var_z - (var_xy * (d[0] * d[0] + d[1] * d[1]) + var_z * d[2] * d[2])) / (2 * radius[i]);
+      if (have_quadric) {
+        // F(x) = x'Ax + b'x - 1: normal n = grad F / |grad F|, second fundamental form 2A / |grad F|
+        // on the tangent plane; the half-contrast surface moves in by half the trace of the blur's
+        // tangential covariance times it.
+        const Vec3 x{d[0] * radius[i], d[1] * radius[i], d[2] * radius[i]};
+        const double A[3][3] = {{q[0], q[3], q[4]}, {q[3], q[1], q[5]}, {q[4], q[5], q[2]}};
+        Vec3 grad{};
+        for (size_t r = 0; r < 3; ++r) grad[r] = 2 * (A[r][0] * x[0] + A[r][1] * x[1] + A[r][2] * x[2]) + q[6 + r];
+        const double gn = std::sqrt(grad[0] * grad[0] + grad[1] * grad[1] + grad[2] * grad[2]);
+        const Vec3 n{grad[0] / gn, grad[1] / gn, grad[2] / gn};
+        const double cos_in = n[0] * d[0] + n[1] * d[1] + n[2] * d[2];
+        if (gn > 1e-9 && cos_in > 0.5) {
+          // Two tangents: away from z first (stable unless the normal is along z).
+          Vec3 t1 = std::abs(n[2]) < 0.9 ? Vec3{-n[1], n[0], 0} : Vec3{0, -n[2], n[1]};
+          const double l1 = std::sqrt(t1[0] * t1[0] + t1[1] * t1[1] + t1[2] * t1[2]);
+          t1 = {t1[0] / l1, t1[1] / l1, t1[2] / l1};
+          const Vec3 t2{n[1] * t1[2] - n[2] * t1[1], n[2] * t1[0] - n[0] * t1[2], n[0] * t1[1] - n[1] * t1[0]};
+          auto form = [&](const Vec3& u, const Vec3& v) {  // second fundamental form
+            double sum = 0;
+            for (size_t r = 0; r < 3; ++r)
+              for (size_t c = 0; c < 3; ++c) sum += u[r] * A[r][c] * v[c];
+            return 2 * sum / gn;
+          };
+          auto blur = [&](const Vec3& u, const Vec3& v) { return var_xy * (u[0] * v[0] + u[1] * v[1]) + var_z * u[2] * v[2]; };
+          const double along_normal =
+              0.5 * (blur(t1, t1) * form(t1, t1) + 2 * blur(t1, t2) * form(t1, t2) + blur(t2, t2) * form(t2, t2));
+          if (along_normal > 0) shift = along_normal / cos_in;
+        }
+      }
+      radius[i] += shift;
     }
   }
   // Star shape: r(theta, phi) by bilinear interpolation over the ray grid.

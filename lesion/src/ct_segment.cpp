@@ -357,8 +357,11 @@ bool inside_mask(const CtSegmentation& seg, const Vec3& lps) {
   return seg.mask.data<uint8_t>()[(idx[2] * mg.size[1] + idx[1]) * mg.size[0] + idx[0]] != 0;
 }
 
-// One segmentation from `seed`; `centre` receives the segmented lesion's centre of mass.
-Result<CtSegmentation> segment_from(const Volume& ct, const Vec3& seed, const CtSegmentOptions& options, Vec3& centre) {
+// One segmentation from `seed`, at the lesion's CT number `level` when given (else the seed's);
+// `centre` receives the segmented lesion's centre of mass and `core_hu` the median (smoothed) CT
+// number of its inner part (within 60 % of the radius).
+Result<CtSegmentation> segment_from(const Volume& ct, const Vec3& seed, const CtSegmentOptions& options,
+                                    std::optional<double> level, Vec3& centre, double& core_hu) {
   const Grid& g = ct.grid();
   const Vec3 si = g.to_index(seed);
   for (int a = 0; a < 3; ++a)
@@ -405,10 +408,11 @@ Result<CtSegmentation> segment_from(const Volume& ct, const Vec3& seed, const Ct
         const float v = roi.sample(s0[0] + i, s0[1] + j, s0[2] + k);
         if (!std::isnan(v)) near.push_back(v);
       }
-  const double m = median(near);
+  const double seed_hu = median(near);
   std::vector<double> dev;
-  for (double v : near) dev.push_back(std::abs(v - m));
+  for (double v : near) dev.push_back(std::abs(v - seed_hu));
   const double noise = std::max(2.0, 1.4826 * median(dev));
+  const double m = level.value_or(seed_hu);
   if (m < -400)
     return Error(ErrorCode::kNotFound, "no lesion found at " + where(seed) + ": the seed is on air or lung (" +
                                            std::to_string(std::lround(m)) + " HU)");
@@ -784,6 +788,7 @@ Result<CtSegmentation> segment_from(const Volume& ct, const Vec3& seed, const Ct
   }
   double hu_sum = 0, i_sum = 0, j_sum = 0, k_sum = 0;
   size_t count = 0;
+  std::vector<double> core;
   for (int k = bb_lo[2]; k <= bb_hi[2]; ++k)
     for (int j = bb_lo[1]; j <= bb_hi[1]; ++j)
       for (int i = bb_lo[0]; i <= bb_hi[0]; ++i)
@@ -793,6 +798,15 @@ Result<CtSegmentation> segment_from(const Volume& ct, const Vec3& seed, const Ct
           mask[(static_cast<size_t>(k - bb_lo[2]) * mg.size[1] + static_cast<size_t>(j - bb_lo[1])) * mg.size[0] +
                static_cast<size_t>(i - bb_lo[0])] = 1;
           hu_sum += ct.value(o);
+          const Vec3 p = g.to_lps(i, j, k);
+          const double rho = std::sqrt((p[0] - seed[0]) * (p[0] - seed[0]) + (p[1] - seed[1]) * (p[1] - seed[1]) +
+                                       (p[2] - seed[2]) * (p[2] - seed[2]));
+          const double margin =
+              slice_field[static_cast<size_t>(k - bb_lo[2])]
+                         [static_cast<size_t>(j - bb_lo[1]) * static_cast<size_t>(bnx) + static_cast<size_t>(i - bb_lo[0])];
+          const int ri = i - roi.x0, rj = j - roi.y0, rk = k - roi.z0;
+          if (rho <= 0.6 * (rho + margin) && ri >= 0 && rj >= 0 && rk >= 0 && ri < roi.nx && rj < roi.ny && rk < roi.nz)
+            core.push_back(roi.at(ri, rj, rk));
           i_sum += i;
           j_sum += j;
           k_sum += k;
@@ -802,6 +816,7 @@ Result<CtSegmentation> segment_from(const Volume& ct, const Vec3& seed, const Ct
     return Error(ErrorCode::kNotFound, "no lesion found at " + where(seed) + ": the boundary is closer than one voxel");
   const auto n = static_cast<double>(count);
   centre = g.to_lps(i_sum / n, j_sum / n, k_sum / n);
+  core_hu = core.empty() ? m : median(core);
   out.volume_ml = n * g.spacing[0] * g.spacing[1] * g.spacing[2] / 1000.0;
   out.mean_hu = hu_sum / static_cast<double>(count);
   out.lesion_hu = m;
@@ -846,22 +861,30 @@ Result<CtSegmentation> segment_from(const Volume& ct, const Vec3& seed, const Ct
 
 Result<CtSegmentation> segment_ct(const Volume& ct, const Vec3& seed, const CtSegmentOptions& options) {
   Vec3 centre{};
-  Result<CtSegmentation> best = segment_from(ct, seed, options, centre);
+  double core_hu = 0;
+  Result<CtSegmentation> best = segment_from(ct, seed, options, std::nullopt, centre, core_hu);
   if (!best) return best;
   // The rays see the lesion from the click: from near its edge they meet the far side at a slant
   // and bridge a hidden contact differently than from its middle. Cast again from the centre each
   // pass found, so that where in the lesion the reader clicked does not change the calipers.
   // Three passes in all: a fourth (and a finer stop) did not change the lesion set's repeatability.
+  // A heterogeneous lesion's CT number at the click may also be off its own (a brighter patch
+  // inside a faint hypo-attenuating metastasis read 69 HU for 60): when its core's median differs
+  // by more than a sixth of the contrast, the next pass takes that as the lesion's level.
   constexpr int kPasses = 3;
   Vec3 from = seed;
+  std::optional<double> level;
   for (int pass = 1; pass < kPasses; ++pass) {
     const double equivalent_radius = std::cbrt(best->volume_ml * 1000.0 * 3 / (4 * kPi));
     const double off = std::sqrt((centre[0] - from[0]) * (centre[0] - from[0]) + (centre[1] - from[1]) * (centre[1] - from[1]) +
                                  (centre[2] - from[2]) * (centre[2] - from[2]));
-    if (off <= std::max(0.5, 0.1 * equivalent_radius)) break;  // already from the middle
-    if (!inside_mask(*best, centre)) break;                    // a crescent's centre lies outside it: stay on the lesion
-    from = centre;
-    Result<CtSegmentation> next = segment_from(ct, from, options, centre);
+    const bool level_off =
+        std::abs(core_hu - best->lesion_hu) > std::max(5.0, std::abs(best->background_hu - best->lesion_hu) / 6);
+    const bool recentre = off > std::max(0.5, 0.1 * equivalent_radius) && inside_mask(*best, centre);
+    if (!recentre && !level_off) break;  // already from the middle (a crescent's centre lies outside it: stay on the lesion)
+    if (recentre) from = centre;
+    if (level_off) level = core_hu;
+    Result<CtSegmentation> next = segment_from(ct, from, options, level, centre, core_hu);
     if (!next) break;
     best = std::move(next);
   }

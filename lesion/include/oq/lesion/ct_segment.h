@@ -10,7 +10,9 @@
 // beyond their neighbours are leaks: they take their neighbours' radius. The lesion is the star
 // shape the rays enclose, so it cannot flow along a vessel or into the pleura. Each ray's edge is
 // moved out by what blur takes off a curved surface, and a click off the lesion's middle is cast
-// again from the centre it found (up to three passes), so the calipers do not depend on the click.
+// again from the centre it found (up to three passes), so the calipers do not depend on the click;
+// a pass is also cast again when the lesion's core reads a CT number other than the click's
+// neighbourhood (a heterogeneous lesion), at the core's level.
 #pragma once
 
 #include <array>

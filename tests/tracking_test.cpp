@@ -352,8 +352,9 @@ TEST(Tracking, DemoArchiveCourses) {
   EXPECT_EQ(responses_right, timepoints);
   EXPECT_EQ(store_responses_right, store_timepoints);
   // The proposed diameters should meet lesion/'s accuracy (95 % within max(1 mm, 5 %)): not met
-  // yet (19/23: faint or thick-slice liver lesions read short, a small node long); this holds the level.
-  EXPECT_GE(la_within, la_checked - 4);
+  // yet (21/23: two liver lesions on 3.75 and 5 mm slices read 1.1 and 1.5 mm short, where a
+  // lesion thinner towards its tip fills only part of the slice); this holds the level.
+  EXPECT_GE(la_within, la_checked - 2);
 }
 
 // Refusals: each names the input and the reason; `track` writes no file, so nothing is left over.

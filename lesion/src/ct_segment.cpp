@@ -505,7 +505,6 @@ Result<CtSegmentation> segment_from(const Volume& ct, const Vec3& seed, const Ct
       while (!profile.empty() && std::isnan(profile.back())) profile.pop_back();
       if (profile.size() > first + window + 2) profile.resize(first + window + 2);
       profile.erase(profile.begin(), profile.begin() + static_cast<std::ptrdiff_t>(start));
-      first -= start;
       const double offset = static_cast<double>(start) * step;
       double c = b - m;
       const double sign = c > 0 ? 1 : -1;

@@ -409,8 +409,8 @@ Result<CtSegmentation> segment_from(const Volume& ct, const Vec3& seed, const Ct
         if (!std::isnan(v)) near.push_back(v);
       }
   const double seed_hu = median(near);
-  std::vector<double> dev;
-  for (double v : near) dev.push_back(std::abs(v - seed_hu));
+  std::vector<double> dev(near.size());
+  std::transform(near.begin(), near.end(), dev.begin(), [&](double v) { return std::abs(v - seed_hu); });
   const double noise = std::max(2.0, 1.4826 * median(dev));
   const double m = level.value_or(seed_hu);
   if (m < -400)
@@ -446,11 +446,12 @@ Result<CtSegmentation> segment_from(const Volume& ct, const Vec3& seed, const Ct
   // how far they strayed) and the rays are cast again. (Doing so whenever a quarter met ripples
   // lost faint boundaries between a node and abutting tissue of nearly its density: a
   // para-aortic node leaked to 39 mm for 23.)
+  constexpr auto kRays = static_cast<size_t>(kTheta) * kPhi;
   for (int cast = 0; cast < 2; ++cast) {
-    radius.assign(kTheta * kPhi, -1);
-    contrast.assign(kTheta * kPhi, 0);
-    valid.assign(kTheta * kPhi, 0);
-    past_ripple.assign(kTheta * kPhi, 0);
+    radius.assign(kRays, -1);
+    contrast.assign(kRays, 0);
+    valid.assign(kRays, 0);
+    past_ripple.assign(kRays, 0);
     ripples.clear();
     dark_rays.clear();
     step_widths.clear();

@@ -199,6 +199,33 @@ TEST(SegmentAccuracy, NoLesionWhereThereIsNone) {
   EXPECT_EQ(usage.exit_code, 2);
 }
 
+TEST(SegmentAccuracy, ANormalOrganIsNotALesion) {
+  // Clicks on homogeneous tissue of liver or spleen density (104-121 HU) in two abdomen series, 35
+  // mm or more from every lesion (found by sampling the series against its label map). Each came back as a 'lesion' 106-139 mm
+  // long while only the median radius was checked; refused now, with no mask written.
+  const fs::path dir = oqtest::scratch("segment_normal_organ");
+  const std::map<std::string, std::vector<std::string>> clicks = {{"OQ-LES-002", {"6.2,-47.3,9.2", "35.1,-19.3,20.4"}},
+                                                                  {"OQ-LES-008", {"-75.1,-39.1,-65.9", "-90.3,13.5,-56.9"}}};
+  int clicked = 0;
+  for (const auto& [patient, seeds] : clicks) {
+    std::string series;
+    for (const Case& c : cases())
+      if (c.patient == patient) series = c.series;
+    ASSERT_FALSE(series.empty()) << patient;
+    for (const std::string& seed : seeds) {
+      const fs::path mask = dir / (patient + "_" + std::to_string(clicked) + ".nii.gz");
+      const auto r =
+          oqtest::oncoquant("segment " + oqtest::quote(series) + " --seed " + seed + " --mask " + oqtest::quote(mask.string()));
+      EXPECT_EQ(r.exit_code, 1) << patient << " " << seed << ": " << r.out;
+      EXPECT_NE(r.err.find("no lesion found at"), std::string::npos) << r.err;
+      EXPECT_NE(r.err.find("mm across (an organ, not a lesion?)"), std::string::npos) << r.err;
+      EXPECT_FALSE(fs::exists(mask));
+      ++clicked;
+    }
+  }
+  EXPECT_EQ(clicked, 4);
+}
+
 }  // namespace
 
 namespace {

@@ -357,6 +357,11 @@ bool inside_mask(const CtSegmentation& seg, const Vec3& lps) {
   return seg.mask.data<uint8_t>()[(idx[2] * mg.size[1] + idx[1]) * mg.size[0] + idx[0]] != 0;
 }
 
+Error organ_not_lesion(const Vec3& seed, double across_mm) {
+  return Error(ErrorCode::kNotFound, "no lesion found at " + where(seed) + ": the structure under the seed is about " +
+                                         std::to_string(std::lround(across_mm)) + " mm across (an organ, not a lesion?)");
+}
+
 // One segmentation from `seed`, at the lesion's CT number `level` when given (else the seed's);
 // `centre` receives the segmented lesion's centre of mass and `core_hu` the median (smoothed) CT
 // number of its inner part (within 60 % of the radius).
@@ -717,9 +722,7 @@ Result<CtSegmentation> segment_from(const Volume& ct, const Vec3& seed, const Ct
   const double r_med = median(all_valid);
   for (size_t i = 0; i < radius.size(); ++i)
     if (!valid[i] && !fixed[i]) radius[i] = r_med;
-  if (r_med > 0.66 * options.max_radius_mm)
-    return Error(ErrorCode::kNotFound, "no lesion found at " + where(seed) + ": the structure under the seed is about " +
-                                           std::to_string(std::lround(2 * r_med)) + " mm across (an organ, not a lesion?)");
+  if (r_med > 0.66 * options.max_radius_mm) return organ_not_lesion(seed, 2 * r_med);
 
   // Blur rounds a convex body off: the half-contrast surface of a blurred sphere of radius r lies
   // inside the true one by the blur's variance across the surface over 2r (sigma^2 / r when
@@ -925,6 +928,11 @@ Result<CtSegmentation> segment_ct(const Volume& ct, const Vec3& seed, const CtSe
     if (!next) break;
     best = std::move(next);
   }
+  // Each pass refuses a structure whose median radius is organ-sized, but an elongated organ
+  // passes that: clicks on homogeneous tissue of liver or spleen density far from every lesion of
+  // the lesion set came back as 'lesions' 105-139 mm long. Lesions are looked for up to about 100 mm across (5/3 of
+  // the search radius); anything longer is refused too.
+  if (best->max_3d.length_mm > 5.0 / 3.0 * options.max_radius_mm) return organ_not_lesion(seed, best->max_3d.length_mm);
   return best;
 }
 

@@ -435,7 +435,7 @@ Result<CtSegmentation> segment_from(const Volume& ct, const Vec3& seed, const Ct
   // Rays whose boundary lies past a ripple: they join only where they agree with the shape the
   // other rays give (past a ripple may also lie an abutting organ's far side).
   std::vector<char> past_ripple;
-  // Rays whose search went on past a deep dark patch (necrosis); see below.
+  // Rays whose search went on past a deep dark patch (necrosis, or noise); see below.
   std::vector<char> past_dark_patch;
   std::vector<double> ripples;  // how far each ripple strayed from the lesion's level
   std::vector<float> profile;
@@ -536,10 +536,10 @@ Result<CtSegmentation> segment_from(const Volume& ct, const Vec3& seed, const Ct
           if (excursion >= std::max(1.5 * tau, 20.0)) {
             // A thin layer of other tissue (fat between a node and the psoas): a boundary not
             // resolved - unless it was darker and the profile then stays at the lesion's level
-            // for a while: a necrotic patch inside a hypo-attenuating metastasis, whose edge to
-            // the brighter liver lies beyond. (Going on past brighter patches inside
-            // hyper-attenuating metastases found a thin rim of liver before fat, and the long
-            // axis moved by 1 mm with the click.)
+            // for a while: a darker patch inside a hypo-attenuating metastasis (necrosis; on a
+            // noisy series, a blob of noise), whose edge to the brighter liver lies beyond.
+            // (Going on past brighter patches inside hyper-attenuating metastases found a thin
+            // rim of liver before fat, and the long axis moved by 1 mm with the click.)
             size_t plateau = back;
             while (sample_to(plateau) && std::abs(profile[plateau] - m) <= tau) ++plateau;
             if (dark_patch || signed_excursion > 0 || static_cast<double>(plateau - back) * step < kDipPlateauMm) break;
@@ -625,9 +625,9 @@ Result<CtSegmentation> segment_from(const Volume& ct, const Vec3& seed, const Ct
   // A ray past a dark patch keeps its boundary only when the lesion is darker than what lies
   // around it (a hypo-attenuating metastasis in the liver) and the step is the lesion's own
   // contrast (not another structure's beyond it), and only where a patch of the sphere saw no
-  // boundary directly, too large for the smooth shape to bridge: behind a necrotic area the
-  // ellipsoid cut a 19 mm metastasis's lobulated tip by 1 mm. A few rays behind a speck are
-  // bridged as before.
+  // boundary directly, too large for the smooth shape to bridge: behind a blob of noise 40 HU
+  // below a 19 mm metastasis (22 HU noise, 3.75 mm slices) the ellipsoid cut its lobulated tip by
+  // 1 mm. A few rays behind a speck are bridged as before.
   {
     std::vector<double> direct;
     for (size_t i = 0; i < kRays; ++i)

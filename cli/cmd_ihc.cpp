@@ -39,7 +39,8 @@ const char* kIhcUsage =
     "  --stains     the lab's stain vectors instead of an estimate: {\"hematoxylin\": [r, g, b], \"dab\": [r, g, b]},\n"
     "               or the JSON of an earlier run (its stain_vectors), e.g. of a control slide of the same\n"
     "               staining run. ER/PR DAB is only ever seen mixed with hematoxylin, so its estimate cannot\n"
-    "               tell a lab whose DAB lies nearer hematoxylin than usual (it keeps the reference DAB).\n"
+    "               tell a lab whose DAB lies nearer hematoxylin than usual (it keeps the reference DAB;\n"
+    "               stain_vectors.dab_from_reference in the JSON says when).\n"
     "  --experimental-her2  accepted for older scripts; HER2 no longer needs it\n"
     "  Interrupting (Ctrl-C, SIGTERM) stops the analysis between tiles; nothing is written.\n";
 
@@ -202,6 +203,7 @@ int cmd_ihc(int argc, char** argv) {
                         {"dab", {r3(r.stains.dab[0]), r3(r.stains.dab[1]), r3(r.stains.dab[2])}},
                         {"background_rgb", {r.stains.background[0], r.stains.background[1], r.stains.background[2]}},
                         {"estimated", r.stains.estimated},
+                        {"dab_from_reference", r.stains.dab_from_reference},
                         {"note", r.stains.note}};
   j["region"] = {
       {"tissue_mm2", r3(r.tissue_mm2)},

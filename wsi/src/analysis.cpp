@@ -159,7 +159,8 @@ void estimate_stains(const std::vector<Vec>& px, bool dab_on_membranes, StainVec
   // With little membrane staining (HER2 0 or 1+) the extreme is not DAB but the edge of the
   // hematoxylin cloud: only an extreme nearly as far from hematoxylin as DAB usually lies is DAB.
   const bool pure_dab_seen = dab_on_membranes && data_from_h >= 0.75 * ref_from_h;
-  if (!pure_dab_seen && out_of_plane <= kDabOutOfPlaneMax && ref_from_h > data_from_h) d_angle = ref_angle;
+  const bool dab_from_reference = !pure_dab_seen && out_of_plane <= kDabOutOfPlaneMax && ref_from_h > data_from_h;
+  if (dab_from_reference) d_angle = ref_angle;
   const Vec a = dir(h_angle), b = dir(d_angle);
   std::string note;
   if (out_of_plane > kDabOutOfPlaneMax) {
@@ -180,6 +181,20 @@ void estimate_stains(const std::vector<Vec>& px, bool dab_on_membranes, StainVec
     note += "no DAB-like stain found (reference kept; an H&E slide?); ";
   }
   s.estimated = note.empty();
+  s.dab_from_reference = dab_from_reference && angle_deg(b, d_ref) <= 25;
+  if (note.empty() && s.dab_from_reference) {
+    // Say so: the reader (or the lab) can then give the vectors of the staining run.
+    const auto deg = [](double rad) { return std::to_string(std::lround(rad * 180 / CV_PI)); };
+    s.note =
+        "hematoxylin and the stains' plane estimated per slide (Macenko); DAB is the reference turned into that "
+        "plane: the most DAB-rich pixels lie " +
+        deg(data_from_h) + " degrees from hematoxylin, the reference " + deg(ref_from_h) +
+        "; DAB is not seen pure on this slide (" +
+        (dab_on_membranes ? "membranes too faint" : "nuclear DAB is always mixed with hematoxylin") +
+        "), so it cannot show a lab whose DAB lies nearer hematoxylin than the reference: give the lab's vectors with "
+        "--stains when known";
+    return;
+  }
   s.note = note.empty() ? "estimated per slide (Macenko)" : note.substr(0, note.size() - 2);
 }
 

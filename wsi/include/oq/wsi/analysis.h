@@ -27,6 +27,10 @@ struct StainVectors {
   // it is not read as DAB.
   std::optional<std::array<double, 3>> counterstain;
   bool estimated = false;
+  // A nuclear stain's DAB is only seen mixed with hematoxylin: when the most DAB-rich pixels lie
+  // nearer hematoxylin than the reference DAB, the reference (turned into the slide's plane) is
+  // used, and the slide cannot show a lab whose DAB lies nearer hematoxylin than usual.
+  bool dab_from_reference = false;
   std::string note;  // how they were found, or why the defaults were kept
 };
 

@@ -200,9 +200,10 @@ TEST(SegmentAccuracy, NoLesionWhereThereIsNone) {
 }
 
 TEST(SegmentAccuracy, ANormalOrganIsNotALesion) {
-  // Clicks on homogeneous tissue of liver or spleen density (104-121 HU) in two abdomen series, 35
-  // mm or more from every lesion (found by sampling the series against its label map). Each came back as a 'lesion' 106-139 mm
-  // long while only the median radius was checked; refused now, with no mask written.
+  // Clicks on homogeneous tissue of liver or spleen density (104-121 HU) in two abdomen series,
+  // 35 mm or more from every lesion (found by sampling the series against its label map). Each
+  // came back as a 'lesion' 106-139 mm long while only the median radius was checked; refused
+  // now, with no mask written.
   const fs::path dir = oqtest::scratch("segment_normal_organ");
   const std::map<std::string, std::vector<std::string>> clicks = {{"OQ-LES-002", {"6.2,-47.3,9.2", "35.1,-19.3,20.4"}},
                                                                   {"OQ-LES-008", {"-75.1,-39.1,-65.9", "-90.3,13.5,-56.9"}}};

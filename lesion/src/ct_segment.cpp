@@ -628,7 +628,7 @@ Result<CtSegmentation> segment_from(const Volume& ct, const Vec3& seed, const Ct
   // boundary directly, too large for the smooth shape to bridge: behind a blob of noise 40 HU
   // below a 19 mm metastasis (22 HU noise, 3.75 mm slices) the ellipsoid cut its lobulated tip by
   // 1 mm. A few rays behind a speck are bridged as before.
-  {
+  if (std::any_of(past_dark_patch.begin(), past_dark_patch.end(), [](char c) { return c != 0; })) {
     std::vector<double> direct;
     for (size_t i = 0; i < kRays; ++i)
       if (valid[i] && !past_dark_patch[i]) direct.push_back(contrast[i]);
@@ -975,8 +975,8 @@ Result<CtSegmentation> segment_ct(const Volume& ct, const Vec3& seed, const CtSe
   }
   // Each pass refuses a structure whose median radius is organ-sized, but an elongated organ
   // passes that: clicks on homogeneous tissue of liver or spleen density far from every lesion of
-  // the lesion set came back as 'lesions' 105-139 mm long. Lesions are looked for up to about 100 mm across (5/3 of
-  // the search radius); anything longer is refused too.
+  // the lesion set came back as 'lesions' 105-139 mm long. Lesions are looked for up to about
+  // 100 mm across (5/3 of the search radius); anything longer is refused too.
   if (best->max_3d.length_mm > 5.0 / 3.0 * options.max_radius_mm) return organ_not_lesion(seed, best->max_3d.length_mm);
   return best;
 }

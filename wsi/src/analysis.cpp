@@ -445,7 +445,7 @@ Result<IhcResult> analyse_ihc(SlideReader& slide, Marker marker, const IhcSettin
       h_of[c][v] = static_cast<float>(od_of[c][v] * inv(static_cast<int>(c), 0));
       d_of[c][v] = static_cast<float>(od_of[c][v] * inv(static_cast<int>(c), 1));
     }
-  const bool dab_present = !res.stains.counterstain;
+  const bool dab_present = !res.stains.counterstain, membrane_marker = marker == Marker::kHER2;
   auto work = [&]() {
     // Each thread's images, reused from tile to tile: fresh ones for every tile cost a page fault
     // per 4 KiB on first touch (a fifth of the analysis time on a virtual machine).
@@ -488,7 +488,7 @@ Result<IhcResult> analyse_ihc(SlideReader& slide, Marker marker, const IhcSettin
           // No DAB among the slide's stains (an H&E slide): nothing is DAB; what leaves the
           // stains' plane is noise, and amplified into a DAB channel it would pass for staining.
           d[x] = dab_present ? std::max(0.0f, d_of[0][in[0]] + d_of[1][in[1]] + d_of[2][in[2]]) : 0.0f;
-          n[x] = marker == Marker::kHER2 ? h[x] : h[x] + std::min(d[x], h[x]);
+          n[x] = membrane_marker ? h[x] : h[x] + std::min(d[x], h[x]);
         }
       }
       const double sigma = 1.0 / res.mpp;

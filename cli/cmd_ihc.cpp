@@ -1,6 +1,7 @@
 // oncoquant ihc: ER / PR / HER2 quantification on a whole-slide image or a plain image (issue 6).
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 
@@ -23,6 +24,7 @@ namespace {
 const char* kIhcUsage =
     "usage: oncoquant ihc SLIDE --marker ER|PR|HER2 [--mpp UM] [--roi ROI.geojson] [--json]\n"
     "                     [--overlay OUT.png] [--detections OUT.geojson] [--threads N] [--stains STAINS.json]\n"
+    "                     [--background R,G,B]\n"
     "  SLIDE: any slide OpenSlide opens, or a plain image (PNG, JPEG, TIFF) with --mpp. Tissue is found at\n"
     "  about 8 um/px, stain vectors are estimated on the slide (Macenko; reported), tiles at 0.5 um/px are\n"
     "  analysed in parallel: nuclei from the optical density, tumour cells told from lymphocytes (small, round)\n"
@@ -41,6 +43,9 @@ const char* kIhcUsage =
     "               staining run. ER/PR DAB is only ever seen mixed with hematoxylin, so its estimate cannot\n"
     "               tell a lab whose DAB lies nearer hematoxylin than usual (it keeps the reference DAB;\n"
     "               stain_vectors.dab_from_reference in the JSON says when).\n"
+    "  --background the scanner's white (I0, e.g. 242,240,238) for an image with no glass in it, such as a tile\n"
+    "               cut from inside the tissue: otherwise its brightest tenth is taken, and the JSON's\n"
+    "               stain_vectors.background_from says when that is dimmer than glass\n"
     "  --experimental-her2  accepted for older scripts; HER2 no longer needs it\n"
     "  Interrupting (Ctrl-C, SIGTERM) stops the analysis between tiles; nothing is written.\n";
 
@@ -94,7 +99,7 @@ extern "C" void on_interrupt(int) {
 }  // namespace
 
 int cmd_ihc(int argc, char** argv) {
-  Args args(argc, argv, 2, {"--marker", "--mpp", "--roi", "--overlay", "--detections", "--threads", "--stains"},
+  Args args(argc, argv, 2, {"--marker", "--mpp", "--roi", "--overlay", "--detections", "--threads", "--stains", "--background"},
             {"--json", "--help", "--quiet", "--experimental-her2"});
   if (args.has("--help")) {
     std::fputs(kIhcUsage, stdout);
@@ -132,6 +137,14 @@ int cmd_ihc(int argc, char** argv) {
     if (!stains) return fail(stains.error().describe());
     settings.given_hematoxylin = stains->first;
     settings.given_dab = stains->second;
+  }
+  if (args.has("--background")) {
+    std::array<double, 3> white{};
+    char tail = 0;
+    if (std::sscanf(args.get("--background").c_str(), "%lf,%lf,%lf%c", &white[0], &white[1], &white[2], &tail) != 3 ||
+        std::any_of(white.begin(), white.end(), [](double v) { return v < 50 || v > 255; }))
+      return usage_fail("--background needs the glass's R,G,B (each 50-255), e.g. 242,240,238", kIhcUsage);
+    settings.given_background = white;
   }
   if (args.has("--roi")) {
     auto roi = read_roi(args.get("--roi"));
@@ -202,6 +215,7 @@ int cmd_ihc(int argc, char** argv) {
   j["stain_vectors"] = {{"hematoxylin", {r3(r.stains.hematoxylin[0]), r3(r.stains.hematoxylin[1]), r3(r.stains.hematoxylin[2])}},
                         {"dab", {r3(r.stains.dab[0]), r3(r.stains.dab[1]), r3(r.stains.dab[2])}},
                         {"background_rgb", {r.stains.background[0], r.stains.background[1], r.stains.background[2]}},
+                        {"background_from", r.stains.background_from},
                         {"estimated", r.stains.estimated},
                         {"dab_from_reference", r.stains.dab_from_reference},
                         {"note", r.stains.note}};
@@ -257,6 +271,9 @@ int cmd_ihc(int argc, char** argv) {
           r.her2.percent_weak_moderate_complete, r.her2.percent_intense_complete, r.her2.percent_unusual);
     std::printf("  also %zu lymphocytes, %zu stromal cells; stains %s; %.1f MP of tissue in %.1f s\n", r.lymphocytes, r.stromal,
                 r.stains.note.c_str(), r.megapixels, r.seconds);
+    if (r.stains.background_from.rfind("glass", 0) != 0)
+      std::printf("  background (I0) %.0f,%.0f,%.0f: %s\n", r.stains.background[0], r.stains.background[1],
+                  r.stains.background[2], r.stains.background_from.c_str());
   }
   return 0;
 }

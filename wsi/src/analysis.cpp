@@ -18,6 +18,10 @@ namespace {
 
 using Vec = std::array<double, 3>;
 
+// Below this gray level the brightest tenth of an image is not glass (slides' glass: CMU-1 246,
+// the generated ones 236-246; the real IHC tile's lumen 226).
+constexpr double kDimmestGlass = 224;
+
 Vec normalised(Vec v) {
   const double n = std::sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]);
   if (n > 0)
@@ -372,6 +376,19 @@ Result<IhcResult> analyse_ihc(SlideReader& slide, Marker marker, const IhcSettin
       }
       res.stains.background[c] = std::max(200, bright == 0 ? 255 : median);
     }
+    // Scanners set glass to about 230-250; a brightest tenth dimmer than that is tissue (an image
+    // cut from inside the tissue), and its OD is then read low by the tissue's own.
+    const double gray_bg = 0.299 * res.stains.background[0] + 0.587 * res.stains.background[1] + 0.114 * res.stains.background[2];
+    if (st.given_background) {
+      res.stains.background = *st.given_background;
+      res.stains.background_from = "given";
+    } else if (gray_bg < kDimmestGlass) {
+      res.stains.background_from = "the brightest tenth of the image, dimmer than glass (gray " +
+                                   std::to_string(std::lround(gray_bg)) +
+                                   "): no glass in the image? Give the scanner's white with --background";
+    } else {
+      res.stains.background_from = "glass (the brightest tenth of the overview)";
+    }
   }
   // Tissue: summed optical density above 0.15, from a table per channel (no float copy).
   const OdTable od_of = od_table(res.stains.background);
@@ -449,7 +466,7 @@ Result<IhcResult> analyse_ihc(SlideReader& slide, Marker marker, const IhcSettin
   auto work = [&]() {
     // Each thread's images, reused from tile to tile: fresh ones for every tile cost a page fault
     // per 4 KiB on first touch (a fifth of the analysis time on a virtual machine).
-    cv::Mat hem, dab, nuc, smooth, fg, dist, dil, peaks, above, markers, gray8, img8;
+    cv::Mat hem, dab, nuc, smooth, quarter, local_bg, above_bg, fg, dist, dil, peaks, above, markers, gray8, img8;
     for (;;) {
       const size_t i = next++;
       if (i >= tiles.size()) return;
@@ -471,10 +488,14 @@ Result<IhcResult> analyse_ihc(SlideReader& slide, Marker marker, const IhcSettin
       cv::Mat rgb(region->height, region->width, CV_8UC3, region->rgb.data());
       if (std::abs(resample - 1) > 0.25) cv::resize(rgb, rgb, {}, resample, resample, cv::INTER_AREA);
       // OD (a row) = concentrations x [H; DAB; residual], so concentrations = OD x inverse.
-      // Nuclei: hematoxylin, plus DAB where hematoxylin is there too (a positive nucleus takes
-      // both; cytoplasmic DAB has little hematoxylin under it), smoothed by about 1 um. HER2 stains
-      // membranes, not nuclei: there hematoxylin alone, else an intense membrane over the
-      // cytoplasm's faint counterstain would join the nuclei.
+      // Nuclei: hematoxylin, plus DAB up to three times the hematoxylin under it (a positive
+      // nucleus takes both; cytoplasmic and membranous DAB have little hematoxylin under it),
+      // smoothed by about 1 um. Up to once the hematoxylin was too little: a strongly positive
+      // nucleus reads little hematoxylin when the DAB vector is a few degrees off, stood out less
+      // than its negative neighbours, and the watershed gave most of it to them (OQ-IHC-006's PR
+      // tile: a 3+ nucleus of 88 um2 read as a 26 um2 stromal cell). HER2 stains membranes, not
+      // nuclei: there hematoxylin alone, else an intense membrane over the cytoplasm's faint
+      // counterstain would join the nuclei.
       hem.create(rgb.size(), CV_32F);
       dab.create(rgb.size(), CV_32F);
       nuc.create(rgb.size(), CV_32F);
@@ -488,12 +509,23 @@ Result<IhcResult> analyse_ihc(SlideReader& slide, Marker marker, const IhcSettin
           // No DAB among the slide's stains (an H&E slide): nothing is DAB; what leaves the
           // stains' plane is noise, and amplified into a DAB channel it would pass for staining.
           d[x] = dab_present ? std::max(0.0f, d_of[0][in[0]] + d_of[1][in[1]] + d_of[2][in[2]]) : 0.0f;
-          n[x] = membrane_marker ? h[x] : h[x] + std::min(d[x], h[x]);
+          n[x] = membrane_marker ? h[x] : h[x] + std::min(d[x], 3 * h[x]);
         }
       }
       const double sigma = 1.0 / res.mpp;
       cv::GaussianBlur(nuc, smooth, {}, sigma);
-      cv::compare(smooth, 0.18, fg, cv::CMP_GT);
+      // Foreground: stain above the local background (cytoplasm, stroma), which is the stain's
+      // grey opening over a square wider than a nucleus, taken at a quarter of the resolution (a
+      // smooth field; 16x fewer pixels). The absolute level used before (0.18) followed the glass
+      // value I0 and the counterstain's strength: on tiles without glass, with I0 taken as 255
+      // for glass at 240, the cytoplasm of tumour nests crossed it and whole nests became one
+      // 'nucleus' (too large, dropped).
+      cv::resize(smooth, quarter, {}, 0.25, 0.25, cv::INTER_AREA);
+      const int side = 2 * static_cast<int>(std::lround(st.nucleus_background_radius_um / res.mpp / 4)) + 1;
+      cv::morphologyEx(quarter, quarter, cv::MORPH_OPEN, cv::getStructuringElement(cv::MORPH_RECT, {side, side}));
+      cv::resize(quarter, local_bg, smooth.size(), 0, 0, cv::INTER_LINEAR);
+      cv::subtract(smooth, local_bg, above_bg);
+      cv::compare(above_bg, st.nucleus_min_od_above_background, fg, cv::CMP_GT);
       cv::morphologyEx(fg, fg, cv::MORPH_OPEN, cv::getStructuringElement(cv::MORPH_ELLIPSE, {3, 3}));
       cv::distanceTransform(fg, dist, cv::DIST_L2, 3);
       // Seeds: local maxima of the (lightly smoothed) distance at least 1.5 um inside and 5 um

@@ -262,9 +262,16 @@ Status generate_archive(const ArchiveOptions& options, std::vector<PatientPlan> 
         ss.target.svs = p.plan.slides_as_svs;
         ss.target.slide_id = p.plan.id + "-" + marker;
         ss.target.date_us = biopsy_date.substr(5, 2) + "/" + biopsy_date.substr(8, 2) + "/" + biopsy_date.substr(2, 2);
+        if (options.slide_tiles) {
+          fs::create_directories(root / "tiles");
+          ss.target.tile_relative_path = "tiles/" + p.plan.id + "_" + marker + ".jpg";
+          ss.target.tile_path = (root / ss.target.tile_relative_path).string();
+        }
         tasks.push_back({"WSI " + p.plan.id + " " + marker, [&p, &ss] {
                            ss.result = generate_slide(p, ss.plan, ss.target);
                            write_json(ss.target.truth_dir + "/" + ss.target.stem + ".truth.json", ss.result.truth);
+                           if (!ss.result.tile_truth.is_null())
+                             write_json(ss.target.truth_dir + "/" + ss.target.stem + ".tile.truth.json", ss.result.tile_truth);
                          }});
       }
     }
@@ -303,6 +310,7 @@ Status generate_archive(const ArchiveOptions& options, std::vector<PatientPlan> 
                                   {"stain", "IHC, DAB with hematoxylin counterstain"},
                                   {"specimen", "core needle biopsy of a metastasis"},
                                   {"biopsy_date", add_days(p.plan.first_scan_date, -16)}});
+        if (!ss.target.tile_relative_path.empty()) slide_list.back()["tile"] = ss.target.tile_relative_path;
       }
       if (scores.contains("ER") && scores.contains("PR") && scores.contains("HER2")) {
         Json group = phenotype_group(scores["ER"], scores["PR"], scores["HER2"]);
@@ -404,7 +412,9 @@ Status generate_lesion_set(const ArchiveOptions& options, int count) {
 
 Status generate_slide_set(const ArchiveOptions& options, int count) {
   if (count < 1) return Error(ErrorCode::kInvalidArgument, "the slide set needs at least one biopsy");
-  return generate_archive(options, slide_set_plan(options.seed, count), "OncoQuant IHC slide set");
+  ArchiveOptions with_tiles = options;
+  with_tiles.slide_tiles = true;
+  return generate_archive(with_tiles, slide_set_plan(options.seed, count), "OncoQuant IHC slide set");
 }
 
 }  // namespace oq::phantom

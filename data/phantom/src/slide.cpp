@@ -30,6 +30,20 @@ struct Cell {
   int cls = 0;  // ER/PR: 0..3 nuclear intensity; HER2: 0 none, 1 faint incomplete, 2 weak-moderate complete, 3 intense complete
 };
 
+// Cells by kind: tumour cells per class, lymphocytes, stromal cells (the truth's counts).
+struct CellCounts {
+  std::array<long, 4> tumour{};
+  long lymphocytes = 0, stromal = 0;
+  void add(const Cell& c) {
+    if (c.type == "tumour")
+      ++tumour[static_cast<size_t>(c.cls)];
+    else if (c.type == "lymphocyte")
+      ++lymphocytes;
+    else
+      ++stromal;
+  }
+};
+
 std::array<double, 3> normalised(std::array<double, 3> v) {
   const double n = std::sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]);
   return {v[0] / n, v[1] / n, v[2] / n};
@@ -221,6 +235,48 @@ Json phenotype_group(const Json& er, const Json& pr, const Json& her2) {
   return g;
 }
 
+namespace {
+
+// A field of view from the middle of the core, 1024 x 384 um, wholly inside the tissue band (its
+// centre line moves at most 0.13 px per px and its half-width is at least 640 px), as a JPEG at
+// the lab's quality; its truth counts the cells whose centres lie in it.
+Json write_tile(const cv::Mat& rgb, const std::vector<Cell>& cells, const SlidePlan& plan, double mpp, int quality,
+                const Json& slide_truth, const SlideTarget& out) {
+  const int w = 2048, h = 768;
+  const int x0 = kWidth / 2 - w / 2;
+  // The band's centre at the tile's middle, from the tumour cells there (the band's phase is the
+  // slide's own draw).
+  std::vector<float> ys;
+  for (const Cell& c : cells)
+    if (c.type == "tumour" && std::abs(c.x - (x0 + w / 2.0f)) < w / 2.0f) ys.push_back(c.y);
+  std::nth_element(ys.begin(), ys.begin() + static_cast<std::ptrdiff_t>(ys.size() / 2), ys.end());
+  const int y0 = std::clamp(static_cast<int>(ys.empty() ? kHeight / 2.0f : ys[ys.size() / 2]) - h / 2, 0, kHeight - h);
+  cv::Mat bgr;
+  cv::cvtColor(rgb(cv::Rect(x0, y0, w, h)), bgr, cv::COLOR_RGB2BGR);
+  const std::string tmp = out.tile_path + ".partial.jpg";
+  if (!cv::imwrite(tmp, bgr, {cv::IMWRITE_JPEG_QUALITY, quality}) || std::rename(tmp.c_str(), out.tile_path.c_str()) != 0)
+    throw std::runtime_error("cannot write " + out.tile_path);
+  CellCounts n;
+  const float left = static_cast<float>(x0), top = static_cast<float>(y0);
+  for (const Cell& c : cells)
+    if (c.x >= left && c.y >= top && c.x < left + w && c.y < top + h) n.add(c);
+  Json t = slide_truth;
+  t["object"] = "tile";
+  t["file"] = out.tile_relative_path;
+  t["format"] = "JPEG";
+  t["mpp"] = mpp;
+  t["tile_origin_px"] = Json::array({x0, y0});
+  t["tile_size_px"] = Json::array({w, h});
+  t.erase("level_dimensions");
+  t.erase("cells_file");
+  t["lymphocytes"] = n.lymphocytes;
+  t["stromal_cells"] = n.stromal;
+  t["result"] = ihc_scores(plan.marker, n.tumour);
+  return t;
+}
+
+}  // namespace
+
 SlideResult generate_slide(const PlacedPatient& p, const SlidePlan& plan, const SlideTarget& out) {
   Rng rng(Rng::derive(p.seed, std::string("slide ") + marker_name(plan.marker)));
   Rng lab(Rng::derive(p.seed, "lab"));  // one lab per patient: the three slides share its stain and scanner
@@ -410,25 +466,19 @@ SlideResult generate_slide(const PlacedPatient& p, const SlidePlan& plan, const 
   if (std::rename(tmp.c_str(), out.path.c_str()) != 0) throw std::runtime_error("cannot rename to " + out.path);
 
   // Truth: counts per class among tumour cells, and the scores they give.
-  std::array<long, 4> counts{};
-  long lymphocytes = 0, stromal = 0;
+  CellCounts counted;
   std::ofstream csv(out.truth_dir + "/" + out.stem + ".cells.csv");
   csv << "x_px,y_px,type,class\n";
   for (size_t i = 0; i < cells.size(); ++i) {
     const Cell& c = cells[i];
-    if (c.type == "tumour")
-      ++counts[static_cast<size_t>(c.cls)];
-    else if (c.type == "lymphocyte")
-      ++lymphocytes;
-    else
-      ++stromal;
+    counted.add(c);
     char line[96];
     std::snprintf(line, sizeof line, "%.1f,%.1f,%s,%d\n", c.x, c.y, c.type.c_str(), c.type == "tumour" ? c.cls : -1);
     csv << line;
   }
   (void)tumour_cells;
   SlideResult r;
-  r.scores = ihc_scores(plan.marker, counts);
+  r.scores = ihc_scores(plan.marker, counted.tumour);
   r.truth = Json{{"object", "whole-slide image"},
                  {"file", out.relative_path},
                  {"marker", marker_name(plan.marker)},
@@ -445,10 +495,11 @@ SlideResult generate_slide(const PlacedPatient& p, const SlidePlan& plan, const 
                  {"nuclear_dab_od_by_class", nuclear_dab},
                  {"membrane_od_by_pattern", membrane_od},
                  {"membrane_width_um", Json::array({0, 0.6, 1.0, 2.1})},
-                 {"lymphocytes", lymphocytes},
-                 {"stromal_cells", stromal},
+                 {"lymphocytes", counted.lymphocytes},
+                 {"stromal_cells", counted.stromal},
                  {"cells_file", out.stem + ".cells.csv"},
                  {"result", r.scores}};
+  if (!out.tile_path.empty()) r.tile_truth = write_tile(rgb, cells, plan, mpp, quality, r.truth, out);
   if (!out.preview_dir.empty()) {
     cv::Mat bgr;
     cv::cvtColor(level2, bgr, cv::COLOR_RGB2BGR);

@@ -17,11 +17,15 @@ struct SlideTarget {
   bool svs = true;
   std::string slide_id;
   std::string date_us;  // MM/DD/YY as Aperio writes it
+  // Also a JPEG tile cut from inside the tissue (no glass in it), as a lab exports a field of
+  // view, with its own truth: empty = none.
+  std::string tile_path, tile_relative_path;
 };
 
 struct SlideResult {
   Json truth;
   Json scores;
+  Json tile_truth;  // when a tile was asked for
 };
 
 SlideResult generate_slide(const PlacedPatient& p, const SlidePlan& plan, const SlideTarget& out);

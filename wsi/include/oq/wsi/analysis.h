@@ -23,6 +23,7 @@ const char* to_string(Marker m);
 struct StainVectors {
   std::array<double, 3> hematoxylin{0.65, 0.70, 0.29}, dab{0.27, 0.57, 0.78};  // Ruifrok & Johnston, normalised on use
   std::array<double, 3> background{255, 255, 255};                             // glass RGB (I0)
+  std::string background_from;  // where I0 came from: the glass, the user, or a dim brightest tenth
   // A third stain seen on the slide instead of DAB (eosin on H&E): unmixed as its own channel so
   // it is not read as DAB.
   std::optional<std::array<double, 3>> counterstain;
@@ -55,6 +56,12 @@ struct IhcSettings {
   // seen pure, such as HER2): used instead of an estimate. A nuclear stain's DAB is never seen
   // pure, so its estimate only bounds how far DAB lies from hematoxylin.
   std::optional<std::array<double, 3>> given_hematoxylin, given_dab;
+  // The scanner's white (I0, RGB) for an image without glass (a tile cut from tissue): otherwise
+  // the median of the brightest tenth of the overview, which there is lightly stained tissue.
+  std::optional<std::array<double, 3>> given_background;
+  // Nuclei are stain above the local background (the opening over a square of this half-side).
+  double nucleus_background_radius_um = 8;
+  double nucleus_min_od_above_background = 0.06;
 };
 
 enum class CellKind { kTumour, kLymphocyte, kStroma, kOther };

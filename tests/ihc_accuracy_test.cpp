@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -59,11 +61,28 @@ struct Tally {
   int n = 0, ok = 0, ok_with_lab_values = 0;
 };
 
+// How far a lab's stains lie from the spec's defaults (Ruifrok & Johnston): the larger of the two
+// vectors' angles. The acceptance is stated for stains turned up to 10 degrees; the set's labs
+// also vary on their own before the turn, so some lie beyond (up to about 13 degrees).
+double degrees_from_defaults(const json& stain_vectors) {
+  auto angle = [](const json& v, std::array<double, 3> ref) {
+    double dot = 0, nv = 0, nr = 0;
+    for (size_t c = 0; c < 3; ++c) {
+      dot += v[c].get<double>() * ref[c];
+      nv += v[c].get<double>() * v[c].get<double>();
+      nr += ref[c] * ref[c];
+    }
+    return std::acos(std::clamp(dot / std::sqrt(nv * nr), -1.0, 1.0)) * 180 / M_PI;
+  };
+  return std::max(angle(stain_vectors["hematoxylin"], {0.65, 0.70, 0.29}), angle(stain_vectors["dab"], {0.27, 0.57, 0.78}));
+}
+
 TEST(IhcAccuracy, SlideSetScoresAndGroups) {
   const json manifest = oqtest::load_json(kSet / "manifest.json");
   const fs::path out_dir = oqtest::scratch("ihc-accuracy");
-  // [slide, tile] x [ER/PR, HER2]
-  Tally receptor[2], her2[2];
+  // [slide, tile] x [ER/PR, HER2]; and the same for the images whose stains lie within 10 degrees
+  // of the defaults, the acceptance's own range
+  Tally receptor[2], her2[2], receptor_in_range[2], her2_in_range[2];
   int group_n = 0, group_ok = 0;
   std::printf("%-11s %-5s %-5s %4s | %-28s | %-28s\n", "biopsy", "what", "slide", "turn", "truth", "measured");
   for (const auto& p : manifest["patients"]) {
@@ -94,6 +113,12 @@ TEST(IhcAccuracy, SlideSetScoresAndGroups) {
         Tally& t = membrane ? her2[kind] : receptor[kind];
         t.n += 1;
         t.ok += ok;
+        const bool in_range = degrees_from_defaults(truth["stain_vectors"]) <= 10;
+        if (in_range) {
+          Tally& r = membrane ? her2_in_range[kind] : receptor_in_range[kind];
+          r.n += 1;
+          r.ok += ok;
+        }
         if (!ok) {
           // Again with what the lab knows and the image cannot show: its stain vectors (DAB never
           // seen pure: nuclear stains, faint membranes) and, for a tile, its scanner's white (a
@@ -136,6 +161,10 @@ TEST(IhcAccuracy, SlideSetScoresAndGroups) {
         "given); HER2 score and category exact: %d/%d (%d more)\n",
         kind == 0 ? "slides" : "tiles", receptor[kind].ok, receptor[kind].n, receptor[kind].ok_with_lab_values, her2[kind].ok,
         her2[kind].n, her2[kind].ok_with_lab_values);
+  for (int kind = 0; kind < 2; ++kind)
+    std::printf("%s with both stains within 10 degrees of the defaults: ER/PR %d/%d, HER2 %d/%d\n",
+                kind == 0 ? "slides" : "tiles", receptor_in_range[kind].ok, receptor_in_range[kind].n, her2_in_range[kind].ok,
+                her2_in_range[kind].n);
   std::printf("phenotype group exact: %d/%d\n", group_ok, group_n);
   ASSERT_EQ(receptor[0].n, 60);
   ASSERT_EQ(receptor[1].n, 60);
@@ -152,6 +181,12 @@ TEST(IhcAccuracy, SlideSetScoresAndGroups) {
   EXPECT_GE(receptor[1].ok, 53);
   EXPECT_GE(her2[0].ok, 28);
   EXPECT_GE(her2[1].ok, 27);
+  // Within the acceptance's range of stains the slides meet it; the tiles miss it only on HER2
+  // (faint membranes without glass to set I0 by).
+  EXPECT_GE(receptor_in_range[0].ok * 100, receptor_in_range[0].n * 95);
+  EXPECT_GE(her2_in_range[0].ok * 100, her2_in_range[0].n * 95);
+  EXPECT_GE(receptor_in_range[1].ok * 100, receptor_in_range[1].n * 95);
+  EXPECT_GE(her2_in_range[1].ok, her2_in_range[1].n - 2);
 }
 
 // A field of view cut from inside the tissue has no glass: the brightest tenth is tissue, and the

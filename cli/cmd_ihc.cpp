@@ -242,12 +242,18 @@ int cmd_ihc(int argc, char** argv) {
                  {"percent_weak_moderate_complete", p2(r.her2.percent_weak_moderate_complete)},
                  {"percent_intense_complete", p2(r.her2.percent_intense_complete)},
                  {"percent_unusual", p2(r.her2.percent_unusual)},
-                 {"category", wsi::to_string(r.her2.category)}};
+                 {"category", wsi::to_string(r.her2.category)},
+                 // What the membranes were measured against (see wsi/analysis.h).
+                 {"tissue_dab_od", r3(r.tissue_dab_od)},
+                 {"hematoxylin_read_as_dab", r3(r.hematoxylin_read_as_dab)}};
   }
-  j["settings"] = {
-      {"nuclear_dab_thresholds", settings.nuclear_dab_thresholds}, {"membrane_od_faint_max", settings.membrane_faint_max},
-      {"membrane_od_intense_min", settings.membrane_intense_min},  {"membrane_complete_share", settings.membrane_complete},
-      {"lymphocyte_max_um2", settings.lymphocyte_max_um2},         {"stroma_min_aspect", settings.stroma_min_aspect}};
+  j["settings"] = {{"nuclear_dab_thresholds", settings.nuclear_dab_thresholds},
+                   {"membrane_od_stained_min", settings.membrane_stained_od},
+                   {"membrane_od_faint_max", settings.membrane_faint_max},
+                   {"membrane_od_intense_min", settings.membrane_intense_min},
+                   {"membrane_complete_share", settings.membrane_complete},
+                   {"lymphocyte_max_um2", settings.lymphocyte_max_um2},
+                   {"stroma_min_aspect", settings.stroma_min_aspect}};
   j["megapixels"] = std::round(r.megapixels * 10) / 10;
   j["seconds"] = std::round(r.seconds * 100) / 100;
   if (args.has("--json")) {
@@ -269,6 +275,11 @@ int cmd_ihc(int argc, char** argv) {
           "%%, unusual %.1f %%\n",
           wsi::to_string(r.her2.score), wsi::to_string(r.her2.category), r.her2.percent_none, r.her2.percent_faint_incomplete,
           r.her2.percent_weak_moderate_complete, r.her2.percent_intense_complete, r.her2.percent_unusual);
+    if (marker == wsi::Marker::kHER2)
+      std::printf(
+          "  membranes measured above the tissue's own DAB (%.3f OD), with %.3f OD of DAB per OD of hematoxylin taken "
+          "out\n",
+          r.tissue_dab_od, r.hematoxylin_read_as_dab);
     std::printf("  also %zu lymphocytes, %zu stromal cells; stains %s; %.1f MP of tissue in %.1f s\n", r.lymphocytes, r.stromal,
                 r.stains.note.c_str(), r.megapixels, r.seconds);
     if (r.stains.background_from.rfind("glass", 0) != 0)

@@ -168,25 +168,78 @@ TEST(IhcAccuracy, SlideSetScoresAndGroups) {
   std::printf("phenotype group exact: %d/%d\n", group_ok, group_n);
   ASSERT_EQ(receptor[0].n, 60);
   ASSERT_EQ(receptor[1].n, 60);
-  // Acceptance: >= 95 % of cases. The groups meet it. Every other miss is a lab whose DAB the image
-  // never shows pure (nuclear ER/PR; HER2 0/1+, faint membranes) turned 10 degrees from the
-  // reference in the direction that matters, or (HER2 tiles) faint membranes on a tile without
-  // glass to set I0 by; each of those passes with the lab's values given (checked above). These
-  // bounds hold today's level: slides ER/PR 56/60 and HER2 28/30, tiles 53/60 and 27/30.
+  // Acceptance: >= 95 % of cases. The groups and HER2 meet it, on slides and on tiles without glass.
+  // Every ER/PR miss is a lab whose DAB the image never shows pure (nuclear stains) turned 10
+  // degrees from the reference in the direction that matters; each passes with the lab's values
+  // given (checked above). These bounds hold today's level: ER/PR slides 56/60, tiles 53/60.
   EXPECT_GE(group_ok * 100, group_n * 95);
+  EXPECT_GE(her2[0].ok * 100, her2[0].n * 95);
+  EXPECT_GE(her2[1].ok * 100, her2[1].n * 95);
   // With what the lab knows given, the acceptance is met everywhere.
   for (const Tally* t : {&receptor[0], &receptor[1], &her2[0], &her2[1]})
     EXPECT_GE((t->ok + t->ok_with_lab_values) * 100, t->n * 95);
   EXPECT_GE(receptor[0].ok, 56);
   EXPECT_GE(receptor[1].ok, 53);
-  EXPECT_GE(her2[0].ok, 28);
-  EXPECT_GE(her2[1].ok, 27);
-  // Within the acceptance's range of stains the slides meet it; the tiles miss it only on HER2
-  // (faint membranes without glass to set I0 by).
-  EXPECT_GE(receptor_in_range[0].ok * 100, receptor_in_range[0].n * 95);
-  EXPECT_GE(her2_in_range[0].ok * 100, her2_in_range[0].n * 95);
-  EXPECT_GE(receptor_in_range[1].ok * 100, receptor_in_range[1].n * 95);
-  EXPECT_GE(her2_in_range[1].ok, her2_in_range[1].n - 2);
+  // Within the acceptance's range of stains, everything meets it.
+  for (const Tally* t : {&receptor_in_range[0], &receptor_in_range[1], &her2_in_range[0], &her2_in_range[1]})
+    EXPECT_GE(t->ok * 100, t->n * 95);
+}
+
+// A HER2 membrane's faint staining (about 0.05 OD once blurred) is smaller than what a stain vector
+// a few degrees off moves into the DAB channel from the hematoxylin beside it. The analysis measures
+// that share on the nuclei (HER2 leaves them unstained) and takes it out: with the lab's
+// hematoxylin given turned 6 degrees either way, an ultralow and a 1+ biopsy keep their score and
+// category, and the share measured follows the turn.
+TEST(IhcAccuracy, Her2FaintMembranesDoNotDependOnHowHematoxylinIsUnmixed) {
+  const json manifest = oqtest::load_json(kSet / "manifest.json");
+  const fs::path out_dir = oqtest::scratch("ihc-her2-unmixing");
+  // `v` turned by `degrees` in the plane of v and `toward`.
+  auto turned = [](const json& v, const json& toward, double degrees) {
+    std::array<double, 3> a{}, b{};
+    double na = 0;
+    for (size_t c = 0; c < 3; ++c) na += v[c].get<double>() * v[c].get<double>();
+    for (size_t c = 0; c < 3; ++c) a[c] = v[c].get<double>() / std::sqrt(na);
+    double along = 0, nb = 0;
+    for (size_t c = 0; c < 3; ++c) along += a[c] * toward[c].get<double>();
+    for (size_t c = 0; c < 3; ++c) {
+      b[c] = toward[c].get<double>() - along * a[c];
+      nb += b[c] * b[c];
+    }
+    const double t = degrees * M_PI / 180;
+    json out = json::array();
+    for (size_t c = 0; c < 3; ++c) out.push_back(std::cos(t) * a[c] + std::sin(t) * b[c] / std::sqrt(nb));
+    return out;
+  };
+  int cases = 0;
+  for (const char* category : {"ultralow", "low"}) {
+    for (const json& p : manifest["patients"]) {
+      const auto s = std::find_if(p["slides"].begin(), p["slides"].end(), [](const json& x) { return x["marker"] == "HER2"; });
+      ASSERT_NE(s, p["slides"].end());
+      const json truth = oqtest::load_json(kSet / p["truth_path"].get<std::string>() / "pathology" / "HER2.truth.json");
+      if (truth["result"]["her2"]["category"] != category) continue;
+      const json& lab = truth["stain_vectors"];
+      std::map<double, double> share;  // by turn
+      for (const double degrees : {-6.0, 0.0, 6.0}) {
+        const fs::path stains = out_dir / (p["patient_id"].get<std::string>() + std::to_string(degrees) + ".json");
+        std::ofstream(stains) << json{
+            {"hematoxylin", turned(lab["hematoxylin"], lab["dab"], degrees)},
+            {"dab", lab["dab"]}}.dump();
+        const auto run = oqtest::oncoquant("ihc " + oqtest::quote((kSet / (*s)["path"].get<std::string>()).string()) +
+                                           " --marker HER2 --json --stains " + oqtest::quote(stains.string()));
+        ASSERT_EQ(run.exit_code, 0) << run.err;
+        const json got = json::parse(run.out);
+        EXPECT_TRUE(her2_exact(got, truth["result"]))
+            << p["patient_id"] << " hematoxylin turned " << degrees << ": " << line_for("HER2", truth["result"], got, false);
+        share[degrees] = got["her2"]["hematoxylin_read_as_dab"].get<double>();
+      }
+      // Turned toward DAB, less of it is read as DAB; away, more.
+      EXPECT_GT(share[-6.0], share[0.0] + 0.05) << p["patient_id"];
+      EXPECT_LT(share[6.0], share[0.0] - 0.05) << p["patient_id"];
+      ++cases;
+      break;
+    }
+  }
+  EXPECT_EQ(cases, 2);
 }
 
 // A field of view cut from inside the tissue has no glass: the brightest tenth is tissue, and the

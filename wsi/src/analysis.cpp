@@ -21,6 +21,7 @@ using Vec = std::array<double, 3>;
 // Below this gray level the brightest tenth of an image is not glass (slides' glass: CMU-1 246,
 // the generated ones 236-246; the real IHC tile's lumen 226).
 constexpr double kDimmestGlass = 224;
+constexpr const char* kFromGlass = "glass (the brightest tenth of the overview)";
 
 Vec normalised(Vec v) {
   const double n = std::sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]);
@@ -222,16 +223,103 @@ bool inside(const std::vector<std::array<double, 2>>& poly, double x, double y) 
   return in;
 }
 
+// The tissue's own DAB, for HER2, whose stain is on membranes only. Two things shift every DAB
+// OD without any staining, and a faint membrane (about 0.05 OD above its surroundings once
+// blurred) is lost or invented by either:
+// - Hematoxylin read as DAB: when the hematoxylin or DAB vector is a few degrees off, unmixing
+//   puts a share of the hematoxylin into DAB (-0.2 to +0.2 OD per OD of hematoxylin on the
+//   generated labs). Nuclei carry no HER2, so their DAB above the stroma's, per unit of
+//   hematoxylin above the stroma's, is that share; it is taken out of the DAB channel.
+// - I0: on an image without glass the brightest tenth is stroma, and every DAB OD reads lower by
+//   the stroma's own nonspecific DAB (about 0.015 on the generated slides).
+// Membranes are then measured above the commonest DAB of tissue pixels with little hematoxylin
+// (stroma and cytoplasm; membranes are a minority of pixels, spread over many levels), as a
+// pathologist judges faint staining against the background. Unclamped OD: on an image without
+// glass much of the stroma is brighter than I0 in some channel.
+struct TissueDab {
+  double background = 0;  // DAB OD of the tissue off nuclei, once the hematoxylin share is out
+  double hematoxylin_share = 0;
+};
+TissueDab tissue_dab(const std::vector<cv::Mat>& samples, const Vec& background, const cv::Matx33d& inv, bool glass) {
+  std::array<std::array<float, 256>, 3> h_of{}, d_of{}, od_of{};
+  for (size_t c = 0; c < 3; ++c)
+    for (size_t v = 0; v < 256; ++v) {
+      const double od = -std::log10(std::max(1.0, static_cast<double>(v)) / background[c]);
+      od_of[c][v] = static_cast<float>(od);
+      h_of[c][v] = static_cast<float>(od * inv(static_cast<int>(c), 0));
+      d_of[c][v] = static_cast<float>(od * inv(static_cast<int>(c), 1));
+    }
+  // Histograms of DAB and hematoxylin OD, in bins of 0.0025 from -0.2, for the tissue off nuclei
+  // (hematoxylin < 0.25) and for nuclei (0.3-0.8: tumour and stromal nuclei, not lymphocytes).
+  constexpr double kBin = 0.0025, kLow = -0.2;
+  using Histogram = std::array<std::uint64_t, 400>;
+  Histogram tissue_d{}, tissue_h{}, nucleus_d{}, nucleus_h{};
+  auto bin_of = [&](double od) { return static_cast<long>(std::floor((od - kLow) / kBin)); };
+  for (const cv::Mat& rgb : samples)
+    for (int y = 0; y < rgb.rows; ++y) {
+      const std::uint8_t* p = rgb.ptr<std::uint8_t>(y);
+      for (int x = 0; x < rgb.cols; ++x, p += 3) {
+        // Glass (on a slide) is not tissue: its OD is noise around zero, the stroma's about 0.1.
+        if (glass && od_of[0][p[0]] + od_of[1][p[1]] + od_of[2][p[2]] < 0.06f) continue;
+        const double h = h_of[0][p[0]] + h_of[1][p[1]] + h_of[2][p[2]];
+        const long hb = bin_of(h), db = bin_of(d_of[0][p[0]] + d_of[1][p[1]] + d_of[2][p[2]]);
+        if (hb < 0 || db < 0 || hb >= static_cast<long>(tissue_d.size()) || db >= static_cast<long>(tissue_d.size())) continue;
+        if (h < 0.25) {
+          ++tissue_d[static_cast<size_t>(db)];
+          ++tissue_h[static_cast<size_t>(hb)];
+        } else if (h > 0.3 && h < 0.8) {
+          ++nucleus_d[static_cast<size_t>(db)];
+          ++nucleus_h[static_cast<size_t>(hb)];
+        }
+      }
+    }
+  auto count = [](const Histogram& hist) {
+    std::uint64_t n = 0;
+    for (const auto c : hist) n += c;
+    return n;
+  };
+  auto median = [&](const Histogram& hist) {
+    const std::uint64_t total = count(hist);
+    std::uint64_t seen = 0;
+    for (size_t b = 0; b < hist.size(); ++b) {
+      seen += hist[b];
+      if (seen * 2 >= total) return kLow + (static_cast<double>(b) + 0.5) * kBin;
+    }
+    return 0.0;
+  };
+  TissueDab t;
+  if (count(tissue_d) == 0) return t;
+  // The tissue's DAB: the mode, over five bins (8-bit values and JPEG leave single bins ragged).
+  size_t mode = 2;
+  std::uint64_t best = 0;
+  for (size_t b = 2; b + 2 < tissue_d.size(); ++b) {
+    const std::uint64_t n = tissue_d[b - 2] + tissue_d[b - 1] + tissue_d[b] + tissue_d[b + 1] + tissue_d[b + 2];
+    if (n > best) {
+      best = n;
+      mode = b;
+    }
+  }
+  const double tissue_dab_od = kLow + (static_cast<double>(mode) + 0.5) * kBin, tissue_h_od = median(tissue_h);
+  // A thousand nucleus pixels (a dozen nuclei) at least; a share beyond 0.3 is not a vector a
+  // few degrees off but something else (a slide of another stain): capped.
+  if (count(nucleus_d) >= 1000)
+    t.hematoxylin_share = std::clamp((median(nucleus_d) - tissue_dab_od) / (median(nucleus_h) - tissue_h_od), -0.3, 0.3);
+  t.background = tissue_dab_od - t.hematoxylin_share * tissue_h_od;
+  return t;
+}
+
 struct Tile {
   std::int64_t x0, y0;  // level-0 pixels of the tile's core
   int core_w, core_h;   // analysis pixels
 };
 
 // The membrane of one cell: along 48 directions from the nucleus edge out to the bisector with
-// the nearest neighbour that way (at most 6 um), the peak DAB OD; a direction is stained when the
-// peak reaches the stained level. Completeness = stained share; intensity = their median peak.
+// the nearest neighbour that way (at most 6 um), the peak DAB OD above the tissue's own (see
+// tissue_dab); a direction is stained when the peak reaches the stained level. Completeness = stained share; intensity = their
+// median peak.
 void measure_membrane(const cv::Mat& dab, const cv::Mat& hematoxylin, const std::array<double, 3>& c,
-                      const std::vector<std::array<double, 2>>& nuclei, double mpp, const IhcSettings& st, Cell& cell) {
+                      const std::vector<std::array<double, 2>>& nuclei, double mpp, const IhcSettings& st, double tissue_dab_od,
+                      Cell& cell) {
   constexpr int kDirections = 48;
   std::vector<std::array<double, 2>> near;
   const double reach = c[2] + 6.0 / mpp;
@@ -275,6 +363,7 @@ void measure_membrane(const cv::Mat& dab, const cv::Mat& hematoxylin, const std:
       if (!at(0.5 * step, x, y) || hematoxylin.at<float>(y, x) >= edge) break;
       peak = std::max(peak, static_cast<double>(dab.at<float>(y, x)));
     }
+    peak -= tissue_dab_od;
     if (peak >= st.membrane_stained_od) {
       ++stained;
       peaks.push_back(peak);
@@ -387,7 +476,7 @@ Result<IhcResult> analyse_ihc(SlideReader& slide, Marker marker, const IhcSettin
                                    std::to_string(std::lround(gray_bg)) +
                                    "): no glass in the image? Give the scanner's white with --background";
     } else {
-      res.stains.background_from = "glass (the brightest tenth of the overview)";
+      res.stains.background_from = kFromGlass;
     }
   }
   // Tissue: summed optical density above 0.15, from a table per channel (no float copy).
@@ -430,25 +519,36 @@ Result<IhcResult> analyse_ihc(SlideReader& slide, Marker marker, const IhcSettin
     }
 
   // Stain vectors from a few tissue tiles at the analysis resolution: at low resolution every
-  // pixel mixes nucleus and stroma, and the pure stains never show.
-  if (st.given_hematoxylin && st.given_dab) {
+  // pixel mixes nucleus and stroma, and the pure stains never show. HER2 also takes the tissue's
+  // own DAB from them (below).
+  const bool estimate = !(st.given_hematoxylin && st.given_dab);
+  std::vector<cv::Mat> samples;
+  if (estimate || marker == Marker::kHER2) {
+    const size_t n = std::min<size_t>(6, tiles.size());
+    for (size_t q = 0; q < n; ++q) {
+      const Tile& t = tiles[q * tiles.size() / n];
+      const double lds = info.levels[static_cast<size_t>(level)].downsample;
+      auto region = slide.read_region(level, t.x0, t.y0, static_cast<int>(std::ceil(t.core_w * l0_per_px / lds)),
+                                      static_cast<int>(std::ceil(t.core_h * l0_per_px / lds)));
+      if (!region) return region.error();
+      samples.push_back(to_mat(*region));
+    }
+  }
+  if (!estimate) {
     res.stains.hematoxylin = normalised(*st.given_hematoxylin);
     res.stains.dab = normalised(*st.given_dab);
     res.stains.note = "given (not estimated)";
   } else {
     std::vector<Vec> px;
-    const size_t samples = std::min<size_t>(6, tiles.size());
-    for (size_t q = 0; q < samples; ++q) {
-      const Tile& t = tiles[q * tiles.size() / samples];
-      const double lds = info.levels[static_cast<size_t>(level)].downsample;
-      auto region = slide.read_region(level, t.x0, t.y0, static_cast<int>(std::ceil(t.core_w * l0_per_px / lds)),
-                                      static_cast<int>(std::ceil(t.core_h * l0_per_px / lds)));
-      if (!region) return region.error();
-      collect_stained(optical_density(to_mat(*region), res.stains.background), 3, px);
-    }
+    for (const cv::Mat& rgb : samples) collect_stained(optical_density(rgb, res.stains.background), 3, px);
     estimate_stains(px, marker == Marker::kHER2, res.stains);
   }
   const cv::Matx33d inv = unmixing(res.stains);
+  if (marker == Marker::kHER2 && !res.stains.counterstain) {
+    const TissueDab td = tissue_dab(samples, res.stains.background, inv, res.stains.background_from == kFromGlass);
+    res.tissue_dab_od = td.background;
+    res.hematoxylin_read_as_dab = td.hematoxylin_share;
+  }
   const double um2_per_px = res.mpp * res.mpp;
   std::mutex mu;
   std::atomic<size_t> next{0};
@@ -460,7 +560,8 @@ Result<IhcResult> analyse_ihc(SlideReader& slide, Marker marker, const IhcSettin
   for (size_t c = 0; c < 3; ++c)
     for (size_t v = 0; v < 256; ++v) {
       h_of[c][v] = static_cast<float>(od_of[c][v] * inv(static_cast<int>(c), 0));
-      d_of[c][v] = static_cast<float>(od_of[c][v] * inv(static_cast<int>(c), 1));
+      d_of[c][v] = static_cast<float>(od_of[c][v] *
+                                      (inv(static_cast<int>(c), 1) - res.hematoxylin_read_as_dab * inv(static_cast<int>(c), 0)));
     }
   const bool dab_present = !res.stains.counterstain, membrane_marker = marker == Marker::kHER2;
   // The local background of the nucleus channel: a grey opening over this square, at a quarter of
@@ -645,7 +746,8 @@ Result<IhcResult> analyse_ihc(SlideReader& slide, Marker marker, const IhcSettin
           const auto u = static_cast<size_t>(l);
           if (area[u] * um2_per_px >= st.min_nucleus_um2) all.push_back({sx[u] / area[u], sy[u] / area[u]});
         }
-        for (size_t q = 0; q < found.size(); ++q) measure_membrane(dab, smooth, centres[q], all, res.mpp, st, found[q]);
+        for (size_t q = 0; q < found.size(); ++q)
+          measure_membrane(dab, smooth, centres[q], all, res.mpp, st, res.tissue_dab_od, found[q]);
       }
       {
         std::lock_guard<std::mutex> lock(mu);

@@ -45,11 +45,12 @@ struct IhcSettings {
   double stroma_min_aspect = 2.2;    // elongated: a fibroblast
   int threads = 0;                   // 0 = every core
   int tile_px = 1024;                // at the analysis resolution, plus an overlap of 32 px
-  // HER2 membrane (DAB OD): a direction counts as stained from `membrane_stained_od`; a membrane
-  // is complete from `membrane_complete` of the perimeter; faint below `membrane_faint_max`,
-  // intense from `membrane_intense_min`. An unusual pattern or intense staining in <= 10 % counts
-  // toward 2+ only from `unusual_min_percent` of tumour cells (single misread cells are noise).
-  double membrane_stained_od = 0.05, membrane_complete = 0.8, membrane_faint_max = 0.2, membrane_intense_min = 0.55;
+  // HER2 membrane (DAB OD above the tissue's own, IhcResult::tissue_dab_od): a direction counts
+  // as stained from `membrane_stained_od`; a membrane is complete from `membrane_complete` of the
+  // perimeter; faint below `membrane_faint_max`, intense from `membrane_intense_min`. (Absolute
+  // 0.05 / 0.2 / 0.55 before, calibrated on slides whose stroma carries 0.015 OD of DAB.) An unusual pattern or intense staining
+  // in <= 10 % counts toward 2+ only from `unusual_min_percent` of tumour cells (single misread cells are noise).
+  double membrane_stained_od = 0.035, membrane_complete = 0.8, membrane_faint_max = 0.185, membrane_intense_min = 0.535;
   double unusual_min_percent = 1.0;
   std::vector<std::array<double, 2>> roi;  // polygon in level-0 pixels; empty = all tissue
   // The lab's stain vectors, when known (e.g. from a slide of the same staining run whose DAB is
@@ -75,7 +76,7 @@ struct Cell {
   int dab_class = 0;  // 0-3 for tumour nuclei
   // HER2: the membrane around the nucleus, out to the bisectors with the neighbouring cells.
   double membrane_completeness = 0;  // share of 48 directions whose peak DAB reaches the stained level
-  double membrane_od = 0;            // median peak DAB OD of the stained directions
+  double membrane_od = 0;            // median peak DAB OD of the stained directions, above the tissue's
   int membrane_pattern = 0;          // 0 none, 1 faint incomplete, 2 weak-moderate complete, 3 intense complete, 4 unusual
 };
 
@@ -84,6 +85,10 @@ struct IhcResult {
   double mpp = 0;  // of the pixels analysed
   StainVectors stains;
   double tissue_mm2 = 0;
+  // HER2: the tissue's own DAB OD (stroma, cytoplasm), above which membranes are measured, and
+  // the share of hematoxylin OD the unmixing read as DAB (taken out of the DAB channel): both
+  // from the few tiles the stains are estimated on.
+  double tissue_dab_od = 0, hematoxylin_read_as_dab = 0;
   bool roi_used = false;
   NuclearCounts tumour;  // by nuclear DAB class
   ReceptorScore score;

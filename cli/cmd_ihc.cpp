@@ -245,7 +245,8 @@ int cmd_ihc(int argc, char** argv) {
                  {"category", wsi::to_string(r.her2.category)},
                  // What the membranes were measured against (see wsi/analysis.h).
                  {"tissue_dab_od", r3(r.tissue_dab_od)},
-                 {"hematoxylin_read_as_dab", r3(r.hematoxylin_read_as_dab)}};
+                 {"hematoxylin_read_as_dab", r3(r.hematoxylin_read_as_dab)},
+                 {"warning", r.her2_warning.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(r.her2_warning)}};
   }
   j["settings"] = {{"nuclear_dab_thresholds", settings.nuclear_dab_thresholds},
                    {"membrane_od_stained_min", settings.membrane_stained_od},
@@ -280,6 +281,7 @@ int cmd_ihc(int argc, char** argv) {
           "  membranes measured above the tissue's own DAB (%.3f OD), with %.3f OD of DAB per OD of hematoxylin taken "
           "out\n",
           r.tissue_dab_od, r.hematoxylin_read_as_dab);
+    if (!r.her2_warning.empty()) std::printf("  WARNING: %s\n", r.her2_warning.c_str());
     std::printf("  also %zu lymphocytes, %zu stromal cells; stains %s; %.1f MP of tissue in %.1f s\n", r.lymphocytes, r.stromal,
                 r.stains.note.c_str(), r.megapixels, r.seconds);
     if (r.stains.background_from.rfind("glass", 0) != 0)

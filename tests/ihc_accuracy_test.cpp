@@ -231,6 +231,7 @@ TEST(IhcAccuracy, Her2FaintMembranesDoNotDependOnHowHematoxylinIsUnmixed) {
         EXPECT_TRUE(her2_exact(got, truth["result"]))
             << p["patient_id"] << " hematoxylin turned " << degrees << ": " << line_for("HER2", truth["result"], got, false);
         share[degrees] = got["her2"]["hematoxylin_read_as_dab"].get<double>();
+        EXPECT_TRUE(got["her2"]["warning"].is_null()) << got["her2"]["warning"];
       }
       // Turned toward DAB, less of it is read as DAB; away, more.
       EXPECT_GT(share[-6.0], share[0.0] + 0.05) << p["patient_id"];

@@ -110,6 +110,16 @@ TEST(Ihc, RealTilesRunEndToEnd) {
   ASSERT_FALSE(det["features"].empty());
   EXPECT_EQ(det["features"][0]["properties"]["objectType"], "detection");
   EXPECT_EQ(det["features"][0]["geometry"]["type"], "Polygon");
+  // Read as HER2, its nuclei carry DAB: far more than a stain vector a few degrees off moves into
+  // the DAB channel, so nothing is taken out for that, and the result says why (JSON and text).
+  out = oqtest::oncoquant("ihc " + oqtest::quote(data + "ihc/skimage_ihc.png") + " --marker HER2 --mpp 0.5 --json");
+  ASSERT_EQ(out.exit_code, 0) << out.err;
+  j = json::parse(out.out);
+  EXPECT_EQ(j["her2"]["hematoxylin_read_as_dab"].get<double>(), 0.0);
+  ASSERT_TRUE(j["her2"]["warning"].is_string()) << j["her2"].dump();
+  EXPECT_NE(j["her2"]["warning"].get<std::string>().find("stained nuclei"), std::string::npos);
+  out = oqtest::oncoquant("ihc " + oqtest::quote(data + "ihc/skimage_ihc.png") + " --marker HER2 --mpp 0.5");
+  EXPECT_NE(out.out.find("WARNING: the nuclei read"), std::string::npos) << out.out;
   // A real H&E slide: no DAB, so (near) nothing is positive.
   out = oqtest::oncoquant("ihc " + oqtest::quote(data + "wsi/CMU-1-Small-Region.svs") + " --marker ER --json");
   ASSERT_EQ(out.exit_code, 0) << out.err;

@@ -89,6 +89,7 @@ struct IhcResult {
   // the share of hematoxylin OD the unmixing read as DAB (taken out of the DAB channel): both
   // from the few tiles the stains are estimated on.
   double tissue_dab_od = 0, hematoxylin_read_as_dab = 0;
+  std::string her2_warning;  // nuclei reading DAB beyond what the unmixing explains; empty if none
   bool roi_used = false;
   NuclearCounts tumour;  // by nuclear DAB class
   ReceptorScore score;

@@ -266,6 +266,15 @@ TEST(Ihc, BadSlidesAreRefusedWithoutOutputs) {
   EXPECT_EQ(out.exit_code, 1);
   EXPECT_EQ(out.err.rfind("error: " + data + "openslide-python_unreadable.svs", 0), 0u) << out.err;
   EXPECT_TRUE(fs::is_empty(dir)) << "partial outputs left";
+  // HER2 with the lab's stains given still reads a few tiles first (for the tissue's own DAB): the
+  // same error, nothing written.
+  const fs::path good_stains = dir.parent_path() / "ihc-bad-good-stains.json";
+  std::ofstream(good_stains) << R"({"hematoxylin": [0.65, 0.70, 0.29], "dab": [0.27, 0.57, 0.78]})";
+  out = oqtest::oncoquant("ihc " + oqtest::quote(data + "openslide-python_unreadable.svs") + " --marker HER2 --stains " +
+                          oqtest::quote(good_stains.string()) + outputs);
+  EXPECT_EQ(out.exit_code, 1);
+  EXPECT_EQ(out.err.rfind("error: " + data + "openslide-python_unreadable.svs", 0), 0u) << out.err;
+  EXPECT_TRUE(fs::is_empty(dir)) << "partial outputs left";
   out = oqtest::oncoquant("ihc " + oqtest::quote(data + "openslide-python_unopenable.tiff") + " --marker PR" + outputs);
   EXPECT_EQ(out.exit_code, 1);
   EXPECT_NE(out.err.find("openslide-python_unopenable.tiff"), std::string::npos) << out.err;

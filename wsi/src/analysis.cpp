@@ -21,7 +21,6 @@ using Vec = std::array<double, 3>;
 // Below this gray level the brightest tenth of an image is not glass (slides' glass: CMU-1 246,
 // the generated ones 236-246; the real IHC tile's lumen 226).
 constexpr double kDimmestGlass = 224;
-constexpr const char* kFromGlass = "glass (the brightest tenth of the overview)";
 
 Vec normalised(Vec v) {
   const double n = std::sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]);
@@ -39,14 +38,16 @@ cv::Mat to_mat(const RgbImage& img) {
   return cv::Mat(img.height, img.width, CV_8UC3, const_cast<std::uint8_t*>(img.rgb.data())).clone();
 }
 
-// Optical density per channel and 8-bit value: -log10(I / I0), I clamped to at least 1, never
-// negative (three logarithms per pixel would dominate the analysis time).
+// Optical density per channel and 8-bit value: -log10(I / I0), I clamped to at least 1, and
+// unless `signed_od`, never negative (three logarithms per pixel would dominate the analysis time).
 using OdTable = std::array<std::array<float, 256>, 3>;
-OdTable od_table(const Vec& background) {
+OdTable od_table(const Vec& background, bool signed_od = false) {
   OdTable t{};
   for (size_t c = 0; c < 3; ++c)
-    for (size_t v = 0; v < 256; ++v)
-      t[c][v] = static_cast<float>(std::max(0.0, -std::log10(std::max(1.0, static_cast<double>(v)) / background[c])));
+    for (size_t v = 0; v < 256; ++v) {
+      const double od = -std::log10(std::max(1.0, static_cast<double>(v)) / background[c]);
+      t[c][v] = static_cast<float>(signed_od ? od : std::max(0.0, od));
+    }
   return t;
 }
 
@@ -227,7 +228,7 @@ bool inside(const std::vector<std::array<double, 2>>& poly, double x, double y) 
 // OD without any staining, and a faint membrane (about 0.05 OD above its surroundings once
 // blurred) is lost or invented by either:
 // - Hematoxylin read as DAB: when the hematoxylin or DAB vector is a few degrees off, unmixing
-//   puts a share of the hematoxylin into DAB (-0.2 to +0.2 OD per OD of hematoxylin on the
+//   puts a share of the hematoxylin into DAB (-0.34 to +0.22 OD per OD of hematoxylin on the
 //   generated labs). Nuclei carry no HER2, so their DAB above the stroma's, per unit of
 //   hematoxylin above the stroma's, is that share; it is taken out of the DAB channel.
 // - I0: on an image without glass the brightest tenth is stroma, and every DAB OD reads lower by
@@ -241,14 +242,13 @@ struct TissueDab {
   double hematoxylin_share = 0;
   std::string warning;  // when the nuclei read too much DAB for the share to be the unmixing's
 };
-TissueDab tissue_dab(const std::vector<cv::Mat>& samples, const Vec& background, const cv::Matx33d& inv, bool glass) {
-  std::array<std::array<float, 256>, 3> h_of{}, d_of{}, od_of{};
+TissueDab tissue_dab(const std::vector<cv::Mat>& samples, const Vec& background, const cv::Matx33d& inv, bool white_i0) {
+  const OdTable od_of = od_table(background, true);
+  OdTable h_of{}, d_of{};
   for (size_t c = 0; c < 3; ++c)
     for (size_t v = 0; v < 256; ++v) {
-      const double od = -std::log10(std::max(1.0, static_cast<double>(v)) / background[c]);
-      od_of[c][v] = static_cast<float>(od);
-      h_of[c][v] = static_cast<float>(od * inv(static_cast<int>(c), 0));
-      d_of[c][v] = static_cast<float>(od * inv(static_cast<int>(c), 1));
+      h_of[c][v] = static_cast<float>(od_of[c][v] * inv(static_cast<int>(c), 0));
+      d_of[c][v] = static_cast<float>(od_of[c][v] * inv(static_cast<int>(c), 1));
     }
   // Histograms of DAB and hematoxylin OD, in bins of 0.0025 from -0.2, for the tissue off nuclei
   // (hematoxylin < 0.25) and for nuclei (0.3-0.8: tumour and stromal nuclei, not lymphocytes).
@@ -261,8 +261,9 @@ TissueDab tissue_dab(const std::vector<cv::Mat>& samples, const Vec& background,
     for (int y = 0; y < rgb.rows; y += 2) {
       const std::uint8_t* p = rgb.ptr<std::uint8_t>(y);
       for (int x = 0; x < rgb.cols; x += 2, p += 6) {
-        // Glass (on a slide) is not tissue: its OD is noise around zero, the stroma's about 0.1.
-        if (glass && od_of[0][p[0]] + od_of[1][p[1]] + od_of[2][p[2]] < 0.06f) continue;
+        // Glass is not tissue: its OD is noise around zero, the stroma's about 0.1 - when I0 is
+        // the scanner's white (glass, or given), not the stroma itself.
+        if (white_i0 && od_of[0][p[0]] + od_of[1][p[1]] + od_of[2][p[2]] < 0.06f) continue;
         const double h = h_of[0][p[0]] + h_of[1][p[1]] + h_of[2][p[2]];
         const long hb = bin_of(h), db = bin_of(d_of[0][p[0]] + d_of[1][p[1]] + d_of[2][p[2]]);
         if (hb < 0 || db < 0 || hb >= static_cast<long>(tissue_d.size()) || db >= static_cast<long>(tissue_d.size())) continue;
@@ -331,8 +332,8 @@ struct Tile {
 
 // The membrane of one cell: along 48 directions from the nucleus edge out to the bisector with
 // the nearest neighbour that way (at most 6 um), the peak DAB OD above the tissue's own (see
-// tissue_dab); a direction is stained when the peak reaches the stained level. Completeness = stained share; intensity = their
-// median peak.
+// tissue_dab); a direction is stained when the peak reaches the stained level.
+// Completeness = stained share; intensity = their median peak.
 void measure_membrane(const cv::Mat& dab, const cv::Mat& hematoxylin, const std::array<double, 3>& c,
                       const std::vector<std::array<double, 2>>& nuclei, double mpp, const IhcSettings& st, double tissue_dab_od,
                       Cell& cell) {
@@ -439,6 +440,7 @@ Result<IhcResult> analyse_ihc(SlideReader& slide, Marker marker, const IhcSettin
   // Pure white is not glass but where the file has no pixels (a sparse DICOM slide's missing
   // tiles, transparent areas composited over white): left out. Histograms, not copies: the
   // overview of a large slide runs to hundreds of megapixels.
+  bool i0_from_tissue = false;  // no glass in the image: I0 is its lightest tissue
   cv::Mat gray;
   cv::cvtColor(*ov, gray, cv::COLOR_RGB2GRAY);
   auto no_pixels = [](const cv::Vec3b& p) { return p[0] == 255 && p[1] == 255 && p[2] == 255; };
@@ -488,11 +490,12 @@ Result<IhcResult> analyse_ihc(SlideReader& slide, Marker marker, const IhcSettin
       res.stains.background = *st.given_background;
       res.stains.background_from = "given";
     } else if (gray_bg < kDimmestGlass) {
+      i0_from_tissue = true;
       res.stains.background_from = "the brightest tenth of the image, dimmer than glass (gray " +
                                    std::to_string(std::lround(gray_bg)) +
                                    "): no glass in the image? Give the scanner's white with --background";
     } else {
-      res.stains.background_from = kFromGlass;
+      res.stains.background_from = "glass (the brightest tenth of the overview)";
     }
   }
   // Tissue: summed optical density above 0.15, from a table per channel (no float copy).
@@ -561,7 +564,7 @@ Result<IhcResult> analyse_ihc(SlideReader& slide, Marker marker, const IhcSettin
   }
   const cv::Matx33d inv = unmixing(res.stains);
   if (marker == Marker::kHER2 && !res.stains.counterstain) {
-    const TissueDab td = tissue_dab(samples, res.stains.background, inv, res.stains.background_from == kFromGlass);
+    const TissueDab td = tissue_dab(samples, res.stains.background, inv, !i0_from_tissue);
     res.tissue_dab_od = td.background;
     res.hematoxylin_read_as_dab = td.hematoxylin_share;
     res.her2_warning = td.warning;

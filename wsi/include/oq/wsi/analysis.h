@@ -47,9 +47,10 @@ struct IhcSettings {
   int tile_px = 1024;                // at the analysis resolution, plus an overlap of 32 px
   // HER2 membrane (DAB OD above the tissue's own, IhcResult::tissue_dab_od): a direction counts
   // as stained from `membrane_stained_od`; a membrane is complete from `membrane_complete` of the
-  // perimeter; faint below `membrane_faint_max`, intense from `membrane_intense_min`. (Absolute
-  // 0.05 / 0.2 / 0.55 before, calibrated on slides whose stroma carries 0.015 OD of DAB.) An unusual pattern or intense staining
-  // in <= 10 % counts toward 2+ only from `unusual_min_percent` of tumour cells (single misread cells are noise).
+  // perimeter; faint below `membrane_faint_max`, intense from `membrane_intense_min` (absolute
+  // 0.05 / 0.2 / 0.55 before, calibrated on slides whose stroma carries 0.015 OD of DAB). An
+  // unusual pattern or intense staining in <= 10 % counts toward 2+ only from
+  // `unusual_min_percent` of tumour cells (single misread cells are noise).
   double membrane_stained_od = 0.035, membrane_complete = 0.8, membrane_faint_max = 0.185, membrane_intense_min = 0.535;
   double unusual_min_percent = 1.0;
   std::vector<std::array<double, 2>> roi;  // polygon in level-0 pixels; empty = all tissue

@@ -12,7 +12,8 @@ namespace {
 const char* kUsage =
     "usage: oq-phantom demo --out DIR [--seed N] [--jobs N] [--patients ID,ID] [--no-previews] [--quiet]\n"
     "       oq-phantom lesions --out DIR [--count N] [--seed N] [--jobs N] [--no-previews] [--quiet]\n"
-    "       oq-phantom slides --out DIR [--count N] [--seed N] [--jobs N] [--no-previews] [--quiet]\n"
+    "       oq-phantom slides --out DIR [--count N] [--seed N] [--jobs N] [--labs-at-defaults] [--no-previews]\n"
+    "                         [--quiet]\n"
     "       oq-phantom --version\n"
     "\n"
     "Generates the demo archive: synthetic metastatic breast cancer patients (one per phenotype group)\n"
@@ -23,13 +24,16 @@ const char* kUsage =
     "pixels 0.6-0.9 mm, noise 10-25 HU, lesions of every kind 6-60 mm, with truth, for accuracy tests.\n"
     "\n"
     "The slide set: N biopsies (default 10) of ER, PR and HER2 slides, ER/PR from negative to positive\n"
-    "and HER2 0 to 3+, each from its own lab (stains, blur, JPEG), stain vectors turned up to 10 degrees;\n"
+    "and HER2 0 to 3+, each from its own lab (stains, blur, JPEG), stain vectors turned 0, 5 or 10 degrees\n"
+    "from the lab's own (which vary about the defaults, up to 13 degrees from them in all);\n"
     "with each slide a JPEG field of view cut from inside its tissue (tiles/), with its own truth.\n"
     "\n"
     "  --out DIR        folder to create (must not exist); written as DIR.partial-PID, then renamed\n"
     "  --seed N         random seed (default 20261123); the same seed gives the same bytes\n"
     "  --jobs N         worker threads (default: all cores)\n"
     "  --patients IDS   only these patients (e.g. OQ-DEMO-002)\n"
+    "  --labs-at-defaults  slides: every lab's stains are the defaults (Ruifrok & Johnston) before the\n"
+    "                   turn, so no slide's vectors lie more than 10 degrees from them\n"
     "  --no-previews    skip the PNG pictures\n"
     "  --quiet          no progress lines\n";
 
@@ -83,6 +87,8 @@ int main(int argc, char** argv) {
     } else if (arg == "--count" && command != "demo") {
       const char* v = value("--count");
       if (!v || (count = std::atoi(v)) <= 0) return usage_error("--count needs a positive number");
+    } else if (arg == "--labs-at-defaults" && command == "slides") {
+      options.lab_stain_variation = false;
     } else if (arg == "--no-previews") {
       options.previews = false;
     } else if (arg == "--quiet") {

@@ -414,7 +414,8 @@ Status generate_slide_set(const ArchiveOptions& options, int count) {
   if (count < 1) return Error(ErrorCode::kInvalidArgument, "the slide set needs at least one biopsy");
   ArchiveOptions with_tiles = options;
   with_tiles.slide_tiles = true;
-  return generate_archive(with_tiles, slide_set_plan(options.seed, count), "OncoQuant IHC slide set");
+  return generate_archive(with_tiles, slide_set_plan(options.seed, count, options.lab_stain_variation),
+                          "OncoQuant IHC slide set");
 }
 
 }  // namespace oq::phantom

@@ -267,7 +267,7 @@ std::vector<PatientPlan> lesion_set_plan(std::uint64_t seed, int count) {
   return plans;
 }
 
-std::vector<PatientPlan> slide_set_plan(std::uint64_t seed, int count) {
+std::vector<PatientPlan> slide_set_plan(std::uint64_t seed, int count, bool lab_stain_variation) {
   // Percent of ER/PR-positive tumour nuclei, around the category boundaries (1 %, 10 %) and beyond.
   static const double kPositive[] = {0.0, 0.6, 4.0, 9.0, 25.0, 55.0, 92.0};
   std::vector<PatientPlan> plans;
@@ -281,6 +281,7 @@ std::vector<PatientPlan> slide_set_plan(std::uint64_t seed, int count) {
       SlidePlan s;
       s.marker = m;
       s.stain_rotation_deg = rotation;
+      s.lab_stain_variation = lab_stain_variation;
       const double pos = positive_pct / 100;
       // Intensities of the positive nuclei: a random mix, weighted towards one class.
       std::array<double, 3> w{rng.uniform(0.1, 1), rng.uniform(0.1, 1), rng.uniform(0.1, 1)};
@@ -294,6 +295,7 @@ std::vector<PatientPlan> slide_set_plan(std::uint64_t seed, int count) {
     SlidePlan her2;
     her2.marker = Marker::kHER2;
     her2.stain_rotation_deg = rotation;
+    her2.lab_stain_variation = lab_stain_variation;
     switch (i % 5) {
       case 0:  // 0: no staining
         her2.fractions = {1, 0, 0, 0};

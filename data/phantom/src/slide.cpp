@@ -281,8 +281,13 @@ SlideResult generate_slide(const PlacedPatient& p, const SlidePlan& plan, const 
   Rng rng(Rng::derive(p.seed, std::string("slide ") + marker_name(plan.marker)));
   Rng lab(Rng::derive(p.seed, "lab"));  // one lab per patient: the three slides share its stain and scanner
   const double mpp = out.svs ? 0.499 : 0.5;
-  auto h_vec = normalised({0.65 + lab.uniform(-0.05, 0.05), 0.70 + lab.uniform(-0.05, 0.05), 0.29 + lab.uniform(-0.05, 0.05)});
-  auto d_vec = normalised({0.27 + lab.uniform(-0.05, 0.05), 0.57 + lab.uniform(-0.05, 0.05), 0.78 + lab.uniform(-0.05, 0.05)});
+  // The lab's variation is drawn either way, so that the rest of the lab (strength, blur, JPEG,
+  // glass) is the same with or without it.
+  const double vary = plan.lab_stain_variation ? 1 : 0;
+  std::array<double, 6> lab_offset{};
+  for (double& o : lab_offset) o = vary * lab.uniform(-0.05, 0.05);
+  auto h_vec = normalised({0.65 + lab_offset[0], 0.70 + lab_offset[1], 0.29 + lab_offset[2]});
+  auto d_vec = normalised({0.27 + lab_offset[3], 0.57 + lab_offset[4], 0.78 + lab_offset[5]});
   if (plan.stain_rotation_deg > 0) {
     // Turn each vector by the angle about a random axis perpendicular to it (an own stream, so
     // the lab's and the slide's draws are those of an unturned slide).
@@ -488,6 +493,7 @@ SlideResult generate_slide(const PlacedPatient& p, const SlidePlan& plan, const 
                                                    Json::array({level2.cols, level2.rows})})},
                  {"stain_vectors", {{"hematoxylin", h_vec}, {"dab", d_vec}}},
                  {"stain_rotation_deg", plan.stain_rotation_deg},
+                 {"lab_stain_variation", plan.lab_stain_variation},
                  {"stain_strength", {{"hematoxylin", h_strength}, {"dab", dab_strength}}},
                  {"glass_rgb", glass},
                  {"blur_sigma_px", blur},

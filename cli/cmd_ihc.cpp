@@ -40,9 +40,9 @@ const char* kIhcUsage =
     "  --overlay    cells coloured by class over the slide (PNG)   --detections  cells as QuPath detections\n"
     "  --stains     the lab's stain vectors instead of an estimate: {\"hematoxylin\": [r, g, b], \"dab\": [r, g, b]},\n"
     "               or the JSON of an earlier run (its stain_vectors), e.g. of a control slide of the same\n"
-    "               staining run. ER/PR DAB is only ever seen mixed with hematoxylin, so its estimate cannot\n"
-    "               tell a lab whose DAB lies nearer hematoxylin than usual (it keeps the reference DAB;\n"
-    "               stain_vectors.dab_from_reference in the JSON says when).\n"
+    "               staining run. ER/PR DAB is only ever seen mixed with hematoxylin: it is placed from the\n"
+    "               darkest nuclei (taken to hold 0.4 OD of hematoxylin per OD of DAB), or kept at the\n"
+    "               reference when no nucleus is strongly stained (stain_vectors.dab_from says which).\n"
     "  --background the scanner's white (I0, e.g. 242,240,238) for an image with no glass in it, such as a tile\n"
     "               cut from inside the tissue: otherwise its brightest tenth is taken, and the JSON's\n"
     "               stain_vectors.background_from says when that is dimmer than glass\n"
@@ -218,6 +218,7 @@ int cmd_ihc(int argc, char** argv) {
                         {"background_from", r.stains.background_from},
                         {"estimated", r.stains.estimated},
                         {"dab_from_reference", r.stains.dab_from_reference},
+                        {"dab_from", r.stains.dab_from},
                         {"note", r.stains.note}};
   j["region"] = {
       {"tissue_mm2", r3(r.tissue_mm2)},

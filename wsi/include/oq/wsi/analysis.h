@@ -29,9 +29,13 @@ struct StainVectors {
   std::optional<std::array<double, 3>> counterstain;
   bool estimated = false;
   // A nuclear stain's DAB is only seen mixed with hematoxylin: when the most DAB-rich pixels lie
-  // nearer hematoxylin than the reference DAB, the reference (turned into the slide's plane) is
-  // used, and the slide cannot show a lab whose DAB lies nearer hematoxylin than usual.
+  // nearer hematoxylin than the reference DAB and no nucleus is stained strongly enough to place
+  // it, the reference (turned into the slide's plane) is used, and the slide cannot show a lab
+  // whose DAB lies nearer hematoxylin than usual.
   bool dab_from_reference = false;
+  // Where DAB came from: "slide" (seen pure, or the extreme beyond the reference), "darkest
+  // nuclei" (a nuclear stain's strongest nuclei, see the note), "reference", or "given".
+  std::string dab_from = "reference";
   std::string note;  // how they were found, or why the defaults were kept
 };
 

@@ -180,14 +180,11 @@ TEST(IhcAccuracy, StainsTurnedUpToTenDegreesFromTheDefaults) {
   // >= 95 % of the cases, and of the groups.
   EXPECT_GE(r.all_ok() * 100, r.all_n() * 95);
   EXPECT_GE(r.group_ok * 100, r.group_n * 95);
-  EXPECT_GE(r.receptor[0].ok * 100, r.receptor[0].n * 95);
-  EXPECT_GE(r.her2[0].ok * 100, r.her2[0].n * 95);
-  // ER/PR and HER2 on tiles fall short on their own (55/60 and 28/30 when written): four misses
-  // sit on a category boundary (Allred within a third of a point or a hundredth of intensity; HER2
-  // faint staining at none or a few cells), two are 0.6 % positive slides with too few strong
-  // nuclei to place DAB. Held at that level.
-  EXPECT_GE(r.receptor[1].ok, 55);
-  EXPECT_GE(r.her2[1].ok, 28);
+  for (const Tally* t : {&r.receptor[0], &r.her2[0], &r.her2[1]}) EXPECT_GE(t->ok * 100, t->n * 95);
+  // ER/PR on tiles falls short on its own (56/60 when written): three misses sit on an Allred
+  // boundary (within a third of a point of 10 %, at 1.0 %, and a mean intensity of 2.50), one is a
+  // 0.7 % positive tile whose few positive nuclei read weak. Held at that level.
+  EXPECT_GE(r.receptor[1].ok, 56);
 }
 
 // A HER2 membrane's faint staining (about 0.05 OD once blurred) is smaller than what a stain vector

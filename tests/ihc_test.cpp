@@ -245,11 +245,27 @@ TEST(Ihc, AnInterruptedAnalysisWritesNothing) {
           static_cast<char*>(nullptr));
     _exit(127);
   }
-  // Interrupt half a second in (the whole analysis takes several seconds).
-  usleep(500000);
-  kill(pid, SIGINT);
+  // Interrupt once the analysis is under way: when the process catches SIGINT (its handler is set
+  // just before the analysis), and a moment later. A fixed half second from the start was not
+  // enough on a loaded machine: the signal could arrive before the handler and kill the process.
+  auto catches_sigint = [pid]() {
+    std::ifstream status_file("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(status_file, line))
+      if (line.rfind("SigCgt:", 0) == 0) return (std::stoull(line.substr(7), nullptr, 16) & (1ull << (SIGINT - 1))) != 0;
+    return false;
+  };
   int status = 0;
-  waitpid(pid, &status, 0);
+  bool ended = false;
+  for (int waited_ms = 0; waited_ms < 60000 && !ended && !catches_sigint(); waited_ms += 10) {
+    ended = waitpid(pid, &status, WNOHANG) == pid;
+    usleep(10000);
+  }
+  if (!ended) {
+    usleep(300000);
+    kill(pid, SIGINT);
+    waitpid(pid, &status, 0);
+  }
   ASSERT_TRUE(WIFEXITED(status));
   std::ifstream in(err);
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

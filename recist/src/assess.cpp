@@ -66,9 +66,11 @@ TargetState target_state(const Targets& t, const FollowUp& f, double too_small_m
   return s;
 }
 
-// `responded`: a PR or CR was already seen in this line. A PR then stands until PD (EORTC
-// clarification: 100 -> 70 -> 80 stays PR, although 80 is only -20 % from baseline).
-Response target_response(const Targets& t, const TargetState& s, double nadir, bool responded) {
+// `response_held`: a PR or CR was already assigned in this line, and confirmed where confirmation
+// is required (section 4). A PR then stands until PD (EORTC clarification: 100 -> 70 -> 80 stays
+// PR, although 80 is only -20 % from baseline); an unconfirmed one does not (50 -> 30 -> 35.5 is
+// PR then SD).
+Response target_response(const Targets& t, const TargetState& s, double nadir, bool response_held) {
   if (t.lesions.empty()) return Response::kNA;
   if (!s.complete) {
     // Missing targets can only add to the sum: PD by the measured ones stands, nothing else does.
@@ -76,7 +78,7 @@ Response target_response(const Targets& t, const TargetState& s, double nadir, b
   }
   if (s.all_gone) return Response::kCR;
   if (is_pd(*s.sum, nadir)) return Response::kPD;
-  if (is_pr(*s.sum, t.baseline_sum) || responded) return Response::kPR;
+  if (is_pr(*s.sum, t.baseline_sum) || response_held) return Response::kPR;
   return Response::kSD;
 }
 
@@ -327,7 +329,8 @@ Result<Assessment> assess(const Case& c) {
   a.baseline_sum_mm = targets.baseline_sum;
 
   double nadir = targets.baseline_sum;
-  bool responded = false;
+  bool response_held = false;
+  std::optional<int> first_response;      // date of the first PR/CR, confirmed or not
   std::map<std::string, int> first_seen;  // new lesion id -> index of the follow-up it first showed at
   std::vector<Response> overall_by_tp;
   std::optional<size_t> first_pd;       // RECIST: first PD; iRECIST: the iUPD that got confirmed
@@ -354,8 +357,13 @@ Result<Assessment> assess(const Case& c) {
     if (ts.sum && targets.baseline_sum > 0)
       tp.change_from_baseline_pct = 100.0 * (*ts.sum - targets.baseline_sum) / targets.baseline_sum;
     if (ts.sum && nadir > 0) tp.change_from_nadir_pct = 100.0 * (*ts.sum - nadir) / nadir;
-    tp.target_response = target_response(targets, ts, nadir, responded);
-    if (tp.target_response == Response::kCR || tp.target_response == Response::kPR) responded = true;
+    tp.target_response = target_response(targets, ts, nadir, response_held);
+    if (tp.target_response == Response::kCR || tp.target_response == Response::kPR) {
+      // Confirmed: seen again at least the confirmation interval after the first (Table 3).
+      if (!c.confirmation_required || (first_response && f.date - *first_response >= c.confirmation_interval_days))
+        response_held = true;
+      if (!first_response) first_response = f.date;
+    }
     if (!ts.complete && tp.target_response == Response::kNE)
       a.warnings.push_back(format_date(f.date) +
                            ": a target was not evaluated and the measured ones do not decide the response: NE");

@@ -155,6 +155,34 @@ TEST(Recist11WorkedExamples, PartialResponseIsAgainstBaselineProgressionAgainstN
   for (size_t i = 0; i < 5; ++i) EXPECT_EQ(response(b, i), "PR") << i;
 }
 
+// Section 4, clarified: the PR holds until PD only once it is confirmed where confirmation is
+// required; before that each time point is judged on its own.
+TEST(Recist11WorkedExamples, AnUnconfirmedPartialResponseDoesNotHoldWhereConfirmationIsRequired) {
+  Case c = single_target_case(50, {30, 35.5});
+  c.confirmation_required = true;
+  const Assessment a = assessed(c);
+  EXPECT_EQ(response(a, 0), "PR");
+  EXPECT_EQ(response(a, 1), "SD");  // -29 % from baseline
+  EXPECT_EQ(std::string(to_string(a.best_overall_response)), "SD");
+  // Without confirmation the same course stays PR.
+  c.confirmation_required = false;
+  EXPECT_EQ(response(assessed(c), 1), "PR");
+}
+
+TEST(Recist11WorkedExamples, AConfirmedPartialResponseHoldsUntilProgression) {
+  // 100 -> 70 -> 70 (confirmed 56 days later) -> 80: PR held; with a second PR only 14 days
+  // after the first (short of the 28-day interval) it is not yet confirmed and 80 is SD.
+  Case c = single_target_case(100, {70, 70, 80});
+  c.confirmation_required = true;
+  const Assessment a = assessed(c);
+  EXPECT_EQ(response(a, 2), "PR");
+  EXPECT_EQ(std::string(to_string(a.best_overall_response)), "PR");
+  Case d = c;
+  d.followups[1].date = d.followups[0].date + 14;
+  d.followups[2].date = d.followups[1].date + 14;
+  EXPECT_EQ(response(assessed(d), 2), "SD");
+}
+
 // ---- section 3, Table 1: every row ----
 
 enum class T { CR, PR, SD, PD, NE };

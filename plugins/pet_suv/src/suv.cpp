@@ -102,6 +102,13 @@ std::optional<double> frame_acquisition_seconds(const FrameHeader& f, const Seri
   return t;
 }
 
+// The Frame Reference Time, in seconds, of the earliest-acquired frame (0 when absent).
+double first_frame_reference_s(const SeriesHeader& h, const std::vector<std::optional<double>>& acq, double earliest) {
+  for (std::size_t i = 0; i < acq.size() && i < h.frames.size(); ++i)
+    if (acq[i] && *acq[i] == earliest) return h.frames[i].frame_reference_ms.value_or(0) / 1000.0;
+  return 0;
+}
+
 }  // namespace
 
 std::optional<double> dicom_time_seconds(const std::string& tm_in) {
@@ -211,8 +218,13 @@ SuvFactors compute_suv_factors(const SeriesHeader& h_in) {
   };
 
   if (units.empty()) return fail("Units (0054,1001) is missing");
-  if (!has_code(h.corrected_image, "ATTN") || !has_code(h.corrected_image, "DECY"))
-    return fail("Corrected Image (0028,0051) lacks ATTN and/or DECY: the image is not quantitative");
+  // A NONE series is by definition not decay-corrected (suv.md section 1): the loader corrects
+  // each frame itself, so DECY is required only of the others.
+  if (!has_code(h.corrected_image, "ATTN"))
+    return fail("Corrected Image (0028,0051) lacks ATTN: the image is not attenuation-corrected, not quantitative");
+  if (dc != "NONE" && !has_code(h.corrected_image, "DECY"))
+    return fail("Corrected Image (0028,0051) lacks DECY and Decay Correction (0054,1102) is '" + dc +
+                "', not NONE: the image's decay state is unknown");
   if (units != "BQML" && units != "GML" && units != "CM2ML" && units != "CNTS")
     return fail("Units " + units + " cannot be converted to SUV");
 
@@ -259,7 +271,6 @@ SuvFactors compute_suv_factors(const SeriesHeader& h_in) {
     }
     std::vector<double> ref(n);
     const std::string maker = upper(h.manufacturer);
-    const bool siemens_or_philips = maker.find("SIEMENS") != std::string::npos || maker.find("PHILIPS") != std::string::npos;
     const bool ge = maker.find("GE MEDICAL") != std::string::npos || maker.find("GE HEALTHCARE") != std::string::npos;
     if (dc == "START") {
       double r;
@@ -268,20 +279,18 @@ SuvFactors compute_suv_factors(const SeriesHeader& h_in) {
       } else if (auto ge_dt = dicom_datetime_seconds(h.ge_scan_datetime)) {
         r = *ge_dt;
         notes << "series time after acquisition: GE scan time (0009,100D) used; ";
-      } else if (earliest && (siemens_or_philips || ge) && series_dt) {
-        // The vendors' own definition of the series start, from the first frame's timing
-        // (IBSI SUV reference): GE counts back the Frame Reference Time, Siemens and Philips
-        // also add the frame-average offset.
+      } else if (earliest && series_dt && first_frame_reference_s(h, acq, *earliest) > 0) {
+        // The series start from the first frame's timing (IBSI/OncoRay SUV manual, supplementary
+        // figure 1): GE counts back the Frame Reference Time; every other vendor's Acquisition
+        // Time is the frame's start, so the frame-average offset is added first. A Frame Reference
+        // Time of 0 says nothing of the timing (real series re-created after acquisition carry
+        // it): then the earliest acquisition is the start, as QIBA's pseudo-code has it.
         std::size_t first = 0;
         for (std::size_t i = 0; i < n; ++i)
           if (acq[i] && *acq[i] == *earliest) first = i;
         const auto& f = h.frames[first];
-        if (!f.frame_reference_ms) {
-          dose_problem = "series time after acquisition and no Frame Reference Time (0054,1300) to find the scan start";
-          return false;
-        }
         r = *earliest - *f.frame_reference_ms / 1000.0;
-        if (siemens_or_philips) {
+        if (!ge) {
           if (!f.frame_duration_ms || *f.frame_duration_ms <= 0) {
             dose_problem = "series time after acquisition and no Actual Frame Duration (0018,1242) to find the scan start";
             return false;

@@ -160,12 +160,32 @@ TEST(SuvBw, InjectionBeforeMidnightScanAfter) {
   EXPECT_NEAR(f.bw[0], expected_bw(70, 370e6, 3600), 1e-12);
 }
 
-TEST(SuvBw, SeriesTimeAfterAcquisitionFallsBackToGePrivateThenEarliestAcquisition) {
+TEST(SuvBw, SeriesTimeAfterAcquisitionFallsBackToGePrivateThenFrameTiming) {
   auto h = fdg_default();
   h.series_time = "120000";  // re-created after the acquisition at 11:00
-  EXPECT_NEAR(compute_suv_factors(h).bw[0], expected_bw(70, 370e6, 3600), 1e-12);
+  h.frames[0].frame_reference_ms = 90000;
+  // Any vendor but GE: Acquisition Time is the frame start, the reference Tacq + Tave - 90 s.
+  const double t_avg = oq::pet::frame_average_offset_s(120, 6586.2);
+  EXPECT_NEAR(compute_suv_factors(h).bw[0], expected_bw(70, 370e6, 3600 + t_avg - 90), 1e-12);
+  h.manufacturer = "Synthetic";
+  EXPECT_NEAR(compute_suv_factors(h).bw[0], expected_bw(70, 370e6, 3600 + t_avg - 90), 1e-12);
   h.ge_scan_datetime = "20250101104500";
   EXPECT_NEAR(compute_suv_factors(h).bw[0], expected_bw(70, 370e6, 2700), 1e-12);
+  // No frame timing (Frame Reference Time 0 or absent): the earliest acquisition is the start.
+  h.ge_scan_datetime.clear();
+  h.frames[0].frame_reference_ms = 0;
+  EXPECT_NEAR(compute_suv_factors(h).bw[0], expected_bw(70, 370e6, 3600), 1e-12);
+  h.frames[0].frame_reference_ms.reset();
+  EXPECT_NEAR(compute_suv_factors(h).bw[0], expected_bw(70, 370e6, 3600), 1e-12);
+}
+
+TEST(SuvBw, DecayNoneNeedsNoDecyInCorrectedImage) {
+  auto h = fdg_default();
+  h.decay_correction = "NONE";
+  h.corrected_image = {"ATTN", "NORM"};
+  ASSERT_TRUE(compute_suv_factors(h).bw_available) << compute_suv_factors(h).bw_reason;
+  h.decay_correction = "START";
+  EXPECT_FALSE(compute_suv_factors(h).bw_available) << "START without DECY: decay state unknown";
 }
 
 TEST(SuvBw, DecayNoneUsesEachFramesOwnAcquisitionAndFrameAverageTime) {

@@ -57,113 +57,171 @@ double peak_of_sphere(const Volume& image, const Volume& mask, Vec3* at) {
   return std::max(0.0, best);
 }
 
-Result<PetSegmentation> segment_pet(const Volume& pet, const Vec3& seed, const PetSegmentOptions& options) {
+namespace {
+
+struct VoxelIndex {
+  int i = 0, j = 0, k = 0;
+};
+
+bool inside(const Grid& g, int i, int j, int k) {
+  return i >= 0 && j >= 0 && k >= 0 && i < static_cast<int>(g.size[0]) && j < static_cast<int>(g.size[1]) &&
+         k < static_cast<int>(g.size[2]);
+}
+
+double dist2(const Grid& g, int i, int j, int k, const VoxelIndex& c) {
+  const double dx = (i - c.i) * g.spacing[0], dy = (j - c.j) * g.spacing[1], dz = (k - c.k) * g.spacing[2];
+  return dx * dx + dy * dy + dz * dz;
+}
+
+// The hottest voxel within `radius_mm` of the click: readers click on the lesion, not on its
+// hottest voxel.
+VoxelIndex hottest_near(const Volume& pet, const VoxelIndex& click, double radius_mm) {
   const Grid& g = pet.grid();
-  const Vec3 si = g.to_index(seed);
-  for (size_t a = 0; a < 3; ++a)
-    if (si[a] < -0.5 || si[a] > static_cast<double>(g.size[a]) - 0.5)
-      return Error(ErrorCode::kInvalidArgument, "the seed " + where(seed) + " lies outside the series");
-  const int ci = static_cast<int>(std::lround(si[0])), cj = static_cast<int>(std::lround(si[1])),
-            ck = static_cast<int>(std::lround(si[2]));
-  auto inside = [&](int i, int j, int k) {
-    return i >= 0 && j >= 0 && k >= 0 && i < static_cast<int>(g.size[0]) && j < static_cast<int>(g.size[1]) &&
-           k < static_cast<int>(g.size[2]);
-  };
-  auto dist2 = [&](int i, int j, int k, int i0, int j0, int k0) {
-    const double dx = (i - i0) * g.spacing[0], dy = (j - j0) * g.spacing[1], dz = (k - k0) * g.spacing[2];
-    return dx * dx + dy * dy + dz * dz;
-  };
-  // The hottest voxel near the click: readers click on the lesion, not on its hottest voxel.
-  int mi = ci, mj = cj, mk = ck;
+  VoxelIndex best = click;
   double vmax = -1e300;
-  const int si_r = static_cast<int>(std::ceil(options.search_radius_mm / g.spacing[0]));
-  const int sk_r = static_cast<int>(std::ceil(options.search_radius_mm / g.spacing[2]));
-  for (int k = ck - sk_r; k <= ck + sk_r; ++k)
-    for (int j = cj - si_r; j <= cj + si_r; ++j)
-      for (int i = ci - si_r; i <= ci + si_r; ++i) {
-        if (!inside(i, j, k) || dist2(i, j, k, ci, cj, ck) > options.search_radius_mm * options.search_radius_mm) continue;
+  const int ri = static_cast<int>(std::ceil(radius_mm / g.spacing[0])),
+            rj = static_cast<int>(std::ceil(radius_mm / g.spacing[1]));
+  const int rk = static_cast<int>(std::ceil(radius_mm / g.spacing[2]));
+  for (int k = click.k - rk; k <= click.k + rk; ++k)
+    for (int j = click.j - rj; j <= click.j + rj; ++j)
+      for (int i = click.i - ri; i <= click.i + ri; ++i) {
+        if (!inside(g, i, j, k) || dist2(g, i, j, k, click) > radius_mm * radius_mm) continue;
         const double v = pet.value(index_of(g, i, j, k));
         if (v > vmax) {
           vmax = v;
-          mi = i;
-          mj = j;
-          mk = k;
+          best = {i, j, k};
         }
       }
-  // Background: median uptake in a shell 15-25 mm from the hottest voxel.
+  return best;
+}
+
+// Median uptake in a shell 15-25 mm from `centre`.
+double shell_background(const Volume& pet, const VoxelIndex& centre) {
+  const Grid& g = pet.grid();
   std::vector<double> shell;
   const int br = static_cast<int>(std::ceil(25 / std::min(g.spacing[0], g.spacing[2])));
-  for (int k = mk - br; k <= mk + br; ++k)
-    for (int j = mj - br; j <= mj + br; ++j)
-      for (int i = mi - br; i <= mi + br; ++i) {
-        if (!inside(i, j, k)) continue;
-        const double d2 = dist2(i, j, k, mi, mj, mk);
+  for (int k = centre.k - br; k <= centre.k + br; ++k)
+    for (int j = centre.j - br; j <= centre.j + br; ++j)
+      for (int i = centre.i - br; i <= centre.i + br; ++i) {
+        if (!inside(g, i, j, k)) continue;
+        const double d2 = dist2(g, i, j, k, centre);
         if (d2 >= 15 * 15 && d2 <= 25 * 25) shell.push_back(pet.value(index_of(g, i, j, k)));
       }
-  const double background = median(shell);
-  if (vmax <= 0 || vmax < 1.5 * background)
-    return Error(ErrorCode::kNotFound, "no lesion found at " + where(seed) + ": the hottest uptake nearby (" +
-                                           std::to_string(vmax).substr(0, 5) + ") is not above its background (" +
-                                           std::to_string(background).substr(0, 5) + ")");
-  PetSegmentation out;
-  out.background = background;
-  PetThreshold mode = options.threshold;
-  if (mode == PetThreshold::kAuto) mode = 0.41 * vmax > 1.2 * background ? PetThreshold::kPercent41 : PetThreshold::kAdaptive50;
-  switch (mode) {
-    case PetThreshold::kAuto:
-    case PetThreshold::kPercent41:
-      out.threshold_value = 0.41 * vmax;
-      out.method = "pet-41%-suvmax";
-      break;
-    case PetThreshold::kPercent50:
-      out.threshold_value = 0.5 * vmax;
-      out.method = "pet-50%-suvmax";
-      break;
-    case PetThreshold::kAdaptive50:
-      out.threshold_value = background + 0.5 * (vmax - background);
-      out.method = "pet-background-adaptive-50%";
-      break;
-  }
-  // Connected region above the threshold from the hottest voxel (26-connected), within reach.
-  out.mask = Volume(g, VoxelType::kUInt8);
-  out.mask.set_units("label");
-  auto* m = out.mask.data<uint8_t>();
-  std::vector<std::array<int, 3>> stack{{mi, mj, mk}};
-  m[index_of(g, mi, mj, mk)] = 1;
+  return median(shell);
+}
+
+struct Region {
+  Volume mask;
   double sum = 0;
   size_t count = 0;
+  VoxelIndex hottest;
+  double hottest_value = -1e300;
   bool reached_limit = false;
-  const double limit2 = options.max_radius_mm * options.max_radius_mm;
+};
+
+// The 26-connected region at or above `threshold` that holds `start`, no farther than `limit_mm`
+// from it; its hottest voxel is tracked as it grows.
+Region grow_region(const Volume& pet, const VoxelIndex& start, double threshold, double limit_mm) {
+  const Grid& g = pet.grid();
+  Region r;
+  r.mask = Volume(g, VoxelType::kUInt8);
+  r.mask.set_units("label");
+  auto* m = r.mask.data<uint8_t>();
+  std::vector<VoxelIndex> stack{start};
+  m[index_of(g, start.i, start.j, start.k)] = 1;
+  const double limit2 = limit_mm * limit_mm;
   while (!stack.empty()) {
-    const auto [i, j, k] = stack.back();
+    const VoxelIndex v = stack.back();
     stack.pop_back();
-    sum += pet.value(index_of(g, i, j, k));
-    ++count;
+    const double value = pet.value(index_of(g, v.i, v.j, v.k));
+    r.sum += value;
+    ++r.count;
+    if (value > r.hottest_value) {
+      r.hottest_value = value;
+      r.hottest = v;
+    }
     for (int dk = -1; dk <= 1; ++dk)
       for (int dj = -1; dj <= 1; ++dj)
         for (int di = -1; di <= 1; ++di) {
-          const int x = i + di, y = j + dj, z = k + dk;
-          if (!inside(x, y, z)) continue;
+          const int x = v.i + di, y = v.j + dj, z = v.k + dk;
+          if (!inside(g, x, y, z)) continue;
           const size_t o = index_of(g, x, y, z);
-          if (m[o] || pet.value(o) < out.threshold_value) continue;
-          if (dist2(x, y, z, mi, mj, mk) > limit2) {
-            reached_limit = true;
+          if (m[o] || pet.value(o) < threshold) continue;
+          if (dist2(g, x, y, z, start) > limit2) {
+            r.reached_limit = true;
             continue;
           }
           m[o] = 1;
           stack.push_back({x, y, z});
         }
   }
-  if (reached_limit)
+  return r;
+}
+
+// The threshold of each method, from the lesion's maximum and its background.
+double threshold_for(PetThreshold mode, double vmax, double background, std::string* method) {
+  switch (mode) {
+    case PetThreshold::kAuto:
+    case PetThreshold::kPercent41:
+      *method = "pet-41%-suvmax";
+      return 0.41 * vmax;
+    case PetThreshold::kPercent50:
+      *method = "pet-50%-suvmax";
+      return 0.5 * vmax;
+    case PetThreshold::kAdaptive50:
+      *method = "pet-background-adaptive-50%";
+      return background + 0.5 * (vmax - background);
+  }
+  return 0.41 * vmax;
+}
+
+std::string short_number(double v) {
+  return std::to_string(v).substr(0, 5);
+}
+
+}  // namespace
+
+Result<PetSegmentation> segment_pet(const Volume& pet, const Vec3& seed, const PetSegmentOptions& options) {
+  const Grid& g = pet.grid();
+  const Vec3 si = g.to_index(seed);
+  for (size_t a = 0; a < 3; ++a)
+    if (!std::isfinite(si[a]) || si[a] < -0.5 || si[a] > static_cast<double>(g.size[a]) - 0.5)
+      return Error(ErrorCode::kInvalidArgument, "the seed " + where(seed) + " lies outside the series");
+  const VoxelIndex click{static_cast<int>(std::lround(si[0])), static_cast<int>(std::lround(si[1])),
+                         static_cast<int>(std::lround(si[2]))};
+  VoxelIndex hot = hottest_near(pet, click, options.search_radius_mm);
+  double vmax = pet.value(index_of(g, hot.i, hot.j, hot.k));
+  const double background = shell_background(pet, hot);
+  if (vmax <= 0 || vmax < 1.5 * background)
+    return Error(ErrorCode::kNotFound, "no lesion found at " + where(seed) + ": the hottest uptake nearby (" +
+                                           short_number(vmax) + ") is not above its background (" + short_number(background) +
+                                           ")");
+  PetSegmentation out;
+  out.background = background;
+  PetThreshold mode = options.threshold;
+  if (mode == PetThreshold::kAuto) mode = 0.41 * vmax > 1.2 * background ? PetThreshold::kPercent41 : PetThreshold::kAdaptive50;
+  // SUVmax is the lesion's maximum, which may lie beyond the click's neighbourhood (a large or
+  // irregular tumour): when the region holds a hotter voxel, the threshold is taken again from it
+  // and the region regrown, until the maximum no longer moves (a few passes at most).
+  Region region;
+  for (int pass = 0; pass < 8; ++pass) {
+    out.threshold_value = threshold_for(mode, vmax, background, &out.method);
+    region = grow_region(pet, hot, out.threshold_value, options.max_radius_mm);
+    if (region.reached_limit || region.hottest_value <= vmax) break;
+    vmax = region.hottest_value;
+    hot = region.hottest;
+  }
+  if (region.reached_limit)
     return Error(ErrorCode::kNotFound, "no lesion found at " + where(seed) + ": the uptake above " +
-                                           std::to_string(out.threshold_value).substr(0, 5) + " does not end within " +
+                                           short_number(out.threshold_value) + " does not end within " +
                                            std::to_string(std::lround(options.max_radius_mm)) +
                                            " mm (an organ such as the bladder or brain?)");
   const double voxel_ml = g.spacing[0] * g.spacing[1] * g.spacing[2] / 1000.0;
-  out.suv_max = vmax;
-  out.suv_max_at = g.to_lps(mi, mj, mk);
-  out.suv_mean = sum / static_cast<double>(count);
-  out.mtv_ml = static_cast<double>(count) * voxel_ml;
+  out.mask = std::move(region.mask);
+  out.suv_max = region.hottest_value;
+  out.suv_max_at = g.to_lps(region.hottest.i, region.hottest.j, region.hottest.k);
+  out.suv_mean = region.sum / static_cast<double>(region.count);
+  out.mtv_ml = static_cast<double>(region.count) * voxel_ml;
   out.tlg = out.suv_mean * out.mtv_ml;
   out.suv_peak = peak_of_sphere(pet, out.mask, &out.suv_peak_at);
   // Calipers of the metabolic volume on the axial slice where its long axis is longest.

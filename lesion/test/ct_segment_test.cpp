@@ -218,6 +218,40 @@ TEST(PetSegment, WarmBackgroundUsesTheAdaptiveThresholdAndMeasuresExactly) {
   EXPECT_NEAR(forced->threshold_value, 0.41 * 8, 1e-9);
 }
 
+// A 60 x 24 x 24 mm tumour whose uptake rises from 5 at one end to 12 at the other, on a
+// background of 1: clicked near the cold end, its hottest voxel lies some 50 mm from the click.
+TEST(PetSegment, SuvMaxIsTheLesionMaximumWhereverTheClickFell) {
+  Grid g;
+  g.size = {50, 30, 30};
+  g.spacing = {2, 2, 2};
+  g.origin = {-49, -29, -29};
+  Volume v(g, VoxelType::kFloat32);
+  float truth_max = 0;  // as the float image stores it
+  for (size_t k = 0; k < 30; ++k)
+    for (size_t j = 0; j < 30; ++j)
+      for (size_t i = 0; i < 50; ++i) {
+        const Vec3 p = g.to_lps(static_cast<double>(i), static_cast<double>(j), static_cast<double>(k));
+        const bool in = std::pow(p[0] / 30, 2) + std::pow(p[1] / 12, 2) + std::pow(p[2] / 12, 2) <= 1;
+        const double value = in ? 5 + 7 * (p[0] + 30) / 60 : 1.0;
+        v.set_value((k * 30 + j) * 50 + i, value);
+        if (in) truth_max = std::max(truth_max, static_cast<float>(value));
+      }
+  v.set_units("SUVbw");
+  for (PetThreshold t : {PetThreshold::kPercent41, PetThreshold::kPercent50, PetThreshold::kAdaptive50}) {
+    auto r = segment_pet(v, {-24, 0, 0}, {t, 10, 80});
+    ASSERT_TRUE(r.ok()) << r.error().describe();
+    EXPECT_FLOAT_EQ(static_cast<float>(r->suv_max), truth_max);
+    EXPECT_GT(r->suv_max_at[0], 20) << "the maximum sits at the hot end";
+    // The threshold follows the lesion's maximum, not the click's neighbourhood.
+    if (t == PetThreshold::kPercent50) EXPECT_NEAR(r->threshold_value, 0.5 * truth_max, 1e-6);
+    // No voxel of the mask is hotter than SUVmax, and SUVpeak is found at the hot end too.
+    const auto* m = r->mask.data<uint8_t>();
+    for (size_t n = 0; n < g.voxel_count(); ++n)
+      if (m[n]) EXPECT_LE(v.value(n), r->suv_max);
+    EXPECT_GT(r->suv_peak_at[0], 10);
+  }
+}
+
 TEST(PetSegment, NoUptakeNoLesion) {
   const Volume v = pet_phantom();
   auto r = segment_pet(v, {-60, -60, -40});

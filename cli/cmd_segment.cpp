@@ -243,6 +243,10 @@ int cmd_segment(int argc, char** argv) {
     j["lesion_hu_at_seed"] = std::round(r.lesion_hu * 10) / 10;
     j["background_hu"] = std::round(r.background_hu * 10) / 10;
     j["leak_fraction"] = std::round(r.leak_fraction * 1000) / 1000;
+    j["noise_hu"] = std::round(r.noise_hu * 10) / 10;
+    const bool trusted = r.confidence == lesion::CtSegmentation::Confidence::kHigh;
+    j["confidence"] = trusted ? "high" : "low";
+    j["confidence_reason"] = trusted ? nlohmann::json(nullptr) : nlohmann::json(r.confidence_reason);
     if (!mask_path.empty()) j["mask"] = mask_path;
     std::printf("%s\n", j.dump(2).c_str());
   } else {
@@ -251,6 +255,8 @@ int cmd_segment(int argc, char** argv) {
                 r.long_axis.length_mm, r.short_axis.length_mm, r.axial_slice_index, r.largest_short_axis.length_mm,
                 r.largest_short_axis_slice_index);
     std::printf("  volume %.2f ml, mean %.0f HU, largest 3D diameter %.1f mm\n", r.volume_ml, r.mean_hu, r.max_3d.length_mm);
+    if (r.confidence != lesion::CtSegmentation::Confidence::kHigh)
+      std::printf("  LOW CONFIDENCE: %s\n", r.confidence_reason.c_str());
     if (!mask_path.empty()) std::printf("  mask: %s\n", mask_path.c_str());
   }
   return 0;

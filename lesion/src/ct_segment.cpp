@@ -907,6 +907,7 @@ Result<CtSegmentation> segment_from(const Volume& ct, const Vec3& seed, const Ct
   out.lesion_hu = m;
   out.background_hu = m + c_med;
   out.leak_fraction = static_cast<double>(std::count(fixed.begin(), fixed.end(), 1)) / static_cast<double>(fixed.size());
+  out.noise_hu = noise;
   out.method = "ct-star-rays-half-contrast";
 
   // RECIST calipers on every axial slice through the lesion; the slice with the longest wins.
@@ -978,7 +979,30 @@ Result<CtSegmentation> segment_ct(const Volume& ct, const Vec3& seed, const CtSe
   // the lesion set came back as 'lesions' 105-139 mm long. Lesions are looked for up to about
   // 100 mm across (5/3 of the search radius); anything longer is refused too.
   if (best->max_3d.length_mm > 5.0 / 3.0 * options.max_radius_mm) return organ_not_lesion(seed, best->max_3d.length_mm);
+  assess_confidence(*best);
   return best;
+}
+
+void assess_confidence(CtSegmentation& seg) {
+  // A quarter of the rays without a boundary: the lesion touches tissue of its own density over
+  // much of its surface, and the shape fitted over the gap is a guess (a sarcoma in muscle, clicked
+  // at its centre, had half its rays so and leaked to 64 mm for the expert's 39).
+  constexpr double kMaxLeakFraction = 0.25;
+  // The edge's step against the noise the rays saw: below two SD a boundary may be noise.
+  constexpr double kMinContrastToNoise = 2.0;
+  const double contrast = std::abs(seg.background_hu - seg.lesion_hu);
+  std::string reason;
+  if (seg.leak_fraction >= kMaxLeakFraction)
+    reason = std::to_string(std::lround(100 * seg.leak_fraction)) +
+             " % of the outline was not seen (no edge against the tissue around it there): the outline across that part "
+             "is interpolated";
+  if (seg.noise_hu > 0 && contrast < kMinContrastToNoise * seg.noise_hu) {
+    if (!reason.empty()) reason += "; ";
+    reason += "the edge's contrast (" + std::to_string(std::lround(contrast)) + " HU) is within twice the noise (" +
+              std::to_string(std::lround(seg.noise_hu)) + " HU SD)";
+  }
+  seg.confidence = reason.empty() ? CtSegmentation::Confidence::kHigh : CtSegmentation::Confidence::kLow;
+  seg.confidence_reason = reason.empty() ? "" : reason + "; check the calipers";
 }
 
 Volume mask_on_series_grid(const CtSegmentation& seg, const Grid& series) {

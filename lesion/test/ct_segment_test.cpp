@@ -151,6 +151,31 @@ TEST(CtSegment, SeedAnywhereInTheInnerHalfGivesTheSameLongAxis) {
   }
 }
 
+// The confidence of an outline (assess_confidence) at its two boundaries: a quarter of the rays
+// without an edge, and an edge within twice the noise.
+TEST(CtSegment, ConfidenceIsLowWhenAQuarterOfTheOutlineIsUnseenOrTheEdgeIsWithinTwiceTheNoise) {
+  CtSegmentation s;
+  s.lesion_hu = 40;
+  s.background_hu = 100;  // a 60 HU step
+  s.noise_hu = 10;
+  s.leak_fraction = 0.24;
+  assess_confidence(s);
+  EXPECT_EQ(s.confidence, CtSegmentation::Confidence::kHigh);
+  EXPECT_TRUE(s.confidence_reason.empty());
+  s.leak_fraction = 0.25;
+  assess_confidence(s);
+  EXPECT_EQ(s.confidence, CtSegmentation::Confidence::kLow);
+  EXPECT_NE(s.confidence_reason.find("25 % of the outline was not seen"), std::string::npos) << s.confidence_reason;
+  s.leak_fraction = 0;
+  s.noise_hu = 30.5;  // the 60 HU step is just under two SD
+  assess_confidence(s);
+  EXPECT_EQ(s.confidence, CtSegmentation::Confidence::kLow);
+  EXPECT_NE(s.confidence_reason.find("within twice the noise"), std::string::npos) << s.confidence_reason;
+  s.noise_hu = 30;
+  assess_confidence(s);
+  EXPECT_EQ(s.confidence, CtSegmentation::Confidence::kHigh);
+}
+
 TEST(CtSegment, RefusesAirBoneAndNormalTissue) {
   const Volume v = phantom(3);
   auto air = segment_ct(v, {0, 40, 0});
@@ -243,11 +268,16 @@ TEST(PetSegment, SuvMaxIsTheLesionMaximumWhereverTheClickFell) {
     EXPECT_FLOAT_EQ(static_cast<float>(r->suv_max), truth_max);
     EXPECT_GT(r->suv_max_at[0], 20) << "the maximum sits at the hot end";
     // The threshold follows the lesion's maximum, not the click's neighbourhood.
-    if (t == PetThreshold::kPercent50) EXPECT_NEAR(r->threshold_value, 0.5 * truth_max, 1e-6);
+    if (t == PetThreshold::kPercent50) {
+      EXPECT_NEAR(r->threshold_value, 0.5 * truth_max, 1e-6);
+    }
     // No voxel of the mask is hotter than SUVmax, and SUVpeak is found at the hot end too.
     const auto* m = r->mask.data<uint8_t>();
-    for (size_t n = 0; n < g.voxel_count(); ++n)
-      if (m[n]) EXPECT_LE(v.value(n), r->suv_max);
+    for (size_t n = 0; n < g.voxel_count(); ++n) {
+      if (m[n]) {
+        EXPECT_LE(v.value(n), r->suv_max);
+      }
+    }
     EXPECT_GT(r->suv_peak_at[0], 10);
   }
 }

@@ -48,7 +48,19 @@ struct CtSegmentation {
   double mean_hu = 0;
   Caliper max_3d;
   double leak_fraction = 0;  // share of rays that met no boundary and took their neighbours' radius
+  double noise_hu = 0;       // noise SD around the seed (after the smoothing the rays see)
+  // Whether the outline can be trusted: low when much of the boundary was not seen (the rays took
+  // their neighbours' radius) or when the edge's contrast is within the noise. The reason says
+  // which, in the reader's words; a low-confidence measurement wants a reader's calipers.
+  enum class Confidence { kHigh, kLow };
+  Confidence confidence = Confidence::kHigh;
+  std::string confidence_reason;
 };
+
+// The confidence of a finished segmentation (see CtSegmentation::confidence), from its leak
+// fraction and its edge contrast against the noise. Thresholds: a quarter of the rays without a
+// boundary; an edge weaker than twice the noise.
+void assess_confidence(CtSegmentation& seg);
 
 // `ct` in HU; `seed` in LPS mm. Errors: the seed outside the series (kInvalidArgument); air,
 // lung, bone or no closed boundary under the seed (kNotFound, "no lesion found at ...").

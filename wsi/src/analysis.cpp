@@ -1087,10 +1087,27 @@ Result<bool> write_detections(const IhcResult& r, double mpp0, const std::string
 
 Result<std::unique_ptr<SlideReader>> open_plain_image(const std::string& path, double mpp) {
   if (mpp <= 0) return Error(ErrorCode::kInvalidArgument, "a plain image needs --mpp (microns per pixel)", path);
-  cv::Mat bgr = cv::imread(path, cv::IMREAD_COLOR);
-  if (bgr.empty()) return Error(ErrorCode::kUnreadable, "not an image OpenCV can read", path);
+  cv::Mat img = cv::imread(path, cv::IMREAD_UNCHANGED);
+  if (img.empty()) return Error(ErrorCode::kUnreadable, "not an image OpenCV can read", path);
+  if (img.depth() != CV_8U) img.convertTo(img, CV_8U, img.depth() == CV_16U ? 1.0 / 257 : 1.0);
   cv::Mat rgb;
-  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+  if (img.channels() == 4) {
+    // Transparent pixels are glass: composited over white, as a slide reader does. Read as
+    // colour they turned black and passed for dark tissue with nuclei in it (an EndoNuke tile
+    // whose lower third is transparent had 13 such 'nuclei').
+    rgb.create(img.size(), CV_8UC3);
+    for (int y = 0; y < img.rows; ++y)
+      for (int x = 0; x < img.cols; ++x) {
+        const cv::Vec4b p = img.at<cv::Vec4b>(y, x);
+        const int a = p[3];
+        for (int c = 0; c < 3; ++c)
+          rgb.at<cv::Vec3b>(y, x)[c] = static_cast<std::uint8_t>((p[2 - c] * a + 255 * (255 - a) + 127) / 255);
+      }
+  } else if (img.channels() == 1) {
+    cv::cvtColor(img, rgb, cv::COLOR_GRAY2RGB);
+  } else {
+    cv::cvtColor(img, rgb, cv::COLOR_BGR2RGB);
+  }
   SlideInfo info;
   info.path = path;
   info.vendor = "plain image";

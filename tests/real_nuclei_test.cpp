@@ -63,10 +63,11 @@ std::size_t matched(const std::vector<Point>& truth, const std::vector<Point>& f
   return n;
 }
 
-// Per tile and over all twelve. The acceptance (issue 19) is recall and precision >= 0.85; the
-// detector, tuned on the generator's well-separated nuclei, is far from it on crowded real tissue
-// (recall about 0.3 when this test was written). Until it gets there this test holds the figures
-// from falling (recall >= 0.25, precision >= 0.75 over the set) and prints them.
+// Per tile and over all twelve. The acceptance (issue 19) is recall and precision >= 0.85. The
+// detector was tuned on the generator's well-separated nuclei and found a third of these (recall
+// 0.29); seeding crowded sheets from the stain and a contrast-relative foreground brought it to
+// 0.68 at precision 0.90, still short. Until it gets there this test holds the figures from
+// falling (recall >= 0.6, precision >= 0.8 over the set) and prints them.
 TEST(RealNuclei, EndoNukeDetectionRecallAndPrecisionPerTile) {
   const fs::path dir = shared_dir() + "/data/ihc/endonuke";
   const fs::path out = scratch("endonuke");
@@ -96,8 +97,8 @@ TEST(RealNuclei, EndoNukeDetectionRecallAndPrecisionPerTile) {
   std::printf("all    %6zu %6zu %7.2f %9.2f\n", all_truth, all_found, recall, precision);
   RecordProperty("recall", std::to_string(recall));
   RecordProperty("precision", std::to_string(precision));
-  EXPECT_GE(recall, 0.25);
-  EXPECT_GE(precision, 0.75);
+  EXPECT_GE(recall, 0.6);
+  EXPECT_GE(precision, 0.8);
 }
 
 // One real Ki-67 tissue scanned by two scanners (Hamamatsu 0.227 um/px, Olympus 0.346 um/px), as

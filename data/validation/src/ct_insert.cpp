@@ -316,7 +316,7 @@ Result<nlohmann::json> render_case(const Background& b, const CaseSpec& c, const
   g.nz = static_cast<int>(std::ceil(2 * half_z / g.dz)) + 1;
   // The lesion's centre falls anywhere within a slice (partial volume differs case to case).
   const double z_offset = (u(rng) - 0.5) * g.dz;
-  g.origin = {b.origin[0] + g.x0 * g.dx, b.origin[1] + g.y0 * g.dy, -(g.nz / 2) * g.dz + z_offset};
+  g.origin = {b.origin[0] + g.x0 * g.dx, b.origin[1] + g.y0 * g.dy, -static_cast<double>(g.nz / 2) * g.dz + z_offset};
   shape.centre[2] = 0;
 
   // What: the lesion's CT number against the tissue under its centre.
@@ -395,7 +395,7 @@ Result<nlohmann::json> render_case(const Background& b, const CaseSpec& c, const
             const double dz = -g.dz + (sz + 0.5) * 2 * g.dz / kSubZ, w = slice_profile(dz, g.dz);
             for (int s = 0; s < kSub * kSub; ++s) {
               const P3 p{g.origin[0] + (i - 0.5 + (s % kSub + 0.5) / kSub) * g.dx,
-                         g.origin[1] + (j - 0.5 + (s / kSub + 0.5) / kSub) * g.dy, z + dz};
+                         g.origin[1] + (j - 0.5 + (static_cast<double>(s / kSub) + 0.5) / kSub) * g.dy, z + dz};
               wsum += w;
               if (!shape.inside(p)) continue;
               occupied += w;

@@ -1,6 +1,8 @@
 // The IHC analysis. OpenCV does the pixel work; the rules (thresholds, sizes) are settings.
 #include "oq/wsi/analysis.h"
 
+#include "nuclei.h"
+
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -411,106 +413,6 @@ struct Tile {
   int core_w, core_h;   // analysis pixels
 };
 
-// Connected parts of the nucleus foreground larger than `min_px` pixels that the distance
-// seeds explain poorly (more than `px_per_seed` pixels for each): sheets of crowded nuclei whose
-// cytoplasm stands above the background too. A nest of touching nuclei on pale stroma is not one:
-// its distance has a maximum in each nucleus.
-cv::Mat sheets_of(const cv::Mat& fg, const cv::Mat& seeds, double min_px, double px_per_seed) {
-  cv::Mat labels, stats, centroids;
-  const int n = cv::connectedComponentsWithStats(fg, labels, stats, centroids, 8, CV_32S);
-  std::vector<int> seed_px(static_cast<size_t>(n), 0);
-  for (int y = 0; y < fg.rows; ++y)
-    for (int x = 0; x < fg.cols; ++x)
-      if (seeds.at<std::uint8_t>(y, x)) ++seed_px[static_cast<size_t>(labels.at<int>(y, x))];
-  // Seeds are small plateaus: count them as blobs of about 4 pixels.
-  std::vector<std::uint8_t> big(static_cast<size_t>(n), 0);
-  bool any = false;
-  for (int l = 1; l < n; ++l) {
-    const double area = stats.at<int>(l, cv::CC_STAT_AREA), seeds_n = std::max(1.0, seed_px[static_cast<size_t>(l)] / 4.0);
-    if (area > min_px && area / seeds_n > px_per_seed) big[static_cast<size_t>(l)] = 1, any = true;
-  }
-  cv::Mat out = cv::Mat::zeros(fg.size(), CV_8U);
-  if (!any) return out;
-  for (int y = 0; y < fg.rows; ++y)
-    for (int x = 0; x < fg.cols; ++x)
-      if (big[static_cast<size_t>(labels.at<int>(y, x))]) out.at<std::uint8_t>(y, x) = 255;
-  return out;
-}
-
-// How far above its local background the stain must stand to be a nucleus: a tenth of the
-// tile's strong nuclei (its 95th centile), never below half the settings' floor. A fixed level
-// followed the scanner's contrast: on one Ki-67 tissue the Olympus scan (paler, lower contrast)
-// lost a quarter of the nuclei the Hamamatsu scan kept.
-double nucleus_level(const cv::Mat& above_bg, double floor_od) {
-  std::vector<float> v(above_bg.begin<float>(), above_bg.end<float>());
-  if (v.empty()) return floor_od;
-  const auto at = v.begin() + static_cast<std::ptrdiff_t>(0.95 * static_cast<double>(v.size() - 1));
-  std::nth_element(v.begin(), at, v.end());
-  return std::max(0.5 * floor_od, 0.1 * static_cast<double>(*at));
-}
-
-// Seeds in sheets: the maxima (3 um around) of the nucleus stain's Laplacian of Gaussian at the
-// scale of a nucleus (sigma 2 um; real tumour nuclei are 5-7 um across), where it is positive.
-// They replace the distance seeds there, which sit in the gaps of the sheet rather than in nuclei.
-void seed_sheets(const cv::Mat& nucleus_stain, const cv::Mat& sheet, double mpp, cv::Mat& peaks) {
-  const int k = std::max(3, static_cast<int>(std::lround(3.0 / mpp)) | 1);
-  cv::Mat blob, lap, dil, maxima, positive, elsewhere;
-  cv::GaussianBlur(nucleus_stain, blob, {}, 2.0 / mpp);
-  cv::Laplacian(blob, lap, CV_32F);
-  lap = -lap;
-  cv::dilate(lap, dil, cv::getStructuringElement(cv::MORPH_ELLIPSE, {k, k}));
-  cv::compare(lap, dil, maxima, cv::CMP_GE);
-  cv::compare(lap, 0, positive, cv::CMP_GT);
-  cv::bitwise_and(maxima, positive, maxima);
-  cv::bitwise_and(maxima, sheet, maxima);
-  cv::bitwise_not(sheet, elsewhere);
-  cv::bitwise_and(peaks, elsewhere, peaks);
-  cv::bitwise_or(peaks, maxima, peaks);
-}
-
-// In a sheet the watershed's flood runs through the flat cytoplasm and takes whole nuclei from
-// their own seeds: there each pixel goes to its nearest seed instead. Returns each label's peak
-// stain above background in the sheet, for the nucleus's half-maximum outline.
-std::vector<float> give_sheets_to_nearest_seeds(const cv::Mat& seeds, const cv::Mat& sheet, const cv::Mat& above_bg, int nseeds,
-                                                cv::Mat& markers) {
-  std::vector<float> peak(static_cast<size_t>(nseeds), 0.0f);
-  cv::Mat not_seed, nearest, d;
-  cv::compare(seeds, 0, not_seed, cv::CMP_EQ);
-  cv::distanceTransform(not_seed, d, nearest, cv::DIST_L2, 3, cv::DIST_LABEL_PIXEL);
-  // DIST_LABEL_PIXEL numbers the seed pixels; those numbers mapped to the seeds' labels.
-  std::vector<int> label_of(static_cast<size_t>(cv::countNonZero(seeds)) + 2, 0);
-  for (int y = 0; y < seeds.rows; ++y)
-    for (int x = 0; x < seeds.cols; ++x)
-      if (const int l = seeds.at<int>(y, x); l > 0) {
-        const auto idx = static_cast<size_t>(nearest.at<int>(y, x));
-        if (idx < label_of.size()) label_of[idx] = l;
-      }
-  for (int y = 0; y < markers.rows; ++y)
-    for (int x = 0; x < markers.cols; ++x) {
-      if (!sheet.at<std::uint8_t>(y, x)) continue;
-      const auto idx = static_cast<size_t>(nearest.at<int>(y, x));
-      const int l = idx < label_of.size() ? label_of[idx] : 0;
-      markers.at<int>(y, x) = l;
-      if (l > 0 && l < nseeds) peak[static_cast<size_t>(l)] = std::max(peak[static_cast<size_t>(l)], above_bg.at<float>(y, x));
-    }
-  return peak;
-}
-
-// Whether two maxima of the stain (above its background) belong to one nucleus: the stain along
-// the line between them dips by less than 3 % of the lower one (touching nuclei part at a valley).
-bool same_blob(const cv::Mat& stain, double x0, double y0, double x1, double y1) {
-  const double a = stain.at<float>(static_cast<int>(y0), static_cast<int>(x0)),
-               b = stain.at<float>(static_cast<int>(y1), static_cast<int>(x1));
-  const int steps = std::max(2, static_cast<int>(std::ceil(std::hypot(x1 - x0, y1 - y0))));
-  double lowest = std::min(a, b);
-  for (int i = 1; i < steps; ++i) {
-    const double t = static_cast<double>(i) / steps;
-    lowest = std::min(lowest, static_cast<double>(stain.at<float>(static_cast<int>(std::lround(y0 + t * (y1 - y0))),
-                                                                  static_cast<int>(std::lround(x0 + t * (x1 - x0))))));
-  }
-  return std::min(a, b) - lowest < 0.03 * std::min(a, b);
-}
-
 // The membrane of one cell: along 48 directions from the nucleus edge out to the bisector with
 // the nearest neighbour that way (at most 6 um), the peak DAB OD above the tissue's own (see
 // tissue_dab); a direction is stained when the peak reaches the stained level.
@@ -831,7 +733,7 @@ Result<IhcResult> analyse_ihc(SlideReader& slide, Marker marker, const IhcSettin
       cv::morphologyEx(quarter, quarter, cv::MORPH_OPEN, background_square);
       cv::resize(quarter, local_bg, smooth.size(), 0, 0, cv::INTER_LINEAR);
       cv::subtract(smooth, local_bg, above_bg);
-      const double fg_level = nucleus_level(above_bg, st.nucleus_min_od_above_background);
+      const double fg_level = nuclei::nucleus_level(above_bg, st.nucleus_min_od_above_background);
       cv::compare(above_bg, fg_level, fg, cv::CMP_GT);
       cv::morphologyEx(fg, fg, cv::MORPH_OPEN, cv::getStructuringElement(cv::MORPH_ELLIPSE, {3, 3}));
       cv::distanceTransform(fg, dist, cv::DIST_L2, 3);
@@ -848,9 +750,10 @@ Result<IhcResult> analyse_ihc(SlideReader& slide, Marker marker, const IhcSettin
       // the local background too, the foreground is one sheet of many nuclei and its distance has
       // too few maxima (EndoNuke's endometrium: a third of the nuclei found). Such sheets are
       // seeded from the stain itself.
-      const cv::Mat sheet = sheets_of(fg, peaks, 4 * st.max_nucleus_um2 / um2_per_px, st.max_nucleus_um2 / 2 / um2_per_px);
+      const cv::Mat sheet =
+          nuclei::sheets_of(fg, peaks, 4 * st.max_nucleus_um2 / um2_per_px, st.max_nucleus_um2 / 2 / um2_per_px);
       const bool any_sheet = cv::countNonZero(sheet) > 0;
-      if (any_sheet) seed_sheets(nuc, sheet, res.mpp, peaks);
+      if (any_sheet) nuclei::seed_sheets(nuc, sheet, res.mpp, peaks);
       int nseeds = cv::connectedComponents(peaks, markers, 8, CV_32S);
       // An elongated nucleus has a ridge of distance with a maximum near each end: seeds closer
       // than 0.8 x the sum of their inscribed radii are one nucleus (two touching round nuclei
@@ -887,7 +790,8 @@ Result<IhcResult> analyse_ihc(SlideReader& slide, Marker marker, const IhcSettin
             if (in_sheets) {
               // Two stain maxima in a sheet are one nucleus unless the stain dips between them.
               const double lim = 10 / res.mpp;
-              if (std::abs(dx) > lim || std::abs(dy) > lim || !same_blob(above_bg, px[ua], py[ua], px[ub], py[ub])) continue;
+              if (std::abs(dx) > lim || std::abs(dy) > lim || !nuclei::same_blob(above_bg, px[ua], py[ua], px[ub], py[ub]))
+                continue;
             } else {
               const double lim = 0.8 * (pr[ua] + pr[ub]);
               if (std::abs(dx) > lim || std::abs(dy) > lim || dx * dx + dy * dy > lim * lim) continue;
@@ -918,7 +822,7 @@ Result<IhcResult> analyse_ihc(SlideReader& slide, Marker marker, const IhcSettin
       cv::watershed(img8, markers);
       // In a sheet, the nucleus is the part of its cell where the stain is at least half its peak.
       const std::vector<float> peak =
-          any_sheet ? give_sheets_to_nearest_seeds(seeds_only, sheet, above_bg, nseeds, markers) : std::vector<float>{};
+          any_sheet ? nuclei::give_sheets_to_nearest_seeds(seeds_only, sheet, above_bg, nseeds, markers) : std::vector<float>{};
       std::vector<double> area(static_cast<size_t>(nseeds), 0), sx(area), sy(area), sxx(area), syy(area), sxy(area), sh(area),
           sd(area);
       for (int y = 0; y < markers.rows; ++y)

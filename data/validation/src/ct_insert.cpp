@@ -38,7 +38,8 @@ std::string new_uid() {
 // A smooth random texture: a dozen plane waves 4-10 mm long, summed to unit SD.
 struct WaveField {
   std::vector<std::array<double, 4>> waves;  // kx, ky, kz (rad/mm), phase
-  WaveField(std::mt19937& rng) {
+  WaveField() = default;
+  explicit WaveField(std::mt19937& rng) {
     std::uniform_real_distribution<double> u(0, 1);
     for (int i = 0; i < 12; ++i) {
       const double z = 2 * u(rng) - 1, phi = 2 * kPi * u(rng), r = std::sqrt(1 - z * z);
@@ -289,151 +290,180 @@ std::vector<CaseSpec> plan_cases(const std::vector<Background>& backgrounds, int
   return out;
 }
 
-Result<nlohmann::json> render_case(const Background& b, const CaseSpec& c, const std::string& dir) {
-  std::mt19937 rng(c.seed);
-  std::uniform_real_distribution<double> u(0, 1);
-  std::normal_distribution<float> gauss(0, 1);
-  cv::Mat anatomy, residual;
-  split_anatomy(as_mat(b), anatomy, residual);
+namespace {
 
-  // Where: the lesion's centre on the slice, and the slices around it.
-  const double nominal_radius = c.diameter_mm / 2 * 1.2;
-  auto spot = place(anatomy, b, c.placement, nominal_radius, rng);
-  if (!spot) return spot.error();
-  const int ci = (*spot)[0], cj = (*spot)[1];
+// Where a case's lesion sits: its series' grid around it, and its shape.
+struct Framed {
+  int ci = 0, cj = 0;  // the lesion's centre on the background slice (pixels)
   Grid3 g;
+  LesionShape shape;
+};
+
+Result<Framed> frame_case(const cv::Mat& anatomy, const Background& b, const CaseSpec& c, std::mt19937& rng) {
+  std::uniform_real_distribution<double> u(0, 1);
+  auto spot = place(anatomy, b, c.placement, c.diameter_mm / 2 * 1.2, rng);
+  if (!spot) return spot.error();
+  Framed f;
+  f.ci = (*spot)[0];
+  f.cj = (*spot)[1];
+  Grid3& g = f.g;
   g.dx = b.col_spacing;
   g.dy = b.row_spacing;
   g.dz = c.thickness_mm;
   g.nx = std::min(b.cols, static_cast<int>(std::ceil(kFieldOfViewMm / g.dx)));
   g.ny = std::min(b.rows, static_cast<int>(std::ceil(kFieldOfViewMm / g.dy)));
-  g.x0 = std::clamp(ci - g.nx / 2, 0, b.cols - g.nx);
-  g.y0 = std::clamp(cj - g.ny / 2, 0, b.rows - g.ny);
-  const P3 centre_xy{b.origin[0] + ci * g.dx, b.origin[1] + cj * g.dy, 0};
-  LesionShape shape = make_shape(c.shape, {centre_xy[0], centre_xy[1], 0}, c.diameter_mm, rng);
-  const auto box = shape.bounds();
-  const double half_z = (box[1][2] - box[0][2]) / 2 + kZMarginMm;
-  g.nz = static_cast<int>(std::ceil(2 * half_z / g.dz)) + 1;
+  g.x0 = std::clamp(f.ci - g.nx / 2, 0, b.cols - g.nx);
+  g.y0 = std::clamp(f.cj - g.ny / 2, 0, b.rows - g.ny);
+  f.shape = make_shape(c.shape, {b.origin[0] + f.ci * g.dx, b.origin[1] + f.cj * g.dy, 0}, c.diameter_mm, rng);
+  const auto box = f.shape.bounds();
+  g.nz = static_cast<int>(std::ceil(2 * ((box[1][2] - box[0][2]) / 2 + kZMarginMm) / g.dz)) + 1;
   // The lesion's centre falls anywhere within a slice (partial volume differs case to case).
   const double z_offset = (u(rng) - 0.5) * g.dz;
   g.origin = {b.origin[0] + g.x0 * g.dx, b.origin[1] + g.y0 * g.dy, -static_cast<double>(g.nz / 2) * g.dz + z_offset};
-  shape.centre[2] = 0;
+  return f;
+}
 
-  // What: the lesion's CT number against the tissue under its centre.
-  const double background_hu = anatomy.at<float>(cj, ci);
-  const bool in_lung = c.placement == Placement::kJuxtapleural;
-  const double lesion_hu = in_lung ? -10 + 50 * u(rng) : background_hu + c.contrast_hu;
-  const double contrast = std::abs(lesion_hu - background_hu);
-  const WaveField texture_field(rng);
-  const double texture_sd = 5 + 0.25 * std::min(contrast, 80.0);
-  auto level = [&](const P3& p) {
-    switch (c.texture) {
+// The lesion's CT number at a point, against the tissue under its centre, by texture.
+struct Look {
+  double background_hu = 0, lesion_hu = 0, contrast = 0, texture_sd = 0;
+  Texture texture = Texture::kUniform;
+  const LesionShape* shape = nullptr;
+  WaveField field;  // for a heterogeneous texture
+  double at(const P3& p) const {
+    switch (texture) {
       case Texture::kUniform:
         return lesion_hu;
       case Texture::kHeterogeneous:
-        return lesion_hu + texture_sd * texture_field(p);
+        return lesion_hu + texture_sd * field(p);
       case Texture::kNecroticCentre:  // a fluid-like core (0-20 HU at the least), darker than the viable rim
-        return shape.rho(p) < 0.55 ? std::max(std::min(lesion_hu, background_hu) - 30, std::min(lesion_hu - 25, 10.0))
-                                   : lesion_hu;
+        return shape->rho(p) < 0.55 ? std::max(std::min(lesion_hu, background_hu) - 30, std::min(lesion_hu - 25, 10.0))
+                                    : lesion_hu;
       case Texture::kCalcifiedRim:
-        return shape.rho(p) > 0.85 ? lesion_hu + 220 : lesion_hu;
+        return shape->rho(p) > 0.85 ? lesion_hu + 220 : lesion_hu;
     }
     return lesion_hu;
-  };
-
-  // Noise: the slice's own texture, moved by up to 40 px per slice, plus what the case adds.
-  // Never below 5 HU: a slice stored smoothed (the head's reads 0.2 HU) is no scanner's image.
-  const double wanted = std::max(5.0, c.noise == NoiseKind::kImageOwn ? 0.0 : c.noise_sd_hu);
-  const NoiseKind kind = c.noise == NoiseKind::kImageOwn ? NoiseKind::kWhite : c.noise;
-  const double added_sd = std::sqrt(std::max(0.0, wanted * wanted - b.own_noise_sd * b.own_noise_sd));
-  const double noise_sd = std::sqrt(b.own_noise_sd * b.own_noise_sd + added_sd * added_sd);
-
-  // The lesion's bounding voxels (with room for the point spread).
-  const double psf_sigma_mm = c.psf_fwhm_mm / 2.355;
-  const double margin = 3 * psf_sigma_mm + 2 * std::max(g.dx, g.dy);
-  const int li0 = std::max(0, static_cast<int>(std::floor((box[0][0] - margin - g.origin[0]) / g.dx)));
-  const int li1 = std::min(g.nx - 1, static_cast<int>(std::ceil((box[1][0] + margin - g.origin[0]) / g.dx)));
-  const int lj0 = std::max(0, static_cast<int>(std::floor((box[0][1] - margin - g.origin[1]) / g.dy)));
-  const int lj1 = std::min(g.ny - 1, static_cast<int>(std::ceil((box[1][1] + margin - g.origin[1]) / g.dy)));
-
-  const std::string series_dir = dir + "/series";
-  fs::create_directories(series_dir);
-  const std::string study = new_uid(), series = new_uid(), frame = new_uid();
-  const std::string description = std::string("validation ") + c.id + ": " + to_string(c.shape) + ", " + to_string(c.texture);
-  std::vector<uint8_t> truth_mask(static_cast<size_t>(g.nx) * g.ny * g.nz, 0);
-  constexpr int kSub = 4, kSubZ = 8;  // supersampling in the plane and through the slice profile
-  for (int k = 0; k < g.nz; ++k) {
-    const double z = g.origin[2] + k * g.dz;
-    // The background: anatomy plus the slice's own residual, shifted for this slice.
-    const int sx = static_cast<int>(std::lround((u(rng) - 0.5) * 80)), sy = static_cast<int>(std::lround((u(rng) - 0.5) * 80));
-    cv::Mat slice(g.ny, g.nx, CV_32F);
-    for (int j = 0; j < g.ny; ++j)
-      for (int i = 0; i < g.nx; ++i) {
-        const int bi = g.x0 + i, bj = g.y0 + j;
-        const int ri = std::clamp(bi + sx, 0, b.cols - 1), rj = std::clamp(bj + sy, 0, b.rows - 1);
-        slice.at<float>(j, i) = anatomy.at<float>(bj, bi) + residual.at<float>(rj, ri);
-      }
-    if (added_sd > 0) {
-      cv::Mat n(g.ny, g.nx, CV_32F);
-      for (int j = 0; j < g.ny; ++j)
-        for (int i = 0; i < g.nx; ++i) n.at<float>(j, i) = gauss(rng);
-      if (kind == NoiseKind::kCorrelated) {
-        cv::GaussianBlur(n, n, {0, 0}, 1.0);
-        n *= 2 * std::sqrt(kPi) * 1.0;  // unit SD again (a 2D Gaussian of sigma s keeps 1 / (2 s sqrt(pi)))
-      }
-      slice += n * added_sd;
-    }
-    // The lesion: (its CT number - the tissue's) x the share of the voxel and slice profile it
-    // fills, then the in-plane point spread.
-    if (z >= box[0][2] - g.dz && z <= box[1][2] + g.dz) {
-      cv::Mat term = cv::Mat::zeros(g.ny, g.nx, CV_32F);
-      bool any = false;
-      for (int j = lj0; j <= lj1; ++j)
-        for (int i = li0; i <= li1; ++i) {
-          double sum = 0, occupied = 0, wsum = 0;
-          for (int sz = 0; sz < kSubZ; ++sz) {
-            const double dz = -g.dz + (sz + 0.5) * 2 * g.dz / kSubZ, w = slice_profile(dz, g.dz);
-            for (int s = 0; s < kSub * kSub; ++s) {
-              const P3 p{g.origin[0] + (i - 0.5 + (s % kSub + 0.5) / kSub) * g.dx,
-                         g.origin[1] + (j - 0.5 + (static_cast<double>(s / kSub) + 0.5) / kSub) * g.dy, z + dz};
-              wsum += w;
-              if (!shape.inside(p)) continue;
-              occupied += w;
-              sum += w * (level(p) - anatomy.at<float>(g.y0 + j, g.x0 + i));
-            }
-          }
-          if (occupied == 0) continue;
-          any = true;
-          term.at<float>(j, i) = static_cast<float>(sum / wsum);
-          if (occupied / wsum >= 0.5) truth_mask[(static_cast<size_t>(k) * g.ny + j) * g.nx + i] = 1;
-        }
-      if (any) {
-        if (psf_sigma_mm > 0) cv::GaussianBlur(term, term, {0, 0}, psf_sigma_mm / g.dx, psf_sigma_mm / g.dy);
-        slice += term;
-      }
-    }
-    std::vector<int16_t> px(static_cast<size_t>(g.nx) * g.ny);
-    for (int j = 0; j < g.ny; ++j)
-      for (int i = 0; i < g.nx; ++i)
-        px[static_cast<size_t>(j) * g.nx + i] =
-            static_cast<int16_t>(std::clamp(std::lround(slice.at<float>(j, i)), -1024L, 3071L));
-    char name[32];
-    std::snprintf(name, sizeof name, "/%04d.dcm", k + 1);
-    if (Status st = write_slice(b.path, series_dir + name, g, k, px, study, series, frame, c.id, description); !st.ok())
-      return st.error();
   }
-  if (Status st = write_mask(dir + "/truth_mask.mha", g, truth_mask); !st.ok()) return st.error();
+};
 
-  // Truth: the 50 % partial-volume outline on each acquired slice; the longest wins (RECIST).
+Look make_look(const cv::Mat& anatomy, const Framed& f, const CaseSpec& c, std::mt19937& rng) {
+  std::uniform_real_distribution<double> u(0, 1);
+  Look l;
+  l.background_hu = anatomy.at<float>(f.cj, f.ci);
+  l.lesion_hu = c.placement == Placement::kJuxtapleural ? -10 + 50 * u(rng) : l.background_hu + c.contrast_hu;
+  l.contrast = std::abs(l.lesion_hu - l.background_hu);
+  l.texture_sd = 5 + 0.25 * std::min(l.contrast, 80.0);
+  l.texture = c.texture;
+  l.shape = &f.shape;
+  l.field = WaveField(rng);
+  return l;
+}
+
+// Noise: the slice's own, plus what the case adds, never below 5 HU in all (a slice stored
+// smoothed - the head's reads 0.2 HU - is no scanner's image).
+struct Noise {
+  NoiseKind kind = NoiseKind::kWhite;
+  double added_sd = 0, total_sd = 0;
+};
+Noise plan_noise(const Background& b, const CaseSpec& c) {
+  Noise n;
+  const double wanted = std::max(5.0, c.noise == NoiseKind::kImageOwn ? 0.0 : c.noise_sd_hu);
+  n.kind = c.noise == NoiseKind::kImageOwn ? NoiseKind::kWhite : c.noise;
+  n.added_sd = std::sqrt(std::max(0.0, wanted * wanted - b.own_noise_sd * b.own_noise_sd));
+  n.total_sd = std::sqrt(b.own_noise_sd * b.own_noise_sd + n.added_sd * n.added_sd);
+  return n;
+}
+
+// One slice's background: the anatomy plus the slice's own residual moved by up to 40 px, plus
+// the added noise.
+cv::Mat background_slice(const cv::Mat& anatomy, const cv::Mat& residual, const Background& b, const Grid3& g, const Noise& noise,
+                         std::mt19937& rng, std::normal_distribution<float>& gauss) {
+  std::uniform_real_distribution<double> u(0, 1);
+  const int sx = static_cast<int>(std::lround((u(rng) - 0.5) * 80)), sy = static_cast<int>(std::lround((u(rng) - 0.5) * 80));
+  cv::Mat slice(g.ny, g.nx, CV_32F);
+  for (int j = 0; j < g.ny; ++j)
+    for (int i = 0; i < g.nx; ++i) {
+      const int bi = g.x0 + i, bj = g.y0 + j;
+      const int ri = std::clamp(bi + sx, 0, b.cols - 1), rj = std::clamp(bj + sy, 0, b.rows - 1);
+      slice.at<float>(j, i) = anatomy.at<float>(bj, bi) + residual.at<float>(rj, ri);
+    }
+  if (noise.added_sd > 0) {
+    cv::Mat n(g.ny, g.nx, CV_32F);
+    for (int j = 0; j < g.ny; ++j)
+      for (int i = 0; i < g.nx; ++i) n.at<float>(j, i) = gauss(rng);
+    if (noise.kind == NoiseKind::kCorrelated) {
+      cv::GaussianBlur(n, n, {0, 0}, 1.0);
+      n *= 2 * std::sqrt(kPi) * 1.0;  // unit SD again (a 2D Gaussian of sigma s keeps 1 / (2 s sqrt(pi)))
+    }
+    slice += n * noise.added_sd;
+  }
+  return slice;
+}
+
+// Adds slice k's lesion to `slice`: (its CT number - the tissue's) x the share of the voxel and
+// slice profile it fills (4 x 4 in the plane, 8 through the profile), then the in-plane point
+// spread; marks the voxels it fills at least half of in `truth_mask`.
+void add_lesion(cv::Mat& slice, const cv::Mat& anatomy, const Grid3& g, int k, const Look& look, double psf_fwhm_mm,
+                std::vector<uint8_t>& truth_mask) {
+  const LesionShape& shape = *look.shape;
+  const auto box = shape.bounds();
+  const double z = g.origin[2] + k * g.dz;
+  if (z < box[0][2] - g.dz || z > box[1][2] + g.dz) return;
+  const double psf_sigma_mm = psf_fwhm_mm / 2.355;
+  const double margin = 3 * psf_sigma_mm + 2 * std::max(g.dx, g.dy);
+  const int i0 = std::max(0, static_cast<int>(std::floor((box[0][0] - margin - g.origin[0]) / g.dx)));
+  const int i1 = std::min(g.nx - 1, static_cast<int>(std::ceil((box[1][0] + margin - g.origin[0]) / g.dx)));
+  const int j0 = std::max(0, static_cast<int>(std::floor((box[0][1] - margin - g.origin[1]) / g.dy)));
+  const int j1 = std::min(g.ny - 1, static_cast<int>(std::ceil((box[1][1] + margin - g.origin[1]) / g.dy)));
+  constexpr int kSub = 4, kSubZ = 8;
+  cv::Mat term = cv::Mat::zeros(g.ny, g.nx, CV_32F);
+  bool any = false;
+  for (int j = j0; j <= j1; ++j)
+    for (int i = i0; i <= i1; ++i) {
+      double sum = 0, occupied = 0, wsum = 0;
+      for (int sz = 0; sz < kSubZ; ++sz) {
+        const double dz = -g.dz + (sz + 0.5) * 2 * g.dz / kSubZ, w = slice_profile(dz, g.dz);
+        for (int s = 0; s < kSub * kSub; ++s) {
+          const P3 p{g.origin[0] + (i - 0.5 + (s % kSub + 0.5) / kSub) * g.dx,
+                     g.origin[1] + (j - 0.5 + (static_cast<double>(s / kSub) + 0.5) / kSub) * g.dy, z + dz};
+          wsum += w;
+          if (!shape.inside(p)) continue;
+          occupied += w;
+          sum += w * (look.at(p) - anatomy.at<float>(g.y0 + j, g.x0 + i));
+        }
+      }
+      if (occupied == 0) continue;
+      any = true;
+      term.at<float>(j, i) = static_cast<float>(sum / wsum);
+      if (occupied / wsum >= 0.5) truth_mask[(static_cast<size_t>(k) * g.ny + j) * g.nx + i] = 1;
+    }
+  if (!any) return;
+  if (psf_sigma_mm > 0) cv::GaussianBlur(term, term, {0, 0}, psf_sigma_mm / g.dx, psf_sigma_mm / g.dy);
+  slice += term;
+}
+
+std::vector<int16_t> stored_pixels(const cv::Mat& slice) {
+  std::vector<int16_t> px(static_cast<size_t>(slice.total()));
+  for (int j = 0; j < slice.rows; ++j)
+    for (int i = 0; i < slice.cols; ++i)
+      px[static_cast<size_t>(j) * static_cast<size_t>(slice.cols) + static_cast<size_t>(i)] =
+          static_cast<int16_t>(std::clamp(std::lround(slice.at<float>(j, i)), -1024L, 3071L));
+  return px;
+}
+
+// The case's truth: the 50 % partial-volume outline on each acquired slice, the longest winning
+// (RECIST), with what the case was made of.
+nlohmann::json truth_of(const Background& b, const CaseSpec& c, const Framed& f, const Look& look, const Noise& noise,
+                        const std::vector<uint8_t>& truth_mask) {
+  const Grid3& g = f.g;
   SliceTruth best;
   int best_k = -1;
   for (int k = 0; k < g.nz; ++k) {
-    const SliceTruth t = truth_on_slice(shape, g.origin[2] + k * g.dz, g.dz);
+    const SliceTruth t = truth_on_slice(f.shape, g.origin[2] + k * g.dz, g.dz);
     if (t.long_axis.length > best.long_axis.length) best = t, best_k = k;
   }
   const double voxel_ml = g.dx * g.dy * g.dz / 1000;
   const auto pt = [&](const std::array<double, 2>& p) { return nlohmann::json::array({p[0], p[1], best.z}); };
-  nlohmann::json j = {
+  return {
       {"id", c.id},
       {"series", "series"},
       {"truth_mask", "truth_mask.mha"},
@@ -442,17 +472,17 @@ Result<nlohmann::json> render_case(const Background& b, const CaseSpec& c, const
       {"shape", to_string(c.shape)},
       {"texture", to_string(c.texture)},
       {"nominal_diameter_mm", c.diameter_mm},
-      {"lesion_hu", lesion_hu},
-      {"background_hu", background_hu},
-      {"contrast_hu", contrast},
-      {"noise_sd_hu", noise_sd},
+      {"lesion_hu", look.lesion_hu},
+      {"background_hu", look.background_hu},
+      {"contrast_hu", look.contrast},
+      {"noise_sd_hu", noise.total_sd},
       {"image_own_noise_sd_hu", b.own_noise_sd},
-      {"noise", added_sd > 0 ? to_string(kind) : to_string(NoiseKind::kImageOwn)},
-      {"contrast_to_noise", contrast / noise_sd},
+      {"noise", noise.added_sd > 0 ? to_string(noise.kind) : to_string(NoiseKind::kImageOwn)},
+      {"contrast_to_noise", look.contrast / noise.total_sd},
       {"psf_fwhm_mm", c.psf_fwhm_mm},
       {"slice_thickness_mm", c.thickness_mm},
       {"pixel_mm", {g.dx, g.dy}},
-      {"seed_mm", {shape.centre[0], shape.centre[1], shape.centre[2]}},
+      {"seed_mm", {f.shape.centre[0], f.shape.centre[1], f.shape.centre[2]}},
       {"long_axis",
        {{"length_mm", best.long_axis.length},
         {"endpoints_mm", {pt(best.long_axis.a), pt(best.long_axis.b)}},
@@ -460,8 +490,39 @@ Result<nlohmann::json> render_case(const Background& b, const CaseSpec& c, const
       {"short_axis", {{"length_mm", best.short_axis.length}, {"endpoints_mm", {pt(best.short_axis.a), pt(best.short_axis.b)}}}},
       {"volume_ml", static_cast<double>(std::count(truth_mask.begin(), truth_mask.end(), 1)) * voxel_ml},
   };
-  std::ofstream(dir + "/truth.json") << j.dump(1) << "\n";
-  return j;
+}
+
+}  // namespace
+
+Result<nlohmann::json> render_case(const Background& b, const CaseSpec& c, const std::string& dir) {
+  std::mt19937 rng(c.seed);
+  std::normal_distribution<float> gauss(0, 1);
+  cv::Mat anatomy, residual;
+  split_anatomy(as_mat(b), anatomy, residual);
+  auto framed = frame_case(anatomy, b, c, rng);
+  if (!framed) return framed.error();
+  const Framed& f = *framed;
+  const Look look = make_look(anatomy, f, c, rng);
+  const Noise noise = plan_noise(b, c);
+
+  const std::string series_dir = dir + "/series";
+  fs::create_directories(series_dir);
+  const std::string study = new_uid(), series = new_uid(), frame = new_uid();
+  const std::string description = std::string("validation ") + c.id + ": " + to_string(c.shape) + ", " + to_string(c.texture);
+  std::vector<uint8_t> truth_mask(static_cast<size_t>(f.g.nx) * f.g.ny * f.g.nz, 0);
+  for (int k = 0; k < f.g.nz; ++k) {
+    cv::Mat slice = background_slice(anatomy, residual, b, f.g, noise, rng, gauss);
+    add_lesion(slice, anatomy, f.g, k, look, c.psf_fwhm_mm, truth_mask);
+    char name[32];
+    std::snprintf(name, sizeof name, "/%04d.dcm", k + 1);
+    if (Status st = write_slice(b.path, series_dir + name, f.g, k, stored_pixels(slice), study, series, frame, c.id, description);
+        !st.ok())
+      return st.error();
+  }
+  if (Status st = write_mask(dir + "/truth_mask.mha", f.g, truth_mask); !st.ok()) return st.error();
+  nlohmann::json truth = truth_of(b, c, f, look, noise, truth_mask);
+  std::ofstream(dir + "/truth.json") << truth.dump(1) << "\n";
+  return truth;
 }
 
 }  // namespace oq::validation

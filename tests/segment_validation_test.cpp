@@ -137,4 +137,31 @@ TEST(SegmentValidation, LongAxisAndDiceOnLesionsInsertedIntoRealCt) {
   EXPECT_GE(median(dices), 0.88);
 }
 
+// The generator refuses what it cannot do, naming why, and leaves no folder behind.
+TEST(SegmentValidation, GeneratorRefusesBadArgumentsAndLeavesNothing) {
+  const std::string tool = std::string(OQ_BINARY_DIR) + "/bin/oq-validation";
+  const fs::path dir = scratch("validation_bad");
+  const std::string shared = " --shared " + quote(shared_dir());
+  struct Case {
+    std::string args, says;
+  };
+  const fs::path out = dir / "set";
+  const Case cases[] = {{"ct" + shared + " --out " + quote(out.string()) + " --count 0", "--count must be 1-1000"},
+                        {"ct" + shared + " --out " + quote(out.string()) + " --bogus", "unknown option '--bogus'"},
+                        {"ct --out " + quote(out.string()), "--shared and --out are required"},
+                        {"mri" + shared + " --out " + quote(out.string()), "unknown command 'mri'"},
+                        {"ct --shared " + quote((dir / "nowhere").string()) + " --out " + quote(out.string()), "nowhere"}};
+  for (const Case& c : cases) {
+    const CliRun r = shell(quote(tool) + " " + c.args);
+    EXPECT_NE(r.exit_code, 0) << c.args;
+    EXPECT_NE(r.err.find(c.says), std::string::npos) << c.args << ": " << r.err;
+    EXPECT_FALSE(fs::exists(out)) << c.args;
+  }
+  fs::create_directories(out);
+  const CliRun existing = shell(quote(tool) + " ct" + shared + " --out " + quote(out.string()) + " --count 1");
+  EXPECT_EQ(existing.exit_code, 2);
+  EXPECT_NE(existing.err.find("exists"), std::string::npos) << existing.err;
+  EXPECT_TRUE(fs::is_empty(out)) << "an existing folder is left as it was";
+}
+
 }  // namespace

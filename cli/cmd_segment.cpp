@@ -242,6 +242,7 @@ int cmd_segment(int argc, char** argv) {
     j["max_3d_diameter_mm"] = mm(r.max_3d.length_mm);
     j["lesion_hu_at_seed"] = std::round(r.lesion_hu * 10) / 10;
     j["background_hu"] = std::round(r.background_hu * 10) / 10;
+    j["wall_hu"] = r.wall_hu ? nlohmann::json(std::round(*r.wall_hu * 10) / 10) : nlohmann::json(nullptr);
     j["leak_fraction"] = std::round(r.leak_fraction * 1000) / 1000;
     j["noise_hu"] = std::round(r.noise_hu * 10) / 10;
     const bool trusted = r.confidence == lesion::CtSegmentation::Confidence::kHigh;
@@ -255,6 +256,9 @@ int cmd_segment(int argc, char** argv) {
                 r.long_axis.length_mm, r.short_axis.length_mm, r.axial_slice_index, r.largest_short_axis.length_mm,
                 r.largest_short_axis_slice_index);
     std::printf("  volume %.2f ml, mean %.0f HU, largest 3D diameter %.1f mm\n", r.volume_ml, r.mean_hu, r.max_3d.length_mm);
+    if (r.wall_hu)
+      std::printf("  measured to the outer edge of its wall (%.0f HU around a %.0f HU core: a calcified or viable rim)\n",
+                  *r.wall_hu, r.lesion_hu);
     if (r.confidence != lesion::CtSegmentation::Confidence::kHigh)
       std::printf("  LOW CONFIDENCE: %s\n", r.confidence_reason.c_str());
     if (!mask_path.empty()) std::printf("  mask: %s\n", mask_path.c_str());

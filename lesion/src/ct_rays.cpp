@@ -16,6 +16,19 @@ Vec3 direction(int t, int p) {
   return {std::sin(theta) * std::cos(phi), std::sin(theta) * std::sin(phi), std::cos(theta)};
 }
 
+Vec3 index_steps(const Grid& g, const Vec3& d) {
+  Vec3 di{};
+  for (int a = 0; a < 3; ++a) {
+    const Vec3 ax = g.axis(a);
+    di[static_cast<size_t>(a)] = (ax[0] * d[0] + ax[1] * d[1] + ax[2] * d[2]) / g.spacing[static_cast<size_t>(a)];
+  }
+  return di;
+}
+
+double edge_ramp_mm(const Grid& g, const Vec3& d) {
+  return 2.5 + 0.5 * g.spacing[2] * std::abs(d[2]) + 0.5 * g.spacing[0];
+}
+
 float Roi::sample(double i, double j, double k) const {
   if (i < 0 || j < 0 || k < 0 || i > nx - 1 || j > ny - 1 || k > nz - 1) return std::numeric_limits<float>::quiet_NaN();
   const int i0 = std::min(static_cast<int>(i), nx - 2 < 0 ? 0 : nx - 2),
@@ -173,20 +186,14 @@ RayCast cast_once(const Roi& roi, const Vec3& s0, const Grid& g, double m, doubl
   rays.step = 0.25 * std::min({g.spacing[0], g.spacing[1], g.spacing[2]});
   ripples.clear();
   for (size_t idx = 0; idx < kRays; ++idx) {
-    const Vec3 d = direction(idx);
-    // Index steps per millimetre along d (the grid axes are orthonormal).
-    Vec3 di{};
-    for (int a = 0; a < 3; ++a) {
-      const Vec3 ax = g.axis(a);
-      di[static_cast<size_t>(a)] = (ax[0] * d[0] + ax[1] * d[1] + ax[2] * d[2]) / g.spacing[static_cast<size_t>(a)];
-    }
+    const Vec3 d = direction(idx), di = index_steps(g, d);
     // What lies beyond the edge is sampled past its blurred ramp (smoothing, pixel size and, for
     // steep rays, slice thickness), else a high-contrast edge's own ramp would pass for the
     // background. Nothing past that window is needed: sampling stops there.
     EdgeSearch s;
     s.level = m;
     s.tau = tau;
-    s.ramp_mm = 2.5 + 0.5 * g.spacing[2] * std::abs(d[2]) + 0.5 * g.spacing[0];
+    s.ramp_mm = edge_ramp_mm(g, d);
     s.window_mm = s.ramp_mm + 4;
     s.reach_mm = max_radius_mm;
     const auto window = static_cast<size_t>(s.window_mm / rays.step);

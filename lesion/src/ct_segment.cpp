@@ -73,6 +73,13 @@ Result<CtSegmentation> segment_from(const Volume& ct, const Vec3& seed, const Ct
                                      std::to_string(std::lround(m + c_med)) + " HU cortex)");
 
   ct::Outline outline = ct::repair_leaks(rays.radius, rays.valid, rays.past_ripple);
+  double background = m + c_med;
+  std::optional<double> wall_hu;
+  if (auto wall = ct::wall_around(outline, roi, s0, g, m, rays.tau)) {
+    outline = std::move(wall->outline);
+    wall_hu = wall->hu;
+    background = wall->beyond_hu;
+  }
   if (outline.median_radius > 0.66 * options.max_radius_mm) return organ_not_lesion(seed, 2 * outline.median_radius);
   std::vector<double> radius = outline.radius;
   ct::correct_for_blur(radius, g);
@@ -82,7 +89,8 @@ Result<CtSegmentation> segment_from(const Volume& ct, const Vec3& seed, const Ct
   centre = filled->centre;
   core_hu = filled->core_hu.value_or(m);
   out.lesion_hu = m;
-  out.background_hu = m + c_med;
+  out.background_hu = background;
+  out.wall_hu = wall_hu;
   out.leak_fraction = outline.leak_fraction();
   out.noise_hu = at_seed.noise;
   out.method = "ct-star-rays-half-contrast";
@@ -136,7 +144,8 @@ void assess_confidence(CtSegmentation& seg) {
   constexpr double kMaxLeakFraction = 0.25;
   // The edge's step against the noise the rays saw: below two SD a boundary may be noise.
   constexpr double kMinContrastToNoise = 2.0;
-  const double contrast = std::abs(seg.background_hu - seg.lesion_hu);
+  // The edge is the wall's where the lesion has one.
+  const double contrast = std::abs(seg.background_hu - seg.wall_hu.value_or(seg.lesion_hu));
   std::string reason;
   if (seg.leak_fraction >= kMaxLeakFraction)
     reason = std::to_string(std::lround(100 * seg.leak_fraction)) +

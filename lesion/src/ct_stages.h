@@ -7,6 +7,8 @@
 //   cast_rays           7 200 rays, each stopping at its half-contrast edge (find_edge)
 //   drop_dark_patch_edges, edges_through_thin_fat   edges that need a second look
 //   repair_leaks        rays that met no edge, or ran far beyond their neighbours
+//   wall_around         a lesion whose wall (a calcified rim, the viable rim around necrosis) is
+//                       another tissue than its core: the wall's outer edge
 //   correct_for_blur    blur rounds a convex body off
 //   fill_star           the mask the rays enclose, and what is measured on it
 #pragma once
@@ -36,6 +38,12 @@ Vec3 direction(int t, int p);
 inline Vec3 direction(std::size_t ray) {
   return direction(static_cast<int>(ray) / kPhi, static_cast<int>(ray) % kPhi);
 }
+
+// Index steps per millimetre along `d` on the grid (its axes are orthonormal).
+Vec3 index_steps(const Grid& g, const Vec3& d);
+// How long an edge's blurred ramp is along `d` (smoothing, pixel size and, for steep rays, slice
+// thickness), mm: what lies beyond an edge is read past it.
+double edge_ramp_mm(const Grid& g, const Vec3& d);
 
 // ---- Region ----------------------------------------------------------------------------------
 
@@ -158,6 +166,21 @@ struct Outline {
 // ellipsoid's across a large patch), rays past a ripple join where they agree with it, and
 // outliers among neighbours take their neighbours' median.
 Outline repair_leaks(const std::vector<double>& radius, const std::vector<char>& valid, const std::vector<char>& past_ripple);
+
+// ---- The wall --------------------------------------------------------------------------------
+
+// A lesion whose wall is another tissue than its core (a calcified rim around a soft-tissue core,
+// the viable rim around a necrotic centre) stops the rays at the core's edge. Past each ray's
+// inner edge the wall's level is read, and the wall's own edge searched as the rays search theirs.
+struct Wall {
+  Outline outline;          // the wall's outer edge, repaired as the rays' edges are
+  double hu = 0;            // the wall's CT number (median over the rays)
+  double beyond_hu = 0;     // what lies beyond it (median)
+  double closed_share = 0;  // of the rays that found the wall's edge
+};
+// The wall around `inner`, or nothing when none closes around it: `level` is the core's CT
+// number, `tau` the rays' threshold.
+std::optional<Wall> wall_around(const Outline& inner, const Roi& roi, const Vec3& s0, const Grid& g, double level, double tau);
 
 // ---- Blur and fill ---------------------------------------------------------------------------
 

@@ -12,11 +12,16 @@
 // moved out by what blur takes off a curved surface, and a click off the lesion's middle is cast
 // again from the centre it found (up to three passes), so the calipers do not depend on the click;
 // a pass is also cast again when the lesion's core reads a CT number other than the click's
-// neighbourhood (a heterogeneous lesion), at the core's level.
+// neighbourhood (a heterogeneous lesion), at the core's level. A lesion whose wall is another
+// tissue than its core (a calcified rim, the viable rim around a necrotic centre: a reader
+// measures to its outside) stops the rays at the core: where a wall of even level closes around
+// it, no thicker than the core is wide and neither fat nor air, the outline is the wall's outer
+// edge. The stages are in lesion/src/ct_stages.h.
 #pragma once
 
 #include <array>
 #include <cstddef>
+#include <optional>
 #include <string>
 
 #include "oq/error.h"
@@ -39,6 +44,9 @@ struct CtSegmentation {
   std::string method;
   double lesion_hu = 0;      // CT number at the seed, or the centre it was moved to (smoothed median)
   double background_hu = 0;  // median CT number just outside the boundary
+  // A lesion whose wall is another tissue than its core (a calcified rim, the viable rim around a
+  // necrotic centre): the wall's CT number. The outline is the wall's outer edge.
+  std::optional<double> wall_hu;
   int axial_slice_index = -1;
   Caliper long_axis, short_axis;  // on that slice
   // For nodes (RECIST follows their short axis): the largest short axis on any slice.

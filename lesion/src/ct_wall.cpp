@@ -13,9 +13,10 @@ namespace {
 
 // What one ray sees of a wall.
 struct WallRay {
-  double hu = 0;         // the wall's level
-  double outer = -1;     // mm from the seed to the wall's own edge (-1: none within reach)
-  double beyond_hu = 0;  // past that edge
+  double hu = 0;          // the wall's level
+  double outer = -1;      // mm from the seed to the wall's own edge (-1: none within reach)
+  double beyond_hu = 0;   // past that edge
+  double plateau_mm = 0;  // how long the profile stays at the wall's level
 };
 
 // A ray whose edge already lies past the wall: the wall (a calcified rim before the lung) was an
@@ -41,6 +42,22 @@ std::optional<WallRay> wall_passed(const Sample& at, double r_in, double ramp, d
   return w;
 }
 
+// Where the profile falls fastest (rises, for sign -1) within half a ramp of `near`, mm from the
+// seed; the slope is read over 1 mm, and the search stays on the near side of the wall's peak.
+template <typename Sample>
+double steepest_fall(const Sample& at, double near, double ramp, double step, double sign) {
+  double best = near, steepest = 0;
+  for (double x = near - 0.5 * ramp; x <= near + 0.5 * ramp; x += step) {
+    const float a = at(x - 0.5), b = at(x + 0.5);
+    if (std::isnan(a) || std::isnan(b)) continue;
+    if ((a - b) * sign > steepest) {
+      steepest = (a - b) * sign;
+      best = x;
+    }
+  }
+  return best;
+}
+
 // The wall past a ray's edge at `r_in`: its level is where the profile strays farthest from the
 // core's within half a ramp (a thin wall before lung must not read as the lung); its own edge is
 // searched from there as a ray searches from the seed, no farther than the core's radius.
@@ -64,6 +81,7 @@ WallRay wall_on_ray(const Roi& roi, const Vec3& s0, const Grid& g, size_t idx, d
       w.hu = v;
     }
   }
+  for (double x = peak_at; !std::isnan(at(x)) && std::abs(at(x) - w.hu) <= tau; x += step) w.plateau_mm = x - peak_at;
   s.level = w.hu;
   s.reach_mm = std::max(r_in, 3.0);
   const Vec3 from{s0[0] + di[0] * peak_at, s0[1] + di[1] * peak_at, s0[2] + di[2] * peak_at};
@@ -73,6 +91,10 @@ WallRay wall_on_ray(const Roi& roi, const Vec3& s0, const Grid& g, size_t idx, d
   if (!e) return w;
   w.outer = peak_at + e->radius;
   w.beyond_hu = w.hu + e->contrast;
+  // A wall thinner than the blur never reaches its own level: half-way between its blurred peak
+  // and what lies beyond sits outside its edge (0.7 mm for a 2 mm rim under 1 mm of blur). Its
+  // edge is where the profile falls fastest, near there.
+  if ((w.hu - m) * (w.hu - w.beyond_hu) > 0) w.outer = steepest_fall(at, w.outer, s.ramp_mm, step, w.hu > w.beyond_hu ? 1 : -1);
   return w;
 }
 
@@ -83,11 +105,12 @@ std::optional<Wall> wall_around(const Outline& inner, const Roi& roi, const Vec3
   std::vector<char> seen(kRays, 0);
   for (size_t i = 0; i < kRays; ++i) {
     const WallRay r = wall_on_ray(roi, s0, g, i, inner.radius[i], m, tau);
-    // A wall is an extreme between the core and what lies beyond (a profile still falling from
-    // the core to the lung is the edge's own ramp), and soft tissue, fluid or calcium: never fat
-    // or air.
+    // A wall is an extreme between the core and what lies beyond (a calcified rim), or a level
+    // between them that holds for a while (the viable rim between a necrotic centre and the
+    // liver); a profile still falling from the core to the lung is the edge's own ramp. And it is
+    // soft tissue, fluid or calcium: never fat or air.
     const bool extreme = (r.hu - m) * (r.hu - r.beyond_hu) > 0;
-    if (r.outer < 0 || !extreme || r.hu < -30) continue;
+    if (r.outer < 0 || !(extreme || r.plateau_mm >= kDipPlateauMm) || r.hu < -30) continue;
     outer[i] = r.outer;
     seen[i] = 1;
     hu.push_back(r.hu);

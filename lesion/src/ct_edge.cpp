@@ -36,6 +36,9 @@ struct Departure {
   size_t start = 0;   // where the search last set out
   double beyond = 0;  // median level past the step's ramp
   bool dark_patch = false;
+  // Not a step but a thin layer of other tissue, the profile back at the lesion's level past it
+  // (beyond: the layer's extreme).
+  bool thin_layer = false;
 };
 
 // The first departure from the lesion's level whose far side stays away from it. A departure
@@ -80,7 +83,13 @@ std::optional<Departure> find_departure(RayProfile& ray, const EdgeSearch& s, st
       // rim of liver before fat, and the long axis moved by 1 mm with the click.)
       size_t plateau = back;
       while (ray.sample_to(plateau) && std::abs(profile[plateau] - m) <= tau) ++plateau;
-      if (d.dark_patch || signed_excursion > 0 || static_cast<double>(plateau - back) * step < kDipPlateauMm) return std::nullopt;
+      if (d.dark_patch || signed_excursion > 0 || static_cast<double>(plateau - back) * step < kDipPlateauMm) {
+        if (d.dark_patch) return std::nullopt;
+        d.thin_layer = true;
+        d.start = from;
+        d.beyond = m + signed_excursion;
+        return d;
+      }
       d.dark_patch = true;
     } else {
       ripples.push_back(excursion);
@@ -113,12 +122,31 @@ std::optional<double> shoulder_before(const std::vector<float>& profile, size_t 
   return std::nullopt;
 }
 
+// A thin layer's near side: where the profile rises (or falls) half-way to the layer's extreme.
+RayEdge layer_rise(const std::vector<float>& profile, const Departure& d, double m, double step) {
+  RayEdge e;
+  e.thin_layer = true;
+  e.contrast = d.beyond - m;
+  e.from_mm = static_cast<double>(d.start) * step;
+  const double sign = e.contrast > 0 ? 1 : -1, half = std::abs(e.contrast) / 2;
+  size_t q = d.start;
+  while (q + 1 < profile.size() && (profile[q] - m) * sign < half) ++q;
+  double r = static_cast<double>(q) * step;
+  if (q > d.start) {
+    const double va = (profile[q - 1] - m) * sign - half, vb = (profile[q] - m) * sign - half;
+    r = (static_cast<double>(q - 1) + va / (va - vb)) * step;
+  }
+  e.radius = r;
+  return e;
+}
+
 }  // namespace
 
 std::optional<RayEdge> find_edge(RayProfile& ray, const EdgeSearch& s, std::vector<double>& ripples) {
   const auto dep = find_departure(ray, s, ripples);
   if (!dep) return std::nullopt;
   const double step = ray.step(), m = s.level;
+  if (dep->thin_layer) return layer_rise(ray.samples(), *dep, m, step);
   // The profile from where the search last set out (past any ripple) to the window's end.
   std::vector<float> profile = ray.samples();
   const auto window = static_cast<size_t>(s.window_mm / step);

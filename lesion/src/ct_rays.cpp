@@ -163,6 +163,11 @@ bool RayProfile::sample_to(size_t q) {
   return q < v_.size() && !std::isnan(v_[q]);
 }
 
+double RayCast::layer_share() const {
+  return static_cast<double>(std::count_if(layer_radius.begin(), layer_radius.end(), [](double r) { return r >= 0; })) /
+         static_cast<double>(layer_radius.size());
+}
+
 double RayCast::valid_share() const {
   return static_cast<double>(std::count(valid.begin(), valid.end(), 1)) / static_cast<double>(valid.size());
 }
@@ -182,6 +187,7 @@ RayCast cast_once(const Roi& roi, const Vec3& s0, const Grid& g, double m, doubl
   rays.valid.assign(kRays, 0);
   rays.past_ripple.assign(kRays, 0);
   rays.past_dark_patch.assign(kRays, 0);
+  rays.layer_radius.assign(kRays, -1);
   rays.tau = tau;
   rays.step = 0.25 * std::min({g.spacing[0], g.spacing[1], g.spacing[2]});
   ripples.clear();
@@ -201,6 +207,10 @@ RayCast cast_once(const Roi& roi, const Vec3& s0, const Grid& g, double m, doubl
     RayProfile ray(roi, s0, di, rays.step, limit + window + 1);
     const auto e = find_edge(ray, s, ripples);
     if (!e) continue;
+    if (e->thin_layer) {
+      rays.layer_radius[idx] = e->radius;
+      continue;
+    }
     // Beyond a fat layer thinner than the blur, the window holds fat and lung both: any ray that
     // ends darker than fat can be is checked against fat's own level (edges_through_thin_fat).
     if (e->single_step && m > -40 && m + e->contrast < -150) rays.dark_rays.push_back({idx, di, e->from_mm});

@@ -61,23 +61,30 @@ Result<CtSegmentation> segment_from(const Volume& ct, const Vec3& seed, const Ct
   ct::RayCast rays = ct::cast_rays(roi, s0, g, m, at_seed.noise, options.max_radius_mm);
   ct::drop_dark_patch_edges(rays);
   ct::edges_through_thin_fat(rays, roi, s0, m);
-  if (rays.valid_share() < 0.35)
-    return seed_off_lesion(seed, "no boundary closes around the seed within " +
-                                     std::to_string(std::lround(options.max_radius_mm)) + " mm (normal tissue?)");
-  std::vector<double> cs;
-  for (size_t i = 0; i < rays.valid.size(); ++i)
-    if (rays.valid[i]) cs.push_back(rays.contrast[i]);
-  const double c_med = median(cs);
-  if (m > 150 && c_med > 0 && m + c_med > 400)
-    return seed_off_lesion(seed, "the seed is inside bone (" + std::to_string(std::lround(m)) + " HU within a " +
-                                     std::to_string(std::lround(m + c_med)) + " HU cortex)");
-
-  ct::Outline outline = ct::repair_leaks(rays.radius, rays.valid, rays.past_ripple);
-  double background = m + c_med;
-  std::optional<double> wall_hu;
-  if (auto wall = ct::wall_around(outline, roi, s0, g, m, rays.tau)) {
+  ct::Outline outline;
+  std::optional<ct::Wall> wall;
+  double background = m;
+  if (rays.valid_share() < 0.35) {
+    // No edge closes around the seed; a thin ring all round may (a ring-enhancing lesion clicked
+    // on its necrotic centre).
+    wall = ct::wall_of_thin_layers(rays, roi, s0, g, m);
+    if (!wall)
+      return seed_off_lesion(seed, "no boundary closes around the seed within " +
+                                       std::to_string(std::lround(options.max_radius_mm)) + " mm (normal tissue?)");
+  } else {
+    std::vector<double> cs;
+    for (size_t i = 0; i < rays.valid.size(); ++i)
+      if (rays.valid[i]) cs.push_back(rays.contrast[i]);
+    const double c_med = median(cs);
+    if (m > 150 && c_med > 0 && m + c_med > 400)
+      return seed_off_lesion(seed, "the seed is inside bone (" + std::to_string(std::lround(m)) + " HU within a " +
+                                       std::to_string(std::lround(m + c_med)) + " HU cortex)");
+    outline = ct::repair_leaks(rays.radius, rays.valid, rays.past_ripple);
+    background = m + c_med;
+    wall = ct::wall_around(outline, roi, s0, g, m, rays.tau);
+  }
+  if (wall) {
     outline = std::move(wall->outline);
-    wall_hu = wall->hu;
     background = wall->beyond_hu;
   }
   if (outline.median_radius > 0.66 * options.max_radius_mm) return organ_not_lesion(seed, 2 * outline.median_radius);
@@ -90,7 +97,7 @@ Result<CtSegmentation> segment_from(const Volume& ct, const Vec3& seed, const Ct
   core_hu = filled->core_hu.value_or(m);
   out.lesion_hu = m;
   out.background_hu = background;
-  out.wall_hu = wall_hu;
+  if (wall) out.wall_hu = wall->hu;
   out.leak_fraction = outline.leak_fraction();
   out.noise_hu = at_seed.noise;
   out.method = "ct-star-rays-half-contrast";

@@ -110,10 +110,15 @@ struct RayEdge {
   bool past_ripple = false, past_dark_patch = false;
   bool single_step = false;  // no shoulder of a thin layer before the far step
   double width_25_75 = -1;   // the single step's 25-75 % width, mm (-1: not measured)
+  // Not an edge: a thin layer of other tissue with the lesion's level past it (a vessel, a fat
+  // plane; all round, the ring of a ring-enhancing lesion). radius is its near side, contrast its
+  // extreme.
+  bool thin_layer = false;
 };
 
-// The first departure from the lesion's level whose far side stays away from it; ripples (how far
-// each excursion that came back strayed) are appended to `ripples`. Nothing when the ray ran off.
+// The first departure from the lesion's level whose far side stays away from it, or a thin layer
+// (see RayEdge::thin_layer); ripples (how far each excursion that came back strayed) are appended
+// to `ripples`. Nothing when the ray ran off.
 std::optional<RayEdge> find_edge(RayProfile& ray, const EdgeSearch& s, std::vector<double>& ripples);
 
 // Rays from a soft-tissue lesion that end in lung or air, for the fat-layer check.
@@ -127,11 +132,13 @@ struct RayCast {
   std::vector<double> radius, contrast;  // per ray (-1 / 0: no edge)
   std::vector<char> valid;               // the edge was seen directly (or past a dark patch)
   std::vector<char> past_ripple, past_dark_patch;
+  std::vector<double> layer_radius;  // a thin layer's near side (-1: none)
   std::vector<DarkRay> dark_rays;
   std::vector<std::pair<double, double>> step_widths;  // |dz| of the ray, 25-75 % width in mm
   double tau = 0;                                      // the threshold the rays were cast with
   double step = 0;                                     // mm between a ray's samples
   double valid_share() const;
+  double layer_share() const;
 };
 
 // All rays from `s0` (ROI index) at the lesion's `level`: once, and once more with another
@@ -181,6 +188,9 @@ struct Wall {
 // The wall around `inner`, or nothing when none closes around it: `level` is the core's CT
 // number, `tau` the rays' threshold.
 std::optional<Wall> wall_around(const Outline& inner, const Roi& roi, const Vec3& s0, const Grid& g, double level, double tau);
+// Where no edge closes around the seed but most rays met a thin layer with the seed's level past it
+// (a ring-enhancing lesion clicked on its necrotic centre): the wall that layer is, if it is one.
+std::optional<Wall> wall_of_thin_layers(const RayCast& rays, const Roi& roi, const Vec3& s0, const Grid& g, double level);
 
 // ---- Blur and fill ---------------------------------------------------------------------------
 

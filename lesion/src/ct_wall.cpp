@@ -88,7 +88,7 @@ WallRay wall_on_ray(const Roi& roi, const Vec3& s0, const Grid& g, size_t idx, d
   RayProfile ray(roi, from, di, step, static_cast<size_t>((s.reach_mm + s.window_mm + 5) / step));
   std::vector<double> ripples;
   const auto e = find_edge(ray, s, ripples);
-  if (!e) return w;
+  if (!e || e->thin_layer) return w;
   w.outer = peak_at + e->radius;
   w.beyond_hu = w.hu + e->contrast;
   // A wall thinner than the blur never reaches its own level: half-way between its blurred peak
@@ -127,6 +127,15 @@ std::optional<Wall> wall_around(const Outline& inner, const Roi& roi, const Vec3
   w.beyond_hu = median(beyond);
   w.outline = repair_leaks(outer, seen, std::vector<char>(kRays, 0));
   return w;
+}
+
+std::optional<Wall> wall_of_thin_layers(const RayCast& rays, const Roi& roi, const Vec3& s0, const Grid& g, double m) {
+  // Half the rays at least, for the inner side's shape to bridge the rest.
+  if (rays.layer_share() < 0.5) return std::nullopt;
+  std::vector<char> seen(kRays, 0);
+  for (size_t i = 0; i < kRays; ++i) seen[i] = rays.layer_radius[i] >= 0;
+  const Outline inner = repair_leaks(rays.layer_radius, seen, std::vector<char>(kRays, 0));
+  return wall_around(inner, roi, s0, g, m, rays.tau);
 }
 
 }  // namespace oq::lesion::ct

@@ -115,7 +115,13 @@ TEST(CtStageEdge, ARippleThatComesBackDoesNotEndTheSearch) {
 TEST(CtStageEdge, AThinBrightLayerBeforeTheLesionsOwnLevelIsNotAnEdge) {
   // 1.5 mm of 120 HU (a vessel, a layer of other tissue) and then the lesion's level again.
   const Roi r = row([](double x) { return step(x, 10, 40, 120, 0.5) - step(x, 11.5, 0, 80, 0.5); }, 40, 0.5);
-  EXPECT_FALSE(search_row(r, 40, 12).has_value());
+  const auto e = search_row(r, 40, 12);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_TRUE(e->thin_layer);
+  // Its extreme: the blurred peak, 80 erf(1.5 / sqrt 2) = 69 HU above the lesion at 10.75 mm (the
+  // 0.5 mm samples read 65); its near side half-way up to that, just inside 10 mm.
+  EXPECT_NEAR(e->contrast, 80 * std::erf(1.5 / std::sqrt(2.0)), 5);
+  EXPECT_NEAR(e->radius, 9.9, 0.1);
 }
 
 TEST(CtStageEdge, PastADarkPatchOnlyAStepUpIsTheEdge) {

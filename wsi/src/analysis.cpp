@@ -1,7 +1,7 @@
 // The IHC analysis. OpenCV does the pixel work; the rules (thresholds, sizes) are settings.
 #include "oq/wsi/analysis.h"
 
-#include "nuclei.h"
+#include "ihc_stages.h"
 
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -18,11 +18,9 @@
 namespace oq::wsi {
 namespace {
 
-using Vec = std::array<double, 3>;
-
-// Below this gray level the brightest tenth of an image is not glass (slides' glass: CMU-1 246,
-// the generated ones 236-246; the real IHC tile's lumen 226).
-constexpr double kDimmestGlass = 224;
+using stages::od_table;
+using stages::OdTable;
+using stages::Vec;
 
 Vec normalised(Vec v) {
   const double n = std::sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]);
@@ -38,19 +36,6 @@ double angle_deg(const Vec& a, const Vec& b) {
 
 cv::Mat to_mat(const RgbImage& img) {
   return cv::Mat(img.height, img.width, CV_8UC3, const_cast<std::uint8_t*>(img.rgb.data())).clone();
-}
-
-// Optical density per channel and 8-bit value: -log10(I / I0), I clamped to at least 1, and
-// unless `signed_od`, never negative (three logarithms per pixel would dominate the analysis time).
-using OdTable = std::array<std::array<float, 256>, 3>;
-OdTable od_table(const Vec& background, bool signed_od = false) {
-  OdTable t{};
-  for (size_t c = 0; c < 3; ++c)
-    for (size_t v = 0; v < 256; ++v) {
-      const double od = -std::log10(std::max(1.0, static_cast<double>(v)) / background[c]);
-      t[c][v] = static_cast<float>(signed_od ? od : std::max(0.0, od));
-    }
-  return t;
 }
 
 cv::Mat optical_density(const cv::Mat& rgb, const Vec& background) {
@@ -297,16 +282,6 @@ cv::Matx33d unmixing(const StainVectors& s) {
   return m.inv();
 }
 
-bool inside(const std::vector<std::array<double, 2>>& poly, double x, double y) {
-  bool in = false;
-  for (size_t i = 0, j = poly.size() - 1; i < poly.size(); j = i++) {
-    const auto& a = poly[i];
-    const auto& b = poly[j];
-    if ((a[1] > y) != (b[1] > y) && x < (b[0] - a[0]) * (y - a[1]) / (b[1] - a[1]) + a[0]) in = !in;
-  }
-  return in;
-}
-
 // The tissue's own DAB, for HER2, whose stain is on membranes only. Two things shift every DAB
 // OD without any staining, and a faint membrane (about 0.05 OD above its surroundings once
 // blurred) is lost or invented by either:
@@ -408,11 +383,6 @@ TissueDab tissue_dab(const std::vector<cv::Mat>& samples, const Vec& background,
   return t;
 }
 
-struct Tile {
-  std::int64_t x0, y0;  // level-0 pixels of the tile's core
-  int core_w, core_h;   // analysis pixels
-};
-
 // The membrane of one cell: along 48 directions from the nucleus edge out to the bisector with
 // the nearest neighbour that way (at most 6 um), the peak DAB OD above the tissue's own (see
 // tissue_dab); a direction is stained when the peak reaches the stained level.
@@ -504,134 +474,22 @@ const char* to_string(CellKind k) {
   return "other";
 }
 
-Result<IhcResult> analyse_ihc(SlideReader& slide, Marker marker, const IhcSettings& st,
-                              const std::function<void(int, int)>& progress, const std::atomic<bool>* cancel) {
-  const auto t0 = std::chrono::steady_clock::now();
-  const SlideInfo& info = slide.info();
-  if (!info.mpp_x || *info.mpp_x <= 0)
-    return Error(ErrorCode::kUnavailable, "the slide does not say its microns per pixel: give --mpp", info.path);
-  const double mpp0 = *info.mpp_x;
-  IhcResult res;
-  res.marker = marker;
-  res.roi_used = !st.roi.empty();
+namespace {
 
-  // 1. Overview at about 8 um/px: tissue, glass colour, stain vectors.
-  double ov_um = 0;
-  auto ov = overview(slide, mpp0, std::max(8.0, mpp0), &ov_um);
-  if (!ov) return ov.error();
-  // Glass: the brightest tenth of the overview (the median of it per channel), at least 200.
-  // Pure white is not glass but where the file has no pixels (a sparse DICOM slide's missing
-  // tiles, transparent areas composited over white): left out. Histograms, not copies: the
-  // overview of a large slide runs to hundreds of megapixels.
-  bool i0_from_tissue = false;  // no glass in the image: I0 is its lightest tissue
-  cv::Mat gray;
-  cv::cvtColor(*ov, gray, cv::COLOR_RGB2GRAY);
-  auto no_pixels = [](const cv::Vec3b& p) { return p[0] == 255 && p[1] == 255 && p[2] == 255; };
-  {
-    std::array<std::uint64_t, 256> gray_hist{};
-    std::uint64_t total = 0;
-    for (int y = 0; y < gray.rows; ++y) {
-      const std::uint8_t* row = gray.ptr<std::uint8_t>(y);
-      const cv::Vec3b* p = ov->ptr<cv::Vec3b>(y);
-      for (int x = 0; x < gray.cols; ++x)
-        if (!no_pixels(p[x])) {
-          ++gray_hist[row[x]];
-          ++total;
-        }
-    }
-    int cut = 255;
-    for (std::uint64_t above = 0; cut > 0; --cut) {
-      above += gray_hist[static_cast<size_t>(cut)];
-      if (above >= total / 10) break;
-    }
-    std::array<std::array<std::uint64_t, 256>, 3> hist{};
-    std::uint64_t bright = 0;
-    for (int y = 0; y < ov->rows; ++y) {
-      const std::uint8_t* g = gray.ptr<std::uint8_t>(y);
-      const cv::Vec3b* p = ov->ptr<cv::Vec3b>(y);
-      for (int x = 0; x < ov->cols; ++x)
-        if (g[x] >= cut && !no_pixels(p[x])) {
-          ++bright;
-          for (int c = 0; c < 3; ++c) ++hist[static_cast<size_t>(c)][p[x][c]];
-        }
-    }
-    for (size_t c = 0; c < 3; ++c) {
-      int median = 255;
-      for (std::uint64_t seen = 0, v = 0; v < 256; ++v) {
-        seen += hist[c][v];
-        if (seen * 2 > bright) {
-          median = static_cast<int>(v);
-          break;
-        }
-      }
-      res.stains.background[c] = std::max(200, bright == 0 ? 255 : median);
-    }
-    // Scanners set glass to about 230-250; a brightest tenth dimmer than that is tissue (an image
-    // cut from inside the tissue), and its OD is then read low by the tissue's own.
-    const double gray_bg = 0.299 * res.stains.background[0] + 0.587 * res.stains.background[1] + 0.114 * res.stains.background[2];
-    if (st.given_background) {
-      res.stains.background = *st.given_background;
-      res.stains.background_from = "given";
-    } else if (gray_bg < kDimmestGlass) {
-      i0_from_tissue = true;
-      res.stains.background_from = "the brightest tenth of the image, dimmer than glass (gray " +
-                                   std::to_string(std::lround(gray_bg)) +
-                                   "): no glass in the image? Give the scanner's white with --background";
-    } else {
-      res.stains.background_from = "glass (the brightest tenth of the overview)";
-    }
-  }
-  // Tissue: summed optical density above 0.15, from a table per channel (no float copy).
-  const OdTable od_of = od_table(res.stains.background);
-  cv::Mat tissue(ov->size(), CV_8U);
-  for (int y = 0; y < ov->rows; ++y) {
-    const cv::Vec3b* p = ov->ptr<cv::Vec3b>(y);
-    std::uint8_t* t = tissue.ptr<std::uint8_t>(y);
-    for (int x = 0; x < ov->cols; ++x) t[x] = od_of[0][p[x][0]] + od_of[1][p[x][1]] + od_of[2][p[x][2]] > 0.15f ? 255 : 0;
-  }
-  gray.release();
-  cv::morphologyEx(tissue, tissue, cv::MORPH_CLOSE, cv::getStructuringElement(cv::MORPH_ELLIPSE, {5, 5}));
-  cv::morphologyEx(tissue, tissue, cv::MORPH_OPEN, cv::getStructuringElement(cv::MORPH_ELLIPSE, {3, 3}));
-  res.tissue_mm2 = static_cast<double>(cv::countNonZero(tissue)) * ov_um * ov_um / 1e6;
-
-  // 2. Tiles at the analysis resolution over the tissue.
-  int level = 0;
-  for (size_t l = 0; l < info.levels.size(); ++l)
-    if (info.levels[l].downsample * mpp0 <= st.analysis_mpp * 1.25) level = static_cast<int>(l);
-  const double level_mpp = info.levels[static_cast<size_t>(level)].downsample * mpp0;
-  const double resample = level_mpp / st.analysis_mpp;  // analysis px per level px
-  res.mpp = resample >= 0.8 && resample <= 1.25 ? level_mpp : st.analysis_mpp;
-  const double l0_per_px = res.mpp / mpp0;  // level-0 px per analysis px
-  const int overlap = 32;
-  std::vector<Tile> tiles;
-  const auto w_px = static_cast<std::int64_t>(static_cast<double>(info.width) / l0_per_px);
-  const auto h_px = static_cast<std::int64_t>(static_cast<double>(info.height) / l0_per_px);
-  for (std::int64_t ty = 0; ty < h_px; ty += st.tile_px)
-    for (std::int64_t tx = 0; tx < w_px; tx += st.tile_px) {
-      const int cw = static_cast<int>(std::min<std::int64_t>(st.tile_px, w_px - tx));
-      const int ch = static_cast<int>(std::min<std::int64_t>(st.tile_px, h_px - ty));
-      // Tissue in this tile (overview pixels)?
-      const double f = res.mpp / ov_um;
-      cv::Rect r(static_cast<int>(static_cast<double>(tx) * f), static_cast<int>(static_cast<double>(ty) * f),
-                 std::max(1, static_cast<int>(cw * f)), std::max(1, static_cast<int>(ch * f)));
-      r &= cv::Rect(0, 0, tissue.cols, tissue.rows);
-      if (r.area() == 0 || cv::countNonZero(tissue(r)) == 0) continue;
-      tiles.push_back({static_cast<std::int64_t>(static_cast<double>(tx) * l0_per_px),
-                       static_cast<std::int64_t>(static_cast<double>(ty) * l0_per_px), cw, ch});
-    }
-
-  // Stain vectors from a few tissue tiles at the analysis resolution: at low resolution every
-  // pixel mixes nucleus and stroma, and the pure stains never show. HER2 also takes the tissue's
-  // own DAB from them (below).
+// The stain vectors (estimated from a few tissue tiles at the analysis resolution unless given:
+// at low resolution every pixel mixes nucleus and stroma, and the pure stains never show), and for
+// HER2 the tissue's own DAB from the same tiles. Returns the unmixing matrix.
+Result<cv::Matx33d> find_stains(SlideReader& slide, const stages::TilePlan& plan, Marker marker, const IhcSettings& st,
+                                bool i0_from_tissue, IhcResult& res) {
   const bool estimate = !(st.given_hematoxylin && st.given_dab);
   std::vector<cv::Mat> samples;
   if (estimate || marker == Marker::kHER2) {
-    const size_t n = std::min<size_t>(6, tiles.size());
+    const size_t n = std::min<size_t>(6, plan.tiles.size());
     for (size_t q = 0; q < n; ++q) {
-      const Tile& t = tiles[q * tiles.size() / n];
-      const double lds = info.levels[static_cast<size_t>(level)].downsample;
-      auto region = slide.read_region(level, t.x0, t.y0, static_cast<int>(std::ceil(t.core_w * l0_per_px / lds)),
-                                      static_cast<int>(std::ceil(t.core_h * l0_per_px / lds)));
+      const stages::Tile& t = plan.tiles[q * plan.tiles.size() / n];
+      auto region = slide.read_region(plan.level, t.x0, t.y0,
+                                      static_cast<int>(std::ceil(t.core_w * plan.l0_per_px / plan.level_downsample)),
+                                      static_cast<int>(std::ceil(t.core_h * plan.l0_per_px / plan.level_downsample)));
       if (!region) return region.error();
       samples.push_back(to_mat(*region));
     }
@@ -653,241 +511,72 @@ Result<IhcResult> analyse_ihc(SlideReader& slide, Marker marker, const IhcSettin
     res.hematoxylin_read_as_dab = td.hematoxylin_share;
     res.her2_warning = td.warning;
   }
-  const double um2_per_px = res.mpp * res.mpp;
+  return inv;
+}
+
+// Analysis pixels of overlap around each tile: a nucleus on a tile's edge is seen whole by it.
+constexpr int kTileOverlapPx = 32;
+
+// The cells of one tile (its core), read with its overlap at the plan's level and brought to the
+// analysis resolution.
+Result<std::vector<Cell>> analyse_tile(SlideReader& slide, const stages::Tile& t, const stages::TilePlan& plan, Marker marker,
+                                       const IhcSettings& st, const stages::StainLookup& lookup, const cv::Mat& background_square,
+                                       double tissue_dab_od, stages::TileImages& im) {
+  const auto margin = static_cast<std::int64_t>(kTileOverlapPx * plan.l0_per_px);
+  const std::int64_t ox = std::max<std::int64_t>(0, t.x0 - margin), oy = std::max<std::int64_t>(0, t.y0 - margin);
+  const int rw = static_cast<int>(std::ceil((t.core_w + 2 * kTileOverlapPx) * plan.l0_per_px / plan.level_downsample));
+  const int rh = static_cast<int>(std::ceil((t.core_h + 2 * kTileOverlapPx) * plan.l0_per_px / plan.level_downsample));
+  auto region = slide.read_region(plan.level, ox, oy, rw, rh);
+  if (!region) return region.error();
+  // The region's pixels as they are (no copy), or resampled to the analysis resolution.
+  cv::Mat rgb(region->height, region->width, CV_8UC3, region->rgb.data());
+  if (std::abs(plan.resample - 1) > 0.25) cv::resize(rgb, rgb, {}, plan.resample, plan.resample, cv::INTER_AREA);
+  stages::unmix_tile(rgb, lookup, im);
+  const stages::NucleusSums n = stages::find_nuclei(im, plan.mpp, background_square, st);
+  std::vector<std::array<double, 3>> centres;  // tile px: x, y, nucleus radius
+  std::vector<Cell> found = stages::cells_of_tile(n, t, ox, oy, plan, st, centres);
+  if (marker == Marker::kHER2) {
+    // Every nucleus of the tile (overlap included) bounds its neighbours' membranes.
+    std::vector<std::array<double, 2>> all;
+    for (int l = 1; l < n.count; ++l) {
+      const auto u = static_cast<size_t>(l);
+      if (n.area[u] * plan.mpp * plan.mpp >= st.min_nucleus_um2) all.push_back({n.sx[u] / n.area[u], n.sy[u] / n.area[u]});
+    }
+    for (size_t q = 0; q < found.size(); ++q)
+      measure_membrane(im.dab, im.smooth, centres[q], all, plan.mpp, st, tissue_dab_od, found[q]);
+  }
+  return found;
+}
+
+// Every tile on `threads` threads (0: every core); cells and megapixels go into `res`.
+Result<bool> analyse_tiles(SlideReader& slide, const stages::TilePlan& plan, Marker marker, const IhcSettings& st,
+                           const stages::StainLookup& lookup, IhcResult& res, const std::function<void(int, int)>& progress,
+                           const std::atomic<bool>* cancel) {
+  // The local background of the nucleus channel: a grey opening over this square, at a quarter of
+  // the analysis resolution (see stages::find_nuclei).
+  const int background_side = 2 * static_cast<int>(std::lround(st.nucleus_background_radius_um / plan.mpp / 4)) + 1;
+  const cv::Mat background_square = cv::getStructuringElement(cv::MORPH_RECT, {background_side, background_side});
   std::mutex mu;
   std::atomic<size_t> next{0};
   std::atomic<int> done{0};
   std::optional<Error> failure;
-  // Per channel and 8-bit value, each stain's share of the optical density: unmixing a pixel is
-  // then six lookups and four additions.
-  std::array<std::array<float, 256>, 3> h_of{}, d_of{};
-  for (size_t c = 0; c < 3; ++c)
-    for (size_t v = 0; v < 256; ++v) {
-      h_of[c][v] = static_cast<float>(od_of[c][v] * inv(static_cast<int>(c), 0));
-      d_of[c][v] = static_cast<float>(od_of[c][v] *
-                                      (inv(static_cast<int>(c), 1) - res.hematoxylin_read_as_dab * inv(static_cast<int>(c), 0)));
-    }
-  const bool dab_present = !res.stains.counterstain, membrane_marker = marker == Marker::kHER2;
-  // The local background of the nucleus channel: a grey opening over this square, at a quarter of
-  // the analysis resolution (see the foreground below).
-  const int background_side = 2 * static_cast<int>(std::lround(st.nucleus_background_radius_um / res.mpp / 4)) + 1;
-  const cv::Mat background_square = cv::getStructuringElement(cv::MORPH_RECT, {background_side, background_side});
   auto work = [&]() {
-    // Each thread's images, reused from tile to tile: fresh ones for every tile cost a page fault
-    // per 4 KiB on first touch (a fifth of the analysis time on a virtual machine).
-    cv::Mat hem, dab, nuc, smooth, quarter, local_bg, above_bg, fg, dist, dil, peaks, above, markers, gray8, img8;
+    stages::TileImages im;
     for (;;) {
       const size_t i = next++;
-      if (i >= tiles.size()) return;
+      if (i >= plan.tiles.size()) return;
       if ((cancel && cancel->load()) || failure) return;
-      const Tile& t = tiles[i];
-      // Read the tile with its overlap, at the level, then bring it to the analysis resolution.
-      const std::int64_t ox = std::max<std::int64_t>(0, t.x0 - static_cast<std::int64_t>(overlap * l0_per_px));
-      const std::int64_t oy = std::max<std::int64_t>(0, t.y0 - static_cast<std::int64_t>(overlap * l0_per_px));
-      const double lds = info.levels[static_cast<size_t>(level)].downsample;
-      const int rw = static_cast<int>(std::ceil((t.core_w + 2 * overlap) * l0_per_px / lds));
-      const int rh = static_cast<int>(std::ceil((t.core_h + 2 * overlap) * l0_per_px / lds));
-      auto region = slide.read_region(level, ox, oy, rw, rh);
-      if (!region) {
-        std::lock_guard<std::mutex> lock(mu);
-        if (!failure) failure = region.error();
+      const stages::Tile& t = plan.tiles[i];
+      auto found = analyse_tile(slide, t, plan, marker, st, lookup, background_square, res.tissue_dab_od, im);
+      std::lock_guard<std::mutex> lock(mu);
+      if (!found) {
+        if (!failure) failure = found.error();
         return;
       }
-      // The region's pixels as they are (no copy), or resampled to the analysis resolution.
-      cv::Mat rgb(region->height, region->width, CV_8UC3, region->rgb.data());
-      if (std::abs(resample - 1) > 0.25) cv::resize(rgb, rgb, {}, resample, resample, cv::INTER_AREA);
-      // OD (a row) = concentrations x [H; DAB; residual], so concentrations = OD x inverse.
-      // Nuclei: hematoxylin, plus DAB up to three times the hematoxylin under it (a positive
-      // nucleus takes both; cytoplasmic and membranous DAB have little hematoxylin under it),
-      // smoothed by about 1 um. Up to once the hematoxylin was too little: a strongly positive
-      // nucleus reads little hematoxylin when the DAB vector is a few degrees off, stood out less
-      // than its negative neighbours, and the watershed gave most of it to them (OQ-IHC-006's PR
-      // tile: a 3+ nucleus of 88 um2 read as a 26 um2 stromal cell). HER2 stains membranes, not
-      // nuclei: there hematoxylin alone, else an intense membrane over the cytoplasm's faint
-      // counterstain would join the nuclei.
-      hem.create(rgb.size(), CV_32F);
-      dab.create(rgb.size(), CV_32F);
-      nuc.create(rgb.size(), CV_32F);
-      for (int y = 0; y < rgb.rows; ++y) {
-        const std::uint8_t* in = rgb.ptr<std::uint8_t>(y);
-        float* h = hem.ptr<float>(y);
-        float* d = dab.ptr<float>(y);
-        float* n = nuc.ptr<float>(y);
-        for (int x = 0; x < rgb.cols; ++x, in += 3) {
-          h[x] = std::max(0.0f, h_of[0][in[0]] + h_of[1][in[1]] + h_of[2][in[2]]);
-          // No DAB among the slide's stains (an H&E slide): nothing is DAB; what leaves the
-          // stains' plane is noise, and amplified into a DAB channel it would pass for staining.
-          d[x] = dab_present ? std::max(0.0f, d_of[0][in[0]] + d_of[1][in[1]] + d_of[2][in[2]]) : 0.0f;
-          n[x] = membrane_marker ? h[x] : h[x] + std::min(d[x], 3 * h[x]);
-        }
-      }
-      const double sigma = 1.0 / res.mpp;
-      cv::GaussianBlur(nuc, smooth, {}, sigma);
-      // Foreground: stain above the local background (cytoplasm, stroma), which is the stain's
-      // grey opening over a square wider than a nucleus, taken at a quarter of the resolution (a
-      // smooth field; 16x fewer pixels). The absolute level used before (0.18) followed the glass
-      // value I0 and the counterstain's strength: on tiles without glass, with I0 taken as 255
-      // for glass at 240, the cytoplasm of tumour nests crossed it and whole nests became one
-      // 'nucleus' (too large, dropped).
-      cv::resize(smooth, quarter, {}, 0.25, 0.25, cv::INTER_AREA);
-      cv::morphologyEx(quarter, quarter, cv::MORPH_OPEN, background_square);
-      cv::resize(quarter, local_bg, smooth.size(), 0, 0, cv::INTER_LINEAR);
-      cv::subtract(smooth, local_bg, above_bg);
-      const double fg_level = nuclei::nucleus_level(above_bg, st.nucleus_min_od_above_background);
-      cv::compare(above_bg, fg_level, fg, cv::CMP_GT);
-      cv::morphologyEx(fg, fg, cv::MORPH_OPEN, cv::getStructuringElement(cv::MORPH_ELLIPSE, {3, 3}));
-      cv::distanceTransform(fg, dist, cv::DIST_L2, 3);
-      // Seeds: local maxima of the (lightly smoothed) distance at least 1.5 um inside and 5 um
-      // apart: one per nucleus up to about 12 um across, touching nuclei kept apart.
-      cv::GaussianBlur(dist, dist, {}, 1.0);
-      const int k = std::max(3, static_cast<int>(std::lround(5.0 / res.mpp)) | 1);
-      cv::dilate(dist, dil, cv::getStructuringElement(cv::MORPH_ELLIPSE, {k, k}));
-      cv::compare(dist, dil, peaks, cv::CMP_GE);
-      cv::compare(dist, 1.5 / res.mpp, above, cv::CMP_GT);
-      cv::bitwise_and(peaks, above, peaks);
-      cv::bitwise_and(peaks, fg, peaks);
-      // Crowded tissue (real glands and tumour sheets): the cytoplasm between nuclei stands above
-      // the local background too, the foreground is one sheet of many nuclei and its distance has
-      // too few maxima (EndoNuke's endometrium: a third of the nuclei found). Such sheets are
-      // seeded from the stain itself.
-      const cv::Mat sheet =
-          nuclei::sheets_of(fg, peaks, 4 * st.max_nucleus_um2 / um2_per_px, st.max_nucleus_um2 / 2 / um2_per_px);
-      const bool any_sheet = cv::countNonZero(sheet) > 0;
-      if (any_sheet) nuclei::seed_sheets(nuc, sheet, res.mpp, peaks);
-      int nseeds = cv::connectedComponents(peaks, markers, 8, CV_32S);
-      // An elongated nucleus has a ridge of distance with a maximum near each end: seeds closer
-      // than 0.8 x the sum of their inscribed radii are one nucleus (two touching round nuclei
-      // sit a full sum apart).
-      {
-        std::vector<double> px(static_cast<size_t>(nseeds), 0), py(px), pr(px), pn(px);
-        for (int y = 0; y < markers.rows; ++y)
-          for (int x = 0; x < markers.cols; ++x)
-            if (const int l = markers.at<int>(y, x); l > 0) {
-              const auto u = static_cast<size_t>(l);
-              px[u] += x;
-              py[u] += y;
-              pr[u] = std::max(pr[u], static_cast<double>(dist.at<float>(y, x)));
-              pn[u] += 1;
-            }
-        std::vector<int> parent(static_cast<size_t>(nseeds));
-        for (int l = 0; l < nseeds; ++l) parent[static_cast<size_t>(l)] = l;
-        std::function<int(int)> root = [&](int l) {
-          while (parent[static_cast<size_t>(l)] != l)
-            l = parent[static_cast<size_t>(l)] = parent[static_cast<size_t>(parent[static_cast<size_t>(l)])];
-          return l;
-        };
-        for (int a = 1; a < nseeds; ++a) {
-          const auto ua = static_cast<size_t>(a);
-          px[ua] /= pn[ua];
-          py[ua] /= pn[ua];
-        }
-        for (int a = 1; a < nseeds; ++a)
-          for (int b = a + 1; b < nseeds; ++b) {
-            const auto ua = static_cast<size_t>(a), ub = static_cast<size_t>(b);
-            const double dx = px[ua] - px[ub], dy = py[ua] - py[ub];
-            const bool in_sheets = sheet.at<std::uint8_t>(static_cast<int>(py[ua]), static_cast<int>(px[ua])) &&
-                                   sheet.at<std::uint8_t>(static_cast<int>(py[ub]), static_cast<int>(px[ub]));
-            if (in_sheets) {
-              // Two stain maxima in a sheet are one nucleus unless the stain dips between them.
-              const double lim = 10 / res.mpp;
-              if (std::abs(dx) > lim || std::abs(dy) > lim || !nuclei::same_blob(above_bg, px[ua], py[ua], px[ub], py[ub]))
-                continue;
-            } else {
-              const double lim = 0.8 * (pr[ua] + pr[ub]);
-              if (std::abs(dx) > lim || std::abs(dy) > lim || dx * dx + dy * dy > lim * lim) continue;
-            }
-            parent[static_cast<size_t>(root(b))] = root(a);
-          }
-        std::vector<int> relabel(static_cast<size_t>(nseeds), 0);
-        int next_label = 0;
-        for (int l = 1; l < nseeds; ++l)
-          if (root(l) == l) relabel[static_cast<size_t>(l)] = ++next_label;
-        for (int y = 0; y < markers.rows; ++y)
-          for (int x = 0; x < markers.cols; ++x)
-            if (int& l = markers.at<int>(y, x); l > 0) l = relabel[static_cast<size_t>(root(l))];
-        nseeds = next_label + 1;
-      }
-      // Watershed on the smoothed stain from the seeds only: it decides where touching nuclei
-      // part; what belongs to a nucleus at all is the foreground (a background marker would
-      // compete for the nuclei's blurred rims and shrink them). OpenCV floods by the colour
-      // difference between neighbours, so the flood that reached the background first climbs
-      // a nucleus's rim from outside too and leaves its label on the core: the mean DAB OD the
-      // intensity classes are set for. (Flooding each patch of foreground on its own, or giving a
-      // patch with one seed all of it, took in the rims: nuclei read 41 % larger and one class
-      // weaker.)
-      smooth.convertTo(gray8, CV_8U, -255.0, 255.0);  // 255 - 255 x stain, saturated
-      cv::cvtColor(gray8, img8, cv::COLOR_GRAY2BGR);
-      cv::Mat seeds_only;
-      if (any_sheet) seeds_only = markers.clone();
-      cv::watershed(img8, markers);
-      // In a sheet, the nucleus is the part of its cell where the stain is at least half its peak.
-      const std::vector<float> peak =
-          any_sheet ? nuclei::give_sheets_to_nearest_seeds(seeds_only, sheet, above_bg, nseeds, markers) : std::vector<float>{};
-      std::vector<double> area(static_cast<size_t>(nseeds), 0), sx(area), sy(area), sxx(area), syy(area), sxy(area), sh(area),
-          sd(area);
-      for (int y = 0; y < markers.rows; ++y)
-        for (int x = 0; x < markers.cols; ++x) {
-          const int l = markers.at<int>(y, x);
-          if (l <= 0 || l >= nseeds || !fg.at<std::uint8_t>(y, x)) continue;
-          if (any_sheet && sheet.at<std::uint8_t>(y, x) && above_bg.at<float>(y, x) < 0.5f * peak[static_cast<size_t>(l)])
-            continue;
-          const auto u = static_cast<size_t>(l);
-          area[u] += 1;
-          sx[u] += x;
-          sy[u] += y;
-          sxx[u] += static_cast<double>(x) * x;
-          syy[u] += static_cast<double>(y) * y;
-          sxy[u] += static_cast<double>(x) * y;
-          sh[u] += hem.at<float>(y, x);
-          sd[u] += dab.at<float>(y, x);
-        }
-      std::vector<Cell> found;
-      std::vector<std::array<double, 3>> centres;  // tile px: x, y, nucleus radius
-      const double scale_back = l0_per_px;         // analysis px -> level-0 px
-      for (int l = 1; l < nseeds; ++l) {
-        const auto u = static_cast<size_t>(l);
-        if (area[u] < 3) continue;
-        const double a_um2 = area[u] * um2_per_px;
-        if (a_um2 < st.min_nucleus_um2 || a_um2 > st.max_nucleus_um2) continue;
-        const double cx = sx[u] / area[u], cy = sy[u] / area[u];
-        // Only the tile's core keeps its cells: the overlap belongs to the neighbours.
-        const double core_x = cx - static_cast<double>(t.x0 - ox) / l0_per_px,
-                     core_y = cy - static_cast<double>(t.y0 - oy) / l0_per_px;
-        if (core_x < 0 || core_y < 0 || core_x >= t.core_w || core_y >= t.core_h) continue;
-        const double vx = sxx[u] / area[u] - cx * cx, vy = syy[u] / area[u] - cy * cy, cxy = sxy[u] / area[u] - cx * cy;
-        const double tr = vx + vy, det = vx * vy - cxy * cxy, disc = std::sqrt(std::max(0.0, tr * tr / 4 - det));
-        const double l1 = tr / 2 + disc, l2 = std::max(1e-6, tr / 2 - disc);
-        Cell c;
-        c.x = static_cast<double>(ox) + cx * scale_back;
-        c.y = static_cast<double>(oy) + cy * scale_back;
-        c.area_um2 = a_um2;
-        c.aspect = std::sqrt(l1 / l2);
-        c.hematoxylin_od = sh[u] / area[u];
-        c.dab_od = sd[u] / area[u];
-        if (!st.roi.empty() && !inside(st.roi, c.x, c.y)) continue;
-        found.push_back(c);
-        centres.push_back({cx, cy, std::sqrt(a_um2 / CV_PI) / res.mpp});
-      }
-      if (marker == Marker::kHER2) {
-        // Every nucleus of the tile (overlap included) bounds its neighbours' membranes.
-        std::vector<std::array<double, 2>> all;
-        for (int l = 1; l < nseeds; ++l) {
-          const auto u = static_cast<size_t>(l);
-          if (area[u] * um2_per_px >= st.min_nucleus_um2) all.push_back({sx[u] / area[u], sy[u] / area[u]});
-        }
-        for (size_t q = 0; q < found.size(); ++q)
-          measure_membrane(dab, smooth, centres[q], all, res.mpp, st, res.tissue_dab_od, found[q]);
-      }
-      {
-        std::lock_guard<std::mutex> lock(mu);
-        res.cells.insert(res.cells.end(), found.begin(), found.end());
-        res.megapixels += static_cast<double>(t.core_w) * t.core_h / 1e6;
-      }
+      res.cells.insert(res.cells.end(), found->begin(), found->end());
+      res.megapixels += static_cast<double>(t.core_w) * t.core_h / 1e6;
       const int d = ++done;
-      if (progress) {
-        std::lock_guard<std::mutex> lock(mu);
-        progress(d, static_cast<int>(tiles.size()));
-      }
+      if (progress) progress(d, static_cast<int>(plan.tiles.size()));
     }
   };
   const int n = st.threads > 0 ? st.threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
@@ -896,93 +585,47 @@ Result<IhcResult> analyse_ihc(SlideReader& slide, Marker marker, const IhcSettin
   for (int i = 0; i < n; ++i) pool.emplace_back(work);
   for (auto& th : pool) th.join();
   if (failure) return *failure;
-  if (cancel && cancel->load()) return Error(ErrorCode::kInvalidArgument, "cancelled", info.path);
+  if (cancel && cancel->load()) return Error(ErrorCode::kInvalidArgument, "cancelled", slide.info().path);
+  return true;
+}
 
-  // Deterministic order whatever the threads did.
+}  // namespace
+
+Result<IhcResult> analyse_ihc(SlideReader& slide, Marker marker, const IhcSettings& st,
+                              const std::function<void(int, int)>& progress, const std::atomic<bool>* cancel) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const SlideInfo& info = slide.info();
+  if (!info.mpp_x || *info.mpp_x <= 0)
+    return Error(ErrorCode::kUnavailable, "the slide does not say its microns per pixel: give --mpp", info.path);
+  const double mpp0 = *info.mpp_x;
+  IhcResult res;
+  res.marker = marker;
+  res.roi_used = !st.roi.empty();
+  // 1. Overview at about 8 um/px: glass, tissue.
+  double ov_um = 0;
+  auto ov = overview(slide, mpp0, std::max(8.0, mpp0), &ov_um);
+  if (!ov) return ov.error();
+  const stages::Glass glass = stages::find_glass(*ov, st.given_background);
+  res.stains.background = glass.background;
+  res.stains.background_from = glass.from;
+  const stages::OdTable od_of = stages::od_table(res.stains.background);
+  const cv::Mat tissue = stages::tissue_of(*ov, od_of);
+  res.tissue_mm2 = static_cast<double>(cv::countNonZero(tissue)) * ov_um * ov_um / 1e6;
+  // 2. Tiles at the analysis resolution over the tissue.
+  const stages::TilePlan plan = stages::plan_tiles(info, mpp0, st, tissue, ov_um);
+  res.mpp = plan.mpp;
+  // 3. Stain vectors.
+  const auto inv = find_stains(slide, plan, marker, st, glass.from_tissue, res);
+  if (!inv) return inv.error();
+  // 4. Nuclei, tile by tile.
+  const stages::StainLookup lookup =
+      stages::stain_lookup(od_of, *inv, res.hematoxylin_read_as_dab, !res.stains.counterstain, marker == Marker::kHER2);
+  if (auto ok = analyse_tiles(slide, plan, marker, st, lookup, res, progress, cancel); !ok) return ok.error();
+  // 5. Cell kinds and classes, once every nucleus is measured, in a deterministic order whatever
+  // the threads did; the counts and scores.
   std::sort(res.cells.begin(), res.cells.end(), [](const Cell& a, const Cell& b) { return a.y != b.y ? a.y < b.y : a.x < b.x; });
-  // Cell kinds, once every nucleus is measured. Lymphocytes: small, round, darker in
-  // hematoxylin than the slide's tumour-sized nuclei (hyperchromatic) and without nuclear DAB
-  // (they do not express ER or PR). Fibroblasts: elongated. Tumour: the rest of tumour size.
-  double h_ref = 0;
-  {
-    std::vector<double> h;
-    for (const Cell& c : res.cells)
-      if (c.area_um2 > st.lymphocyte_max_um2 && c.aspect < st.stroma_min_aspect && c.dab_od < st.nuclear_dab_thresholds[0])
-        h.push_back(c.hematoxylin_od);
-    if (!h.empty()) {
-      std::nth_element(h.begin(), h.begin() + static_cast<long>(h.size() / 2), h.end());
-      h_ref = h[h.size() / 2];
-    }
-  }
-  for (Cell& c : res.cells) {
-    const bool small_round = c.area_um2 <= 1.5 * st.lymphocyte_max_um2 && c.aspect <= st.lymphocyte_max_aspect;
-    const bool dark = h_ref > 0 ? c.hematoxylin_od >= st.lymphocyte_darkness * h_ref : c.area_um2 <= st.lymphocyte_max_um2;
-    if (c.aspect >= st.stroma_min_aspect)
-      c.kind = CellKind::kStroma;
-    else if (small_round && dark && c.dab_od < st.nuclear_dab_thresholds[0])
-      c.kind = CellKind::kLymphocyte;
-    else if (c.area_um2 > st.lymphocyte_max_um2 || c.dab_od >= st.nuclear_dab_thresholds[0] || !dark)
-      c.kind = CellKind::kTumour;
-    else
-      c.kind = CellKind::kOther;
-    if (c.kind == CellKind::kTumour) {
-      c.dab_class = 0;
-      for (int q = 0; q < 3; ++q)
-        if (c.dab_od >= st.nuclear_dab_thresholds[static_cast<size_t>(q)]) c.dab_class = q + 1;
-      if (marker == Marker::kHER2) {
-        // The membrane pattern (ihc.md section 3).
-        const bool complete = c.membrane_completeness >= st.membrane_complete;
-        if (c.membrane_completeness < 0.2)
-          c.membrane_pattern = 0;
-        else if (c.membrane_od < st.membrane_faint_max)
-          c.membrane_pattern = complete ? 2 : 1;  // faint but complete reads as weak complete
-        else if (c.membrane_od < st.membrane_intense_min)
-          c.membrane_pattern = complete ? 2 : 4;
-        else
-          c.membrane_pattern = complete ? 3 : 4;
-        c.dab_class = c.membrane_pattern == 4 ? 2 : c.membrane_pattern;  // for the overlay colours
-      }
-    }
-  }
-  for (const Cell& c : res.cells) switch (c.kind) {
-      case CellKind::kTumour:
-        (c.dab_class == 0   ? res.tumour.negative
-         : c.dab_class == 1 ? res.tumour.weak
-         : c.dab_class == 2 ? res.tumour.moderate
-                            : res.tumour.strong)++;
-        break;
-      case CellKind::kLymphocyte:
-        ++res.lymphocytes;
-        break;
-      case CellKind::kStroma:
-        ++res.stromal;
-        break;
-      case CellKind::kOther:
-        ++res.other;
-        break;
-    }
-  res.score = score_receptor(res.tumour);
-  if (marker == Marker::kHER2) {
-    for (const Cell& c : res.cells)
-      if (c.kind == CellKind::kTumour) switch (c.membrane_pattern) {
-          case 0:
-            ++res.membranes.none;
-            break;
-          case 1:
-            ++res.membranes.faint_incomplete;
-            break;
-          case 2:
-            ++res.membranes.weak_moderate_complete;
-            break;
-          case 3:
-            ++res.membranes.intense_complete;
-            break;
-          default:
-            ++res.membranes.unusual;
-            break;
-        }
-    res.her2 = score_her2(res.membranes, st.unusual_min_percent);
-  }
+  stages::classify_cells(res.cells, st, marker);
+  stages::tally(res, st);
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return res;
 }

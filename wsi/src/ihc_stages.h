@@ -79,6 +79,7 @@ struct TileImages {
   cv::Mat hem, dab, nuc;  // CV_32F OD: hematoxylin, DAB, the nucleus stain
   cv::Mat smooth, quarter, local_bg, above_bg, fg;
   cv::Mat dist, dil, peaks, above, markers, sheet, gray8, img8;
+  cv::Mat fg_parts;  // CV_32S: the foreground's connected parts
 };
 
 // hem, dab and nuc of an RGB tile (CV_8UC3).

@@ -111,7 +111,45 @@ std::vector<float> flood_nuclei(TileImages& im, int nseeds) {
                    : std::vector<float>{};
 }
 
-NucleusSums sum_nuclei(const TileImages& im, int nseeds, const std::vector<float>& sheet_peak) {
+// The flood that reaches the background first climbs every other nucleus's rim from outside and
+// leaves each its core; its own nucleus kept the background and those rims, read hundreds of square
+// microns and was dropped as too large (a nucleus lost per tile). Each label is held to the
+// foreground part its seed lies in, and the background's owner to where the stain is at least half
+// its peak, as the others' cores are. Returns per label whether it is kept to that half (the
+// owner), with the parts in im.fg_parts.
+struct LabelParts {
+  std::vector<int> part;    // the foreground part of each label's seed
+  std::vector<float> half;  // owner: half its peak stain; others 0
+};
+LabelParts seed_parts(TileImages& im, int nseeds) {
+  cv::connectedComponents(im.fg, im.fg_parts, 8, CV_32S);
+  LabelParts p{std::vector<int>(static_cast<size_t>(nseeds), -1), std::vector<float>(static_cast<size_t>(nseeds), 0)};
+  for (int y = 0; y < im.markers.rows; ++y)
+    for (int x = 0; x < im.markers.cols; ++x)
+      if (const int l = im.markers.at<int>(y, x); l > 0 && l < nseeds && p.part[static_cast<size_t>(l)] < 0)
+        p.part[static_cast<size_t>(l)] = im.fg_parts.at<int>(y, x);
+  return p;
+}
+
+// After the flood: which label owns the background (has foreground in another part than its seed's).
+void find_owner(const TileImages& im, int nseeds, LabelParts& p) {
+  std::vector<char> owner(static_cast<size_t>(nseeds), 0);
+  std::vector<float> peak(static_cast<size_t>(nseeds), 0);
+  for (int y = 0; y < im.markers.rows; ++y)
+    for (int x = 0; x < im.markers.cols; ++x) {
+      const int l = im.markers.at<int>(y, x);
+      if (l <= 0 || l >= nseeds || !im.fg.at<std::uint8_t>(y, x)) continue;
+      const auto u = static_cast<size_t>(l);
+      if (im.fg_parts.at<int>(y, x) != p.part[u])
+        owner[u] = 1;
+      else
+        peak[u] = std::max(peak[u], im.above_bg.at<float>(y, x));
+    }
+  for (size_t u = 0; u < owner.size(); ++u)
+    if (owner[u]) p.half[u] = 0.5f * peak[u];
+}
+
+NucleusSums sum_nuclei(const TileImages& im, int nseeds, const std::vector<float>& sheet_peak, const LabelParts& parts) {
   NucleusSums n;
   n.count = nseeds;
   for (auto* v : {&n.area, &n.sx, &n.sy, &n.sxx, &n.syy, &n.sxy, &n.sh, &n.sd}) v->assign(static_cast<size_t>(nseeds), 0);
@@ -120,6 +158,12 @@ NucleusSums sum_nuclei(const TileImages& im, int nseeds, const std::vector<float
     for (int x = 0; x < im.markers.cols; ++x) {
       const int l = im.markers.at<int>(y, x);
       if (l <= 0 || l >= nseeds || !im.fg.at<std::uint8_t>(y, x)) continue;
+      if (im.fg_parts.at<int>(y, x) != parts.part[static_cast<size_t>(l)] ||
+          im.above_bg.at<float>(y, x) < parts.half[static_cast<size_t>(l)])
+        continue;
+      if (im.fg_parts.at<int>(y, x) != parts.part[static_cast<size_t>(l)] ||
+          im.above_bg.at<float>(y, x) < parts.half[static_cast<size_t>(l)])
+        continue;
       if (any_sheet && im.sheet.at<std::uint8_t>(y, x) && im.above_bg.at<float>(y, x) < 0.5f * sheet_peak[static_cast<size_t>(l)])
         continue;
       const auto u = static_cast<size_t>(l);
@@ -189,8 +233,10 @@ int merge_seeds(cv::Mat& markers, int nseeds, const cv::Mat& dist, const cv::Mat
 NucleusSums find_nuclei(TileImages& im, double mpp, const cv::Mat& background_square, const IhcSettings& st) {
   nucleus_foreground(im, mpp, background_square, st.nucleus_min_od_above_background);
   const int nseeds = seed_nuclei(im, mpp, st);
+  LabelParts parts = seed_parts(im, nseeds);
   const std::vector<float> sheet_peak = flood_nuclei(im, nseeds);
-  return sum_nuclei(im, nseeds, sheet_peak);
+  find_owner(im, nseeds, parts);
+  return sum_nuclei(im, nseeds, sheet_peak, parts);
 }
 
 std::vector<Cell> cells_of_tile(const NucleusSums& n, const Tile& t, std::int64_t ox, std::int64_t oy, const TilePlan& plan,

@@ -34,6 +34,14 @@ class Args {
   std::string error_;
 };
 
+// Numbers from the command line: the whole token must be a plain decimal number (no hex, no
+// leading space, no trailing letters), finite, and within [lo, hi]; otherwise nothing, and the
+// caller names the flag and the range. NaN, inf and 1e999 never reach a computation.
+std::optional<double> parse_number(const std::string& token, double lo, double hi);
+std::optional<long long> parse_integer(const std::string& token, long long lo, long long hi);
+// `count` comma-separated numbers, each as parse_number.
+std::optional<std::vector<double>> parse_numbers(const std::string& token, std::size_t count, double lo, double hi);
+
 // A point [x, y, z] in mm for JSON output, rounded to `decimals` places.
 nlohmann::json json_point(const std::array<double, 3>& p, int decimals = 3);
 // The whole file as text; false when it cannot be read.

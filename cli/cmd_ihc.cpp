@@ -58,13 +58,23 @@ Result<std::pair<std::array<double, 3>, std::array<double, 3>>> read_stains(cons
     const nlohmann::json& v = j.contains("stain_vectors") ? j["stain_vectors"] : j;
     auto vec = [&](const char* name) {
       const auto& a = v.at(name);
-      if (!a.is_array() || a.size() != 3) throw std::invalid_argument(std::string(name) + " must be three numbers");
+      if (!a.is_array() || a.size() != 3 || !std::all_of(a.begin(), a.end(), [](const auto& x) { return x.is_number(); }))
+        throw std::invalid_argument(std::string(name) + " must be three numbers");
       std::array<double, 3> out{a[0].get<double>(), a[1].get<double>(), a[2].get<double>()};
-      if (out[0] < 0 || out[1] < 0 || out[2] < 0 || out[0] + out[1] + out[2] <= 0)
-        throw std::invalid_argument(std::string(name) + " must be optical densities (non-negative, not all zero)");
+      if (!std::all_of(out.begin(), out.end(), [](double x) { return std::isfinite(x) && x >= 0; }) ||
+          out[0] + out[1] + out[2] <= 0)
+        throw std::invalid_argument(std::string(name) + " must be optical densities (non-negative, finite, not all zero)");
       return out;
     };
-    return std::make_pair(vec("hematoxylin"), vec("dab"));
+    const auto h = vec("hematoxylin"), d = vec("dab");
+    // Two stains a few degrees apart cannot be unmixed: every pixel's share of each is noise.
+    const double cosine = (h[0] * d[0] + h[1] * d[1] + h[2] * d[2]) / (std::sqrt(h[0] * h[0] + h[1] * h[1] + h[2] * h[2]) *
+                                                                       std::sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]));
+    const double degrees = std::acos(std::clamp(cosine, -1.0, 1.0)) * 180 / 3.14159265358979323846;
+    if (degrees < 5)
+      throw std::invalid_argument("hematoxylin and DAB are " + std::to_string(std::lround(degrees)) +
+                                  " degrees apart: stains that cannot be told apart");
+    return std::make_pair(h, d);
   } catch (const std::exception& e) {
     return Error(ErrorCode::kInvalidArgument, std::string("not stain vectors: ") + e.what(), path);
   }
@@ -81,8 +91,16 @@ Result<std::vector<std::array<double, 2>>> read_roi(const std::string& path) {
     if (g->value("type", "") == "Feature") g = &(*g)["geometry"];
     if (g->value("type", "") != "Polygon")
       return Error(ErrorCode::kInvalidArgument, "the region must be a GeoJSON Polygon", path);
+    const auto coords = g->find("coordinates");
+    if (coords == g->end() || !coords->is_array() || coords->empty() || !(*coords)[0].is_array())
+      return Error(ErrorCode::kInvalidArgument, "the polygon has no coordinates", path);
     std::vector<std::array<double, 2>> out;
-    for (const auto& p : (*g)["coordinates"][0]) out.push_back({p[0].get<double>(), p[1].get<double>()});
+    for (const auto& p : (*coords)[0]) {
+      if (!p.is_array() || p.size() < 2 || !p[0].is_number() || !p[1].is_number() || !std::isfinite(p[0].get<double>()) ||
+          !std::isfinite(p[1].get<double>()))
+        return Error(ErrorCode::kInvalidArgument, "a vertex of the polygon is not two finite numbers", path);
+      out.push_back({p[0].get<double>(), p[1].get<double>()});
+    }
     if (out.size() < 3) return Error(ErrorCode::kInvalidArgument, "the polygon needs at least 3 points", path);
     return out;
   } catch (const nlohmann::json::exception& e) {
@@ -119,18 +137,31 @@ int cmd_ihc(int argc, char** argv) {
     return usage_fail("--marker must be ER, PR or HER2", kIhcUsage);
   std::optional<double> mpp;
   if (args.has("--mpp")) {
-    try {
-      mpp = std::stod(args.get("--mpp"));
-    } catch (const std::exception&) {
-    }
-    if (!mpp || *mpp <= 0 || *mpp > 100) return usage_fail("--mpp needs microns per pixel, e.g. 0.5", kIhcUsage);
+    // Coarser than 2 um/px a nucleus spans a few pixels and cannot be measured (and resampling such an
+    // image to the analysis resolution only multiplies its pixels).
+    mpp = parse_number(args.get("--mpp"), 0.05, 2);
+    if (!mpp) return usage_fail("--mpp needs microns per pixel, 0.05-2 (e.g. 0.5), not '" + args.get("--mpp") + "'", kIhcUsage);
   }
   wsi::IhcSettings settings;
-  if (args.has("--threads")) settings.threads = std::atoi(args.get("--threads").c_str());
-  for (const char* flag : {"--overlay", "--detections"}) {
+  if (args.has("--threads")) {
+    const auto n = parse_integer(args.get("--threads"), 0, 256);
+    if (!n) return usage_fail("--threads needs a count 0-256 (0: every core), not '" + args.get("--threads") + "'", kIhcUsage);
+    settings.threads = static_cast<int>(*n);
+  }
+  // Outputs are checked before the analysis, not after it: a PNG overlay, GeoJSON detections, in a
+  // folder that exists, never the slide itself nor an existing file that is not a regular file.
+  for (const auto& [flag, extension] : {std::pair<const char*, const char*>{"--overlay", ".png"}, {"--detections", ".geojson"}}) {
     if (!args.has(flag)) continue;
-    const std::filesystem::path folder = std::filesystem::absolute(args.get(flag)).parent_path();
-    if (!std::filesystem::is_directory(folder)) return fail(args.get(flag) + ": its folder does not exist");
+    const std::filesystem::path out = args.get(flag);
+    if (out.extension() != extension && !(std::string(flag) == "--detections" && out.extension() == ".json"))
+      return usage_fail(std::string(flag) + " writes a " + extension + " file, not '" + out.string() + "'", kIhcUsage);
+    if (!std::filesystem::is_directory(std::filesystem::absolute(out).parent_path()))
+      return fail(out.string() + ": its folder does not exist");
+    std::error_code ec;
+    if (std::filesystem::exists(out, ec) && !std::filesystem::is_regular_file(out, ec))
+      return fail(out.string() + ": not a regular file; refusing to replace it");
+    if (std::filesystem::exists(out, ec) && std::filesystem::equivalent(out, args.positional().front(), ec))
+      return fail(out.string() + ": is the slide itself; refusing to overwrite the input");
   }
   if (args.has("--stains")) {
     auto stains = read_stains(args.get("--stains"));
@@ -139,12 +170,9 @@ int cmd_ihc(int argc, char** argv) {
     settings.given_dab = stains->second;
   }
   if (args.has("--background")) {
-    std::array<double, 3> white{};
-    char tail = 0;
-    if (std::sscanf(args.get("--background").c_str(), "%lf,%lf,%lf%c", &white[0], &white[1], &white[2], &tail) != 3 ||
-        std::any_of(white.begin(), white.end(), [](double v) { return v < 50 || v > 255; }))
-      return usage_fail("--background needs the glass's R,G,B (each 50-255), e.g. 242,240,238", kIhcUsage);
-    settings.given_background = white;
+    const auto white = parse_numbers(args.get("--background"), 3, 50, 255);
+    if (!white) return usage_fail("--background needs the glass's R,G,B (each 50-255), e.g. 242,240,238", kIhcUsage);
+    settings.given_background = std::array<double, 3>{(*white)[0], (*white)[1], (*white)[2]};
   }
   if (args.has("--roi")) {
     auto roi = read_roi(args.get("--roi"));
@@ -178,6 +206,17 @@ int cmd_ihc(int argc, char** argv) {
     auto r = wsi::open_plain_image(path, *mpp);
     if (!r) return fail(path + ": " + why + "; " + r.error().message());
     slide = std::move(r.value());
+  }
+  if (!settings.roi.empty()) {
+    // A region of interest must overlap the slide (level-0 pixels): else nothing is counted.
+    double x0 = settings.roi[0][0], x1 = x0, y0 = settings.roi[0][1], y1 = y0;
+    for (const auto& p : settings.roi) {
+      x0 = std::min(x0, p[0]), x1 = std::max(x1, p[0]), y0 = std::min(y0, p[1]), y1 = std::max(y1, p[1]);
+    }
+    const SlideInfo& info = slide->info();
+    if (x1 < 0 || y1 < 0 || x0 > static_cast<double>(info.width) || y0 > static_cast<double>(info.height))
+      return fail(args.get("--roi") + ": the region of interest lies outside the slide (" + std::to_string(info.width) + " x " +
+                  std::to_string(info.height) + " px at level 0)");
   }
   std::optional<Progress> bar;  // made on the first tile, when the number of tiles is known
   // Ctrl-C (or a batch scheduler's SIGTERM) stops the analysis between tiles: nothing is written.
@@ -230,12 +269,22 @@ int cmd_ihc(int argc, char** argv) {
                 {"2+", r.tumour.moderate},
                 {"3+", r.tumour.strong}};
   j["other_cells"] = {{"lymphocytes", r.lymphocytes}, {"stroma", r.stromal}, {"unclassified", r.other}};
-  j["percent_positive"] = std::round(r.score.percent_positive * 100) / 100;
-  j["h_score"] = std::round(r.score.h_score * 100) / 100;
-  j["allred"] = {
-      {"proportion", r.score.allred_proportion}, {"intensity", r.score.allred_intensity}, {"total", r.score.allred_total}};
-  j["category"] = wsi::to_string(r.score.category);
-  if (marker == wsi::Marker::kHER2) {
+  // No score from a slide that cannot give one: "no cells found" is not "negative".
+  const bool evaluable = r.not_evaluable.empty();
+  j["evaluable"] = evaluable;
+  j["not_evaluable_reason"] = evaluable ? nlohmann::ordered_json() : nlohmann::ordered_json(r.not_evaluable);
+  if (!evaluable) {
+    for (const char* k : {"percent_positive", "h_score", "allred"}) j[k] = nullptr;
+    j["category"] = "not evaluable";
+    if (marker == wsi::Marker::kHER2) j["her2"] = nullptr;
+  } else {
+    j["percent_positive"] = std::round(r.score.percent_positive * 100) / 100;
+    j["h_score"] = std::round(r.score.h_score * 100) / 100;
+    j["allred"] = {
+        {"proportion", r.score.allred_proportion}, {"intensity", r.score.allred_intensity}, {"total", r.score.allred_total}};
+    j["category"] = wsi::to_string(r.score.category);
+  }
+  if (evaluable && marker == wsi::Marker::kHER2) {
     auto p2 = [](double v) { return std::round(v * 100) / 100; };
     j["her2"] = {{"score", wsi::to_string(r.her2.score)},
                  {"percent_no_staining", p2(r.her2.percent_none)},
@@ -259,7 +308,10 @@ int cmd_ihc(int argc, char** argv) {
   j["megapixels"] = std::round(r.megapixels * 10) / 10;
   j["seconds"] = std::round(r.seconds * 100) / 100;
   if (args.has("--json")) {
-    std::printf("%s\n", j.dump(2).c_str());
+    std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  } else if (!evaluable) {
+    std::printf("%s %s: NOT EVALUABLE: %s; no score, no category\n", path.c_str(), wsi::to_string(marker),
+                r.not_evaluable.c_str());
   } else if (marker == wsi::Marker::kHER2) {
     std::printf("%s HER2: %zu tumour cells\n", path.c_str(), r.tumour.total());
   } else {
@@ -271,13 +323,13 @@ int cmd_ihc(int argc, char** argv) {
         r.score.allred_intensity, wsi::to_string(r.score.category));
   }
   if (!args.has("--json")) {
-    if (marker == wsi::Marker::kHER2)
+    if (evaluable && marker == wsi::Marker::kHER2)
       std::printf(
           "  HER2 %s (%s): no staining %.1f %%, faint incomplete %.1f %%, weak-moderate complete %.1f %%, intense complete %.1f "
           "%%, unusual %.1f %%\n",
           wsi::to_string(r.her2.score), wsi::to_string(r.her2.category), r.her2.percent_none, r.her2.percent_faint_incomplete,
           r.her2.percent_weak_moderate_complete, r.her2.percent_intense_complete, r.her2.percent_unusual);
-    if (marker == wsi::Marker::kHER2)
+    if (evaluable && marker == wsi::Marker::kHER2)
       std::printf(
           "  membranes measured above the tissue's own DAB (%.3f OD), with %.3f OD of DAB per OD of hematoxylin taken "
           "out\n",

@@ -35,24 +35,29 @@ bool read_json(const std::string& path, nlohmann::json* out, std::string* error)
   return true;
 }
 
+// Why an `ihc` result gives no score (its "evaluable" false), or empty.
+std::string not_evaluable(const nlohmann::json& j) {
+  if (!j.is_object() || !j.contains("evaluable") || !j["evaluable"].is_boolean() || j["evaluable"].get<bool>()) return "";
+  const auto it = j.find("not_evaluable_reason");
+  return it != j.end() && it->is_string() ? it->get<std::string>() : "no reason given";
+}
+
 // A percentage from --X-pct or the percent_positive of --X's JSON; 1 on a bad input, 2 on usage.
 int percent(const Args& args, const std::string& marker, double* out) {
   const std::string file_flag = "--" + marker, pct_flag = "--" + marker + "-pct";
   if (args.has(file_flag) == args.has(pct_flag))
     return usage_fail("give one of " + file_flag + " and " + pct_flag, kPhenotypeUsage);
   if (args.has(pct_flag)) {
-    try {
-      size_t used = 0;
-      *out = std::stod(args.get(pct_flag), &used);
-      if (used != args.get(pct_flag).size() || *out < 0 || *out > 100) throw std::invalid_argument("range");
-    } catch (const std::exception&) {
-      return usage_fail(pct_flag + " needs a percentage 0-100, not '" + args.get(pct_flag) + "'", kPhenotypeUsage);
-    }
+    const auto pct = parse_number(args.get(pct_flag), 0, 100);
+    if (!pct) return usage_fail(pct_flag + " needs a percentage 0-100, not '" + args.get(pct_flag) + "'", kPhenotypeUsage);
+    *out = *pct;
     return 0;
   }
   nlohmann::json j;
   std::string error;
   if (!read_json(args.get(file_flag), &j, &error)) return fail(error);
+  if (const std::string why = not_evaluable(j); !why.empty())
+    return fail(args.get(file_flag) + ": not evaluable (" + why + "): no phenotype group from it");
   if (!j.contains("percent_positive") || !j["percent_positive"].is_number())
     return fail(args.get(file_flag) + ": no percent_positive (is it `oncoquant ihc` output for " + marker + "?)");
   *out = j["percent_positive"].get<double>();
@@ -81,6 +86,8 @@ int cmd_phenotype(int argc, char** argv) {
     nlohmann::json j;
     std::string error;
     if (!read_json(args.get("--her2"), &j, &error)) return fail(error);
+    if (const std::string why = not_evaluable(j); !why.empty())
+      return fail(args.get("--her2") + ": not evaluable (" + why + "): no phenotype group from it");
     const auto score = j.contains("her2") && j["her2"].contains("score") && j["her2"]["score"].is_string()
                            ? wsi::parse_her2_score(j["her2"]["score"].get<std::string>())
                            : std::nullopt;
@@ -109,7 +116,7 @@ int cmd_phenotype(int argc, char** argv) {
     j["pr_percent"] = in.pr_percent;
     j["her2_score"] = wsi::to_string(in.her2);
     j["ish"] = in.ish == wsi::Ish::kAmplified ? "amplified" : in.ish == wsi::Ish::kNotAmplified ? "not-amplified" : "not done";
-    std::printf("%s\n", j.dump(2).c_str());
+    std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
     std::printf("group %s: %s (HR %s, HER2 %s)\n", p.group ? std::to_string(*p.group).c_str() : "none", p.label.c_str(),
                 p.hr_status.c_str(), p.her2_status.c_str());

@@ -52,6 +52,13 @@ int cmd_recist(int argc, char** argv) {
   Result<recist::Case> c = Error(ErrorCode::kInternal, "no case");
   std::string path;
   std::vector<recist::PendingReview> pending;
+  // Arguments are checked before any file is opened.
+  std::optional<long long> given_line;
+  if (args.has("--line")) {
+    given_line = parse_integer(args.get("--line"), 1, 999);
+    if (!given_line)
+      return usage_fail("--line needs a treatment line number 1-999, not '" + args.get("--line") + "'", kRecistUsage);
+  }
   if (from_store) {
     path = args.get("--db");
     if (!std::filesystem::exists(path)) return fail(path + ": no such study store");
@@ -59,12 +66,8 @@ int cmd_recist(int argc, char** argv) {
     if (!store) return fail(store.error().describe());
     const std::string patient = args.get("--patient");
     int line = 0;
-    if (args.has("--line")) {
-      try {
-        line = std::stoi(args.get("--line"));
-      } catch (const std::exception&) {
-        return usage_fail("--line needs a number", kRecistUsage);
-      }
+    if (given_line) {
+      line = static_cast<int>(*given_line);
     } else {
       auto lines = store.value()->treatment_lines(patient);
       if (!lines) return fail(lines.error().about(path).describe());

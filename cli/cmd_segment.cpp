@@ -31,21 +31,8 @@ const char* kSegmentUsage =
     "  CT: long/short axis, volume, mean HU. PET (in SUVbw): SUVmax, SUVpeak (1 ml sphere), SUVmean, MTV, TLG,\n"
     "  and SULpeak for PERCIST.\n";
 
-bool parse_numbers(const std::string& s, size_t n, std::vector<double>& out) {
-  out.clear();
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    try {
-      size_t used = 0;
-      out.push_back(std::stod(item, &used));
-      if (used != item.size()) return false;
-    } catch (...) {
-      return false;
-    }
-  }
-  return out.size() == n;
-}
+// Patient coordinates beyond 10 m from the origin are no scanner's.
+constexpr double kFarthestMm = 1e4;
 
 nlohmann::json point(const Vec3& p) {
   return json_point(p, 3);
@@ -150,7 +137,7 @@ int segment_pet_series(const Args& args, const Catalog& catalog, const SeriesInf
     j["background_suv"] = r.background;
     j["threshold_suv"] = r.threshold_value;
     if (!mask_path.empty()) j["mask"] = mask_path;
-    std::printf("%s\n", j.dump(2).c_str());
+    std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
     std::printf("PET lesion at (%.1f, %.1f, %.1f) in series %s (%s)\n", seed[0], seed[1], seed[2], s.uid.c_str(),
                 r.method.c_str());
@@ -183,15 +170,16 @@ int cmd_segment(int argc, char** argv) {
   if (args.positional().size() != 1) return usage_fail("segment needs exactly one INPUT", kSegmentUsage);
   if (args.has("--seed") == args.has("--line"))
     return usage_fail("give either --seed X,Y,Z or --line X1,Y1,Z1,X2,Y2,Z2", kSegmentUsage);
-  std::vector<double> nums;
   Vec3 seed{};
   lesion::CtSegmentOptions options;
   if (args.has("--seed")) {
-    if (!parse_numbers(args.get("--seed"), 3, nums)) return usage_fail("--seed needs three numbers X,Y,Z in mm", kSegmentUsage);
-    seed = {nums[0], nums[1], nums[2]};
+    const auto nums = parse_numbers(args.get("--seed"), 3, -kFarthestMm, kFarthestMm);
+    if (!nums) return usage_fail("--seed needs three numbers X,Y,Z in mm", kSegmentUsage);
+    seed = {(*nums)[0], (*nums)[1], (*nums)[2]};
   } else {
-    if (!parse_numbers(args.get("--line"), 6, nums))
-      return usage_fail("--line needs six numbers X1,Y1,Z1,X2,Y2,Z2 in mm", kSegmentUsage);
+    const auto line = parse_numbers(args.get("--line"), 6, -kFarthestMm, kFarthestMm);
+    if (!line) return usage_fail("--line needs six numbers X1,Y1,Z1,X2,Y2,Z2 in mm", kSegmentUsage);
+    const std::vector<double>& nums = *line;
     seed = {(nums[0] + nums[3]) / 2, (nums[1] + nums[4]) / 2, (nums[2] + nums[5]) / 2};
     const double len = std::sqrt((nums[3] - nums[0]) * (nums[3] - nums[0]) + (nums[4] - nums[1]) * (nums[4] - nums[1]) +
                                  (nums[5] - nums[2]) * (nums[5] - nums[2]));
@@ -249,7 +237,7 @@ int cmd_segment(int argc, char** argv) {
     j["confidence"] = trusted ? "high" : "low";
     j["confidence_reason"] = trusted ? nlohmann::json(nullptr) : nlohmann::json(r.confidence_reason);
     if (!mask_path.empty()) j["mask"] = mask_path;
-    std::printf("%s\n", j.dump(2).c_str());
+    std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
     std::printf("lesion at (%.1f, %.1f, %.1f) in series %s\n", seed[0], seed[1], seed[2], s.uid.c_str());
     std::printf("  long axis  %.1f mm, short axis %.1f mm (axial slice %d); largest short axis %.1f mm (slice %d)\n",

@@ -38,13 +38,9 @@ std::string author(const Args& args) {
 
 std::optional<double> number(const Args& args, const std::string& flag, std::string* error) {
   if (!args.has(flag)) return std::nullopt;
-  try {
-    size_t used = 0;
-    const double v = std::stod(args.get(flag), &used);
-    if (used == args.get(flag).size() && v >= 0) return v;
-  } catch (const std::exception&) {
-  }
-  *error = flag + " needs a length in mm, not '" + args.get(flag) + "'";
+  // Up to a metre: a longer 'lesion' is a typing error.
+  if (const auto v = parse_number(args.get(flag), 0, 1000)) return v;
+  *error = flag + " needs a length in mm (0-1000), not '" + args.get(flag) + "'";
   return std::nullopt;
 }
 
@@ -69,12 +65,9 @@ int cmd_store(int argc, char** argv) {
   if (action == "import-case") {
     if (args.positional().size() != 2 || !args.has("--patient") || !args.has("--line"))
       return usage_fail("import-case needs CASE.json, --patient and --line", kStoreUsage);
-    int line = 0;
-    try {
-      line = std::stoi(args.get("--line"));
-    } catch (const std::exception&) {
-      return usage_fail("--line needs a number", kStoreUsage);
-    }
+    const auto parsed = parse_integer(args.get("--line"), 1, 999);
+    if (!parsed) return usage_fail("--line needs a treatment line number 1-999, not '" + args.get("--line") + "'", kStoreUsage);
+    const int line = static_cast<int>(*parsed);
     const std::string path = args.positional()[1];
     std::string text;
     if (!read_text(path, &text)) return fail(path + ": cannot be read");
@@ -160,7 +153,7 @@ int cmd_store(int argc, char** argv) {
       out.push_back(j);
     }
     if (args.has("--json")) {
-      std::printf("%s\n", out.dump(2).c_str());
+      std::printf("%s\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     } else {
       for (const auto& j : out)
         std::printf(
@@ -183,7 +176,7 @@ int cmd_store(int argc, char** argv) {
                        {"action", e.action},
                        {"subject", e.subject},
                        {"details", e.details}});
-      std::printf("%s\n", out.dump(2).c_str());
+      std::printf("%s\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     } else {
       for (const auto& e : log.value())
         std::printf("%s  %-16s %-20s %s  %s\n", e.at.c_str(), e.actor.c_str(), e.action.c_str(), e.subject.c_str(),

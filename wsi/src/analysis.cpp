@@ -589,6 +589,24 @@ Result<bool> analyse_tiles(SlideReader& slide, const stages::TilePlan& plan, Mar
   return true;
 }
 
+// Stains closer than this cannot be unmixed: every pixel's share of each is noise.
+constexpr double kMinStainAngleDeg = 5;
+
+std::string stains_apart(const StainVectors& s) {
+  const double angle = angle_deg(s.hematoxylin, s.dab);
+  if (s.counterstain || angle >= kMinStainAngleDeg) return "";
+  return std::isfinite(angle) ? "the hematoxylin and DAB vectors are " + std::to_string(std::lround(angle)) +
+                                    " degrees apart: the stains cannot be told apart"
+                              : "the hematoxylin or DAB vector is not a direction (zero or not finite)";
+}
+
+std::string not_evaluable(const IhcResult& res, const IhcSettings& st) {
+  if (res.tumour.total() == 0)
+    return std::string("no tumour nuclei found in ") + (st.roi.empty() ? "the tissue" : "the region of interest") +
+           (res.cells.empty() ? "" : " (" + std::to_string(res.cells.size()) + " other nuclei)");
+  return "";
+}
+
 }  // namespace
 
 Result<IhcResult> analyse_ihc(SlideReader& slide, Marker marker, const IhcSettings& st,
@@ -614,9 +632,16 @@ Result<IhcResult> analyse_ihc(SlideReader& slide, Marker marker, const IhcSettin
   // 2. Tiles at the analysis resolution over the tissue.
   const stages::TilePlan plan = stages::plan_tiles(info, mpp0, st, tissue, ov_um);
   res.mpp = plan.mpp;
+  if (plan.tiles.empty()) {
+    res.not_evaluable = "no tissue found on the slide (nothing stained above the glass)";
+    res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return res;
+  }
   // 3. Stain vectors.
   const auto inv = find_stains(slide, plan, marker, st, glass.from_tissue, res);
   if (!inv) return inv.error();
+  res.not_evaluable = stains_apart(res.stains);
+  if (!res.not_evaluable.empty()) return res;
   // 4. Nuclei, tile by tile.
   const stages::StainLookup lookup =
       stages::stain_lookup(od_of, *inv, res.hematoxylin_read_as_dab, !res.stains.counterstain, marker == Marker::kHER2);
@@ -626,6 +651,7 @@ Result<IhcResult> analyse_ihc(SlideReader& slide, Marker marker, const IhcSettin
   std::sort(res.cells.begin(), res.cells.end(), [](const Cell& a, const Cell& b) { return a.y != b.y ? a.y < b.y : a.x < b.x; });
   stages::classify_cells(res.cells, st, marker);
   stages::tally(res, st);
+  res.not_evaluable = not_evaluable(res, st);
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return res;
 }

@@ -102,6 +102,10 @@ struct IhcResult {
   Her2Result her2;
   std::size_t lymphocytes = 0, stromal = 0, other = 0;
   std::vector<Cell> cells;
+  // Why the slide gives no score (no tissue; no tumour nuclei in the tissue or the region of
+  // interest; stains that cannot be told apart): then the counts are not a result and no phenotype
+  // may be derived from them ("no cells found" is not "negative"). Empty when it could be scored.
+  std::string not_evaluable;
   double megapixels = 0;  // of tissue tiles analysed
   double seconds = 0;
 };

@@ -161,7 +161,8 @@ int cmd_bonescan(int argc, char** argv) {
       if (!pairing.empty()) std::printf("  pairing: %s\n", pairing.c_str());
     }
   }
-  if (args.has("--json")) std::printf("%s\n", nlohmann::json{{"series", all}}.dump(2).c_str());
+  if (args.has("--json"))
+    std::printf("%s\n", nlohmann::json{{"series", all}}.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   return 0;
 }
 

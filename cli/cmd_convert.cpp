@@ -65,7 +65,10 @@ int cmd_convert(int argc, char** argv) {
     target = grid_of(r);
   }
   auto volume = load_series(s, options);
-  if (!volume.ok()) return fail(volume.error().describe());
+  // Named by the input given and by what failed in it (a series UID alone names no file).
+  if (!volume.ok())
+    return fail(volume.error().subject().rfind(input, 0) == 0 ? volume.error().describe()
+                                                              : input + ": " + volume.error().describe());
   // Warnings only once the series loaded: a refused input gets its one error line and nothing else.
   for (const auto& w : s.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
   if (target) {

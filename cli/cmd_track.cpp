@@ -505,7 +505,7 @@ int cmd_track(int argc, char** argv) {
     out["percist_note"] = percist_note;
     if (!args.has("--json")) std::printf("%s\n", percist_note.c_str());
   }
-  if (args.has("--json")) std::printf("%s\n", out.dump(2).c_str());
+  if (args.has("--json")) std::printf("%s\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   return failures == 0 ? 0 : 1;
 }
 

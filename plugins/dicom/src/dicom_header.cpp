@@ -9,6 +9,7 @@
 #include <dcmtk/dcmdata/dcpixel.h>
 #include <dcmtk/dcmdata/dcpixseq.h>
 #include <dcmtk/dcmdata/dcrledrg.h>
+#include <dcmtk/dcmdata/dctag.h>
 #include <dcmtk/dcmdata/dcuid.h>
 #include <dcmtk/dcmdata/dcxfer.h>
 #include <dcmtk/dcmjpeg/djdecode.h>
@@ -17,7 +18,9 @@
 
 #include <cctype>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <sstream>
 
@@ -25,10 +28,58 @@ namespace oq::dicom {
 
 namespace {
 
+// Whether the file being read declares Latin-1 (ISO_IR 100), the commonest Western character set.
+// Set by read_header for the file it reads (one file per thread at a time).
+thread_local bool t_latin1 = false;
+
+// The most one image file may decode to: a whole-body CT series is about 1 GiB, a large
+// multi-frame object a few; a file beyond this is refused before anything is allocated.
+constexpr unsigned long long kMostDecodedBytes = 8ull << 30;
+// A frame: the largest radiographs (43 x 43 cm detectors) take about 50 MiB.
+constexpr unsigned long long kMostFrameBytes = 1ull << 30;
+
+// DICOM text as UTF-8 for JSON and terminals: Latin-1 bytes become their code points; bytes of
+// any other set that are not UTF-8 become U+FFFD; control characters (terminal escape codes in a
+// Patient ID) become '?'. (nlohmann::json refused invalid UTF-8 and `info --json` aborted.)
+std::string as_utf8(const std::string& raw) {
+  std::string out;
+  out.reserve(raw.size());
+  for (std::size_t i = 0; i < raw.size();) {
+    const auto c = static_cast<unsigned char>(raw[i]);
+    if (c < 0x80) {
+      out += (c < 0x20 || c == 0x7f) ? '?' : static_cast<char>(c);
+      ++i;
+      continue;
+    }
+    if (t_latin1) {
+      if (c < 0xa0) {
+        out += '?';  // C1 controls
+      } else {
+        out += static_cast<char>(0xc0 | (c >> 6));
+        out += static_cast<char>(0x80 | (c & 0x3f));
+      }
+      ++i;
+      continue;
+    }
+    // A well-formed UTF-8 sequence is kept as it is.
+    const std::size_t len = c >= 0xf0 && c < 0xf5 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+    bool ok = len > 0 && i + len <= raw.size();
+    for (std::size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(raw[i + k]) & 0xc0) == 0x80;
+    if (ok) {
+      out.append(raw, i, len);
+      i += len;
+    } else {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    }
+  }
+  return out;
+}
+
 std::string get_string(DcmItem* item, const DcmTagKey& tag, bool search_into_sub = false) {
   if (!item) return {};
   OFString v;
-  if (item->findAndGetOFStringArray(tag, v, search_into_sub).good()) return v.c_str();
+  if (item->findAndGetOFStringArray(tag, v, search_into_sub).good()) return as_utf8(std::string(v.c_str(), v.length()));
   return {};
 }
 
@@ -74,6 +125,40 @@ std::optional<std::array<double, N>> get_vector(DcmItem* item, const DcmTagKey& 
     out[i] = *v;
   }
   return out;
+}
+
+// Why a frame's geometry or rescale cannot be used (empty when it can): values that are there but
+// are no finite number, or no plausible one. Taken for missing they would give a NaN origin, an
+// infinite voxel or an all-NaN volume (bad-input/README.md); they are refused, naming the tag.
+std::string implausible(const FrameRecord& r) {
+  auto text = [](const double* v, std::size_t n) {
+    std::ostringstream s;
+    for (std::size_t i = 0; i < n; ++i) s << (i ? "\\" : "") << v[i];
+    return s.str();
+  };
+  auto finite = [](const double* v, std::size_t n) { return std::all_of(v, v + n, [](double x) { return std::isfinite(x); }); };
+  if (const auto& ps = r.pixel_spacing) {
+    // Between a whole-slide image's 0.1 um and a planar gamma camera's few mm; 100 mm is no pixel.
+    if (!finite(ps->data(), 2) || (*ps)[0] <= 0 || (*ps)[1] <= 0 || (*ps)[0] > 100 || (*ps)[1] > 100)
+      return "Pixel Spacing (0028,0030) " + text(ps->data(), 2) + " mm is not a pixel size (each above 0, at most 100 mm)";
+  }
+  if (const auto& o = r.orientation) {
+    const double* v = o->data();
+    const double row = std::sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]),
+                 col = std::sqrt(v[3] * v[3] + v[4] * v[4] + v[5] * v[5]);
+    const double dot = v[0] * v[3] + v[1] * v[4] + v[2] * v[5];
+    if (!finite(v, 6) || std::abs(row - 1) > 0.05 || std::abs(col - 1) > 0.05 || std::abs(dot) > 0.05)
+      return "Image Orientation (Patient) (0020,0037) " + text(v, 6) + " is not two orthogonal unit vectors";
+  }
+  if (const auto& p = r.position)
+    if (!finite(p->data(), 3) || std::any_of(p->begin(), p->end(), [](double x) { return std::abs(x) > 1e6; }))
+      return "Image Position (Patient) (0020,0032) " + text(p->data(), 3) + " is not a position in mm";
+  if (!std::isfinite(r.slope) || !std::isfinite(r.intercept))
+    return "Rescale Slope / Intercept (0028,1053 / 1052) " + text(&r.slope, 1) + " / " + text(&r.intercept, 1) +
+           " are not numbers: no pixel value can be read";
+  if (!std::isfinite(r.slice_thickness) || r.slice_thickness < 0)
+    return "Slice Thickness (0018,0050) " + text(&r.slice_thickness, 1) + " is not a thickness";
+  return "";
 }
 
 DcmItem* seq_item(DcmItem* parent, const DcmTagKey& seq, unsigned long index = 0) {
@@ -158,8 +243,97 @@ std::string transfer_syntax_name(const std::string& uid) {
   return x.getXferName();
 }
 
+// How deeply a file nests sequences, read from its bytes before DCMTK parses it: DCMTK recurses
+// once per level and 20 000 nested sequences overflowed the stack (SIGSEGV in `info`). Real objects
+// nest a dozen levels (a structured report's content tree); past kDeepestNesting the file is
+// refused. Walks the elements up to the pixel data (at most the first 64 MiB) with an explicit
+// stack; a deflated data set is not walked (DCMTK inflates it itself).
+constexpr int kDeepestNesting = 64;
+std::optional<std::string> nested_too_deep(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::vector<char> buf(static_cast<std::size_t>(std::min<std::uintmax_t>(std::filesystem::file_size(path), 64u << 20)));
+  in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+  const auto* b = reinterpret_cast<const unsigned char*>(buf.data());
+  const std::size_t n = static_cast<std::size_t>(in.gcount());
+  bool big = false, explicit_vr = true;
+  std::size_t pos = 0;
+  auto u16 = [&](std::size_t at, bool be) { return be ? (b[at] << 8 | b[at + 1]) : (b[at] | b[at + 1] << 8); };
+  auto u32 = [&](std::size_t at, bool be) {
+    return be ? (std::uint32_t(b[at]) << 24 | std::uint32_t(b[at + 1]) << 16 | std::uint32_t(b[at + 2]) << 8 | b[at + 3])
+              : (std::uint32_t(b[at]) | std::uint32_t(b[at + 1]) << 8 | std::uint32_t(b[at + 2]) << 16 |
+                 std::uint32_t(b[at + 3]) << 24);
+  };
+  if (n >= 132 && std::memcmp(b + 128, "DICM", 4) == 0) {
+    // The meta group: explicit VR little endian; it names the data set's transfer syntax.
+    pos = 132;
+    std::string ts;
+    while (pos + 8 <= n && u16(pos, false) == 0x0002) {
+      const unsigned el = u16(pos + 2, false);
+      const char vr[3] = {static_cast<char>(b[pos + 4]), static_cast<char>(b[pos + 5]), 0};
+      const bool long_form = std::strstr("OB OD OF OL OV OW SQ SV UC UN UR UT UV", vr) != nullptr;
+      const std::size_t head = long_form ? 12 : 8;
+      const std::size_t len = long_form ? u32(pos + 8, false) : static_cast<std::size_t>(u16(pos + 6, false));
+      if (el == 0x0010 && pos + head + len <= n) ts.assign(buf.data() + pos + head, len);
+      pos += head + len;
+    }
+    while (!ts.empty() && (ts.back() == '\0' || ts.back() == ' ')) ts.pop_back();
+    if (ts == "1.2.840.10008.1.2.1.99") return std::nullopt;  // deflated
+    explicit_vr = ts != "1.2.840.10008.1.2";
+    big = ts == "1.2.840.10008.1.2.2";
+  } else if (n >= 6) {
+    explicit_vr = std::isupper(b[4]) && std::isupper(b[5]);
+  }
+  constexpr std::uint32_t kUndefined = 0xffffffff;
+  std::vector<std::size_t> ends;  // where each open sequence or item ends (SIZE_MAX: at its delimiter)
+  while (pos + 8 <= n) {
+    while (!ends.empty() && ends.back() != SIZE_MAX && pos >= ends.back()) ends.pop_back();
+    if (static_cast<int>(ends.size()) > kDeepestNesting)
+      return "sequences nested more than " + std::to_string(kDeepestNesting) + " levels deep (a damaged or hostile file)";
+    const unsigned group = u16(pos, big), element = u16(pos + 2, big);
+    if (group == 0xfffe) {  // items and delimiters: always implicit, little or big endian as the data set
+      const std::uint32_t len = u32(pos + 4, big);
+      pos += 8;
+      if (element == 0xe000)
+        ends.push_back(len == kUndefined ? SIZE_MAX : pos + len);
+      else if (!ends.empty() && ends.back() == SIZE_MAX)
+        ends.pop_back();  // an item or sequence delimiter
+      continue;
+    }
+    if (group == 0x7fe0 && element == 0x0010 && ends.empty()) return std::nullopt;  // the pixel data: nothing nests after it
+    bool sequence = false;
+    std::uint32_t len = 0;
+    std::size_t head = 8;
+    if (explicit_vr) {
+      const char vr[3] = {static_cast<char>(b[pos + 4]), static_cast<char>(b[pos + 5]), 0};
+      const bool long_form = std::strstr("OB OD OF OL OV OW SQ SV UC UN UR UT UV", vr) != nullptr;
+      if (long_form) {
+        if (pos + 12 > n) break;
+        len = u32(pos + 8, big);
+        head = 12;
+      } else {
+        len = u16(pos + 6, big);
+      }
+      sequence = std::strcmp(vr, "SQ") == 0 || (len == kUndefined && std::strcmp(vr, "UN") == 0);
+    } else {
+      len = u32(pos + 4, big);
+      sequence =
+          len == kUndefined || DcmTag(DcmTagKey(static_cast<Uint16>(group), static_cast<Uint16>(element))).getEVR() == EVR_SQ;
+    }
+    pos += head;
+    if (sequence) {
+      ends.push_back(len == kUndefined ? SIZE_MAX : pos + len);  // its items are walked
+    } else if (len == kUndefined) {
+      return std::nullopt;  // encapsulated data outside the pixel data: leave it to DCMTK
+    } else {
+      pos += len;
+    }
+  }
+  return std::nullopt;
+}
+
 Result<FileHeader> read_header(const std::string& path) {
   register_codecs();
+  if (const auto deep = nested_too_deep(path)) return Error(ErrorCode::kUnreadable, *deep, path);
   FileHeader out;
   out.path = path;
   DcmFileFormat ff;
@@ -168,6 +342,11 @@ Result<FileHeader> read_header(const std::string& path) {
   if (st.bad()) return Error(ErrorCode::kUnreadable, std::string("not a readable DICOM file (") + st.text() + ")", path);
   DcmDataset* ds = ff.getDataset();
   DcmMetaInfo* meta = ff.getMetaInfo();
+  {
+    OFString charset;
+    t_latin1 = ds->findAndGetOFStringArray(DCM_SpecificCharacterSet, charset).good() &&
+               std::string(charset.c_str()).find("ISO_IR 100") != std::string::npos;
+  }
 
   std::string sop = trim(get_string(ds, DCM_SOPClassUID));
   if (sop.empty()) sop = trim(get_string(meta, DCM_MediaStorageSOPClassUID));
@@ -245,13 +424,42 @@ Result<FileHeader> read_header(const std::string& path) {
 
   if (base.rows <= 0 || base.columns <= 0 || base.bits_allocated <= 0)
     return Error(ErrorCode::kUnreadable, "image without Rows, Columns or Bits Allocated", path);
+  if (base.bits_allocated != 1 && base.bits_allocated != 8 && base.bits_allocated != 16 && base.bits_allocated != 32)
+    return Error(ErrorCode::kUnreadable,
+                 "Bits Allocated (0028,0100) is " + std::to_string(base.bits_allocated) + ": images hold 1, 8, 16 or 32", path);
+  // What the pixel data would take decoded, checked against the file before anything is
+  // allocated: a file claiming 2^31-1 frames or 65535 x 65535 pixels took 5-20 GB, then aborted.
+  const unsigned long long decoded = static_cast<unsigned long long>(base.rows) * static_cast<unsigned long long>(base.columns) *
+                                     static_cast<unsigned long long>(base.number_of_frames) *
+                                     static_cast<unsigned long long>(std::max(1, base.samples_per_pixel)) *
+                                     static_cast<unsigned long long>((base.bits_allocated + 7) / 8);
+  if (decoded > kMostDecodedBytes || decoded / static_cast<unsigned long long>(base.number_of_frames) > kMostFrameBytes) {
+    std::ostringstream m;
+    m << base.columns << " x " << base.rows << " pixels x " << base.number_of_frames << " frames would decode to "
+      << decoded / (1ull << 20) << " MiB, beyond what one image holds (" << kMostFrameBytes / (1ull << 20) << " MiB a frame, "
+      << kMostDecodedBytes / (1ull << 30) << " GiB a file)";
+    return Error(ErrorCode::kUnreadable, m.str(), path);
+  }
 
   // Pixel data must be all there: a truncated file is refused here, not half-loaded later.
   {
     DcmElement* px = nullptr;
     if (ds->findAndGetElement(DCM_PixelData, px).bad() || !px) return Error(ErrorCode::kUnreadable, "no pixel data", path);
     DcmXfer x(base.transfer_syntax.c_str());
-    if (!x.isEncapsulated()) {
+    if (x.isEncapsulated()) {
+      // Each frame starts a fragment of its own (PS3.5 A.4): more frames than fragments is a lie.
+      DcmPixelSequence* seq = nullptr;
+      const DcmRepresentationParameter* rep = nullptr;
+      auto* pd = dynamic_cast<DcmPixelData*>(px);
+      if (pd && pd->getEncapsulatedRepresentation(x.getXfer(), rep, seq).good() && seq) {
+        const unsigned long fragments = seq->card() > 0 ? seq->card() - 1 : 0;  // the first item is the offset table
+        if (static_cast<unsigned long>(base.number_of_frames) > fragments)
+          return Error(ErrorCode::kUnreadable,
+                       "Number of Frames (0028,0008) is " + std::to_string(base.number_of_frames) + " but the pixel data holds " +
+                           std::to_string(fragments) + " fragment" + (fragments == 1 ? "" : "s"),
+                       path);
+      }
+    } else {
       const unsigned long long need = static_cast<unsigned long long>(base.rows) * base.columns * base.number_of_frames *
                                       base.samples_per_pixel * ((base.bits_allocated + 7) / 8);
       const unsigned long long have = px->getLengthField();
@@ -342,6 +550,7 @@ Result<FileHeader> read_header(const std::string& path) {
         if (auto o = get_vector<6>(det, DCM_ImageOrientationPatient)) r.orientation = o;
       }
     }
+    if (const std::string why = implausible(r); !why.empty()) return Error(ErrorCode::kUnreadable, why, path);
     out.frames.push_back(std::move(r));
   }
   return out;

@@ -56,7 +56,10 @@ Assembly assemble(const std::vector<std::string>& input_files) {
   std::vector<FrameRecord> frames;
   std::map<std::string, pet::SeriesHeader> pet_headers;
   std::set<std::string> seen;
-  std::map<std::string, std::string> instances;  // SOP Instance UID -> first file
+  // SOP Instance UID -> the first file and where its first frame lies
+  std::map<std::string, std::pair<std::string, std::optional<std::array<double, 3>>>> instances;
+  // Series whose files share a SOP Instance UID but are not one image: why they are not used.
+  std::map<std::string, std::string> broken;
   std::deque<std::string> queue(input_files.begin(), input_files.end());
   for (const auto& f : input_files) seen.insert(std::filesystem::weakly_canonical(f).string());
   while (!queue.empty()) {
@@ -84,11 +87,26 @@ Assembly assemble(const std::vector<std::string>& input_files) {
       continue;
     }
     // The same instance twice (a copy, or one object in two transfer syntaxes): keep the first.
-    const std::string& sop_uid = h->frames.front().sop_instance_uid;
-    if (!sop_uid.empty()) {
-      auto [it, fresh] = instances.emplace(sop_uid, path);
+    // Two different images under one UID (a broken export or anonymiser) are not a copy: which is
+    // the instance cannot be told, so their series is not used, and says why.
+    const FrameRecord& head = h->frames.front();
+    if (!head.sop_instance_uid.empty()) {
+      auto [it, fresh] = instances.emplace(head.sop_instance_uid, std::make_pair(path, head.position));
       if (!fresh) {
-        out.unreadable.push_back({path, "duplicate of " + it->second + " (same SOP Instance UID); not used twice"});
+        const auto& other = it->second.second;
+        const bool same_place =
+            other.has_value() == head.position.has_value() &&
+            (!other || std::abs((*other)[0] - (*head.position)[0]) + std::abs((*other)[1] - (*head.position)[1]) +
+                               std::abs((*other)[2] - (*head.position)[2]) <
+                           1e-3);
+        if (same_place) {
+          out.unreadable.push_back({path, "duplicate of " + it->second.first + " (same SOP Instance UID); not used twice"});
+        } else {
+          broken.emplace(head.series_uid, "images at different positions share SOP Instance UID " + head.sop_instance_uid + " (" +
+                                              it->second.first + ", " + path + "): the series cannot be put together");
+          out.unreadable.push_back(
+              {path, "shares SOP Instance UID " + head.sop_instance_uid + " with " + it->second.first + " but is another image"});
+        }
         continue;
       }
     }
@@ -98,6 +116,10 @@ Assembly assemble(const std::vector<std::string>& input_files) {
   }
 
   for (auto& part : build_series(std::move(frames))) {
+    if (auto it = broken.find(part.uid); it != broken.end()) {
+      out.unreadable.push_back({part.frames.front().path, "series " + part.uid + " not used: " + it->second});
+      continue;
+    }
     Assembled a;
     const FrameRecord& first = part.frames.front();
     a.study.patient_id = first.patient_id;

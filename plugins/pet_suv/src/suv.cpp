@@ -198,6 +198,28 @@ double bsa_dubois_m2(double w, double h_m) {
   return 0.007184 * std::pow(w, 0.425) * std::pow(h_m * 100.0, 0.725);
 }
 
+namespace {
+
+// A value that is there but is no finite number (NaN, inf) is never taken for a number nor for
+// missing: SUV is unavailable, naming it (else every voxel came out NaN).
+std::string not_numbers(const SeriesHeader& h) {
+  std::vector<std::pair<const char*, std::optional<double>>> values = {{"Patient's Weight (0010,1030)", h.weight_kg},
+                                                                       {"Patient's Size (0010,1020)", h.height_m},
+                                                                       {"Radionuclide Total Dose (0018,1074)", h.total_dose},
+                                                                       {"Radionuclide Half Life (0018,1075)", h.half_life_s}};
+  for (const FrameHeader& f : h.frames) {
+    values.emplace_back("Actual Frame Duration (0018,1242)", f.frame_duration_ms);
+    values.emplace_back("Frame Reference Time (0054,1300)", f.frame_reference_ms);
+    values.emplace_back("the Philips SUV Scale Factor (7053,1000)", f.philips_suv_factor);
+    values.emplace_back("the Philips Activity Concentration Scale Factor (7053,1009)", f.philips_activity_factor);
+  }
+  for (const auto& [name, v] : values)
+    if (v && !std::isfinite(*v)) return std::string(name) + " is not a number (" + std::to_string(*v) + ")";
+  return "";
+}
+
+}  // namespace
+
 SuvFactors compute_suv_factors(const SeriesHeader& h_in) {
   SuvFactors out;
   SeriesHeader h = h_in;
@@ -218,6 +240,7 @@ SuvFactors compute_suv_factors(const SeriesHeader& h_in) {
   };
 
   if (units.empty()) return fail("Units (0054,1001) is missing");
+  if (const std::string why = not_numbers(h); !why.empty()) return fail(why);
   // A NONE series is by definition not decay-corrected (suv.md section 1): the loader corrects
   // each frame itself, so DECY is required only of the others.
   if (!has_code(h.corrected_image, "ATTN"))

@@ -1,0 +1,182 @@
+// Hostile input (issue 20): flags and files that once gave clinical answers OncoQuant had no right
+// to give, crashed it or overwrote its input (../shared/data/bad-input/README.md lists each). Every
+// one is now refused with the reason, or, where a slide simply holds nothing to count, answered as
+// not evaluable - and `phenotype` never derives a group from that.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "support.h"
+
+namespace {
+
+using namespace oqtest;
+using nlohmann::json;
+
+std::string bad(const std::string& name) {
+  return shared_dir() + "/data/bad-input/" + name;
+}
+std::string tile() {
+  return shared_dir() + "/data/ihc/skimage_ihc.png";
+}
+
+// Exit 2 (a usage error) whose message names `flag`.
+void expect_usage_error(const std::string& args, const std::string& flag) {
+  SCOPED_TRACE(args);
+  const CliRun r = oncoquant(args);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.err.rfind("usage error: ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find(flag), std::string::npos) << r.err;
+  EXPECT_TRUE(r.out.empty()) << "no answer on stdout: " << r.out;
+}
+
+TEST(HostileFlags, NumbersMustBeWholeFiniteAndInRange) {
+  const std::string ihc = "ihc " + quote(tile()) + " --marker ER --json";
+  for (const char* mpp : {"nan", "1e-300", "5abc", "0x10", "100", "inf", "-0.5", " 0.5", ""})
+    expect_usage_error(ihc + " --mpp " + quote(mpp), "--mpp");
+  expect_usage_error(ihc + " --mpp 0.5 --threads 100000", "--threads");
+  expect_usage_error(ihc + " --mpp 0.5 --threads 2x", "--threads");
+  expect_usage_error(ihc + " --mpp 0.5 --background nan,nan,nan", "--background");
+  expect_usage_error(ihc + " --mpp 0.5 --background 240,240", "--background");
+  expect_usage_error("phenotype --er-pct nan --pr-pct nan --her2-score 0", "--er-pct");
+  expect_usage_error("phenotype --er-pct 5 --pr-pct 1e999 --her2-score 0", "--pr-pct");
+  const std::string ct = quote(shared_dir() + "/data/dicom/ct/orthanc_SignedCT.dcm");
+  expect_usage_error("segment " + ct + " --seed nan,nan,nan", "--seed");
+  expect_usage_error("segment " + ct + " --seed 1,2,inf", "--seed");
+  expect_usage_error("segment " + ct + " --line nan,0,0,1,1,1", "--line");
+  expect_usage_error("segment " + ct + " --seed 1e300,0,0", "--seed");
+  expect_usage_error("recist assess --db " + quote((scratch("flags") / "none.db").string()) + " --patient P --line nan",
+                     "--line");
+  expect_usage_error("store import-case x.json --db s.db --patient P --line 1e999", "--line");
+}
+
+TEST(HostileFlags, TheSameNumbersWrittenPlainlyAreAccepted) {
+  const CliRun r = oncoquant("phenotype --er-pct 12.5 --pr-pct 0 --her2-score 0 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out)["group"], 1);
+}
+
+// An all-white image (a binary PPM): glass, no tissue, nothing to count.
+fs::path blank_image(const fs::path& dir) {
+  const fs::path ppm = dir / "glass.ppm";
+  std::ofstream out(ppm, std::ios::binary);
+  out << "P6\n64 64\n255\n" << std::string(64 * 64 * 3, '\xff');
+  return ppm;
+}
+
+TEST(NotEvaluable, NoCellsFoundIsNotNegativeAndGivesNoPhenotype) {
+  const fs::path dir = scratch("not_evaluable");
+  const fs::path glass = blank_image(dir);
+  const CliRun r = oncoquant("ihc " + quote(glass.string()) + " --marker ER --mpp 0.5 --json --quiet");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json j = json::parse(r.out);
+  EXPECT_FALSE(j["evaluable"].get<bool>());
+  EXPECT_NE(j["not_evaluable_reason"].get<std::string>().find("no tissue"), std::string::npos) << j["not_evaluable_reason"];
+  EXPECT_EQ(j["category"], "not evaluable");
+  EXPECT_TRUE(j["percent_positive"].is_null());
+  const fs::path er = dir / "er.json";
+  std::ofstream(er) << r.out;
+  // Whatever the other markers say, no group comes from a slide that could not be scored.
+  const CliRun p = oncoquant("phenotype --er " + quote(er.string()) + " --pr-pct 0 --her2-score 0");
+  EXPECT_EQ(p.exit_code, 1) << p.out;
+  EXPECT_NE(p.err.find("not evaluable"), std::string::npos) << p.err;
+  EXPECT_EQ(p.out.find("group"), std::string::npos) << p.out;
+  // The text form says so too.
+  const CliRun text = oncoquant("ihc " + quote(glass.string()) + " --marker PR --mpp 0.5 --quiet");
+  EXPECT_NE(text.out.find("NOT EVALUABLE"), std::string::npos) << text.out;
+}
+
+TEST(NotEvaluable, RegionsAndStainsThatLeaveNothingToCountAreRefused) {
+  const std::string ihc = "ihc " + quote(tile()) + " --marker ER --mpp 0.5 --json --quiet";
+  struct Case {
+    std::string args, file, says;
+  };
+  for (const Case& c : {Case{" --roi ", "roi_empty_coordinates.json", "no coordinates"},
+                        Case{" --roi ", "roi_outside_image.json", "outside the slide"},
+                        Case{" --stains ", "stains_parallel.json", "cannot be told apart"}}) {
+    SCOPED_TRACE(c.file);
+    const CliRun r = oncoquant(ihc + c.args + quote(bad(c.file)));
+    EXPECT_EQ(r.exit_code, 1) << r.out;
+    EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
+    EXPECT_NE(r.err.find(c.file), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(c.says), std::string::npos) << r.err;
+    EXPECT_TRUE(r.out.empty()) << r.out;
+  }
+}
+
+TEST(HostileOutputs, OutputsAreCheckedBeforeTheAnalysisAndNeverReplaceTheInput) {
+  const fs::path dir = scratch("hostile_outputs");
+  const fs::path slide = dir / "slide.png";
+  fs::copy_file(tile(), slide);
+  const auto before = fs::file_size(slide);
+  const std::string ihc = "ihc " + quote(slide.string()) + " --marker ER --mpp 0.5 --quiet";
+  expect_usage_error(ihc + " --overlay " + quote((dir / "out.txt").string()), "--overlay");
+  expect_usage_error(ihc + " --overlay " + quote((dir / "noextension").string()), "--overlay");
+  const CliRun same = oncoquant(ihc + " --overlay " + quote(slide.string()));
+  EXPECT_EQ(same.exit_code, 1);
+  EXPECT_NE(same.err.find("the slide itself"), std::string::npos) << same.err;
+  EXPECT_EQ(fs::file_size(slide), before);
+  // Not a regular file (a named pipe here; a device node the same): refused, left as it was.
+  const fs::path fifo = dir / "d.geojson";
+  ASSERT_EQ(shell("mkfifo " + quote(fifo.string())).exit_code, 0);
+  const CliRun pipe = oncoquant(ihc + " --detections " + quote(fifo.string()));
+  EXPECT_EQ(pipe.exit_code, 1);
+  EXPECT_NE(pipe.err.find("not a regular file"), std::string::npos) << pipe.err;
+  EXPECT_TRUE(fs::is_fifo(fifo));
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 2) << "nothing else written";
+}
+
+// Each DICOM file of ../shared/data/bad-input that once crashed `info` or `convert`, hung, took
+// gigabytes or wrote NaN volumes: refused at once (exit 1, "error:" naming the file and the reason,
+// no output), and `info` lists it as unusable instead of aborting.
+TEST(HostileDicom, EveryBadFileIsRefusedWithItsReasonAndNothingWritten) {
+  struct Case {
+    const char* file;
+    const char* says;
+  };
+  const Case cases[] = {{"pixel_spacing_nan.dcm", "Pixel Spacing"},
+                        {"pixel_spacing_inf.dcm", "Pixel Spacing"},
+                        {"pixel_spacing_1e308.dcm", "Pixel Spacing"},
+                        {"pixel_spacing_zero.dcm", "Pixel Spacing"},
+                        {"orientation_nan.dcm", "Image Orientation"},
+                        {"orientation_zero.dcm", "Image Orientation"},
+                        {"position_nan.dcm", "Image Position"},
+                        {"ct_rescale_slope_nan.dcm", "Rescale Slope"},
+                        {"pet_rescale_slope_nan.dcm", "Rescale Slope"},
+                        {"pet_dose_nan.dcm", "Radionuclide Total Dose (0018,1074) is not a number"},
+                        {"pet_weight_nan.dcm", "Patient's Weight (0010,1030) is not a number"},
+                        {"pet_halflife_nan.dcm", "Radionuclide Half Life (0018,1075) is not a number"},
+                        {"deep_sequence_20000.dcm", "nested more than"},
+                        {"jpegls_numberofframes_2147483647.dcm", "2147483647 frames"},
+                        {"rle_numberofframes_2147483647.dcm", "2147483647 frames"},
+                        {"jpegls_rows_cols_65535.dcm", "65535 x 65535"},
+                        {"rle_rows_cols_65535.dcm", "65535 x 65535"},
+                        {"rle_bitsallocated_64.dcm", "Bits Allocated"},
+                        {"rle_bitsallocated_7.dcm", "Bits Allocated"},
+                        {"pet_series_same_sop_uid", "share SOP Instance UID"}};
+  const fs::path out = scratch("hostile_dicom") / "out.nii.gz";
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.file);
+    const CliRun r = oncoquant("convert --quiet " + quote(bad(c.file)) + " -o " + quote(out.string()));
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
+    EXPECT_NE(r.err.find(c.file), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(c.says), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(out));
+    const CliRun info = oncoquant("info --json --quiet " + quote(bad(c.file)));
+    EXPECT_LT(info.exit_code, 2) << info.err;  // a listing, or "nothing usable": never a crash
+    EXPECT_TRUE(json::accept(info.out)) << info.out;
+  }
+}
+
+TEST(HostileDicom, Latin1TextIsShownAsTextNotACrash) {
+  for (const char* input : {"latin1_series_description.dcm", "folder_with_latin1"}) {
+    SCOPED_TRACE(input);
+    const CliRun info = oncoquant("info --json --quiet " + quote(bad(input)));
+    ASSERT_EQ(info.exit_code, 0) << info.err;
+    EXPECT_NE(info.out.find("\u00fc"), std::string::npos) << "ISO_IR 100 'ue' as its code point: " << info.out.substr(0, 600);
+  }
+}
+
+}  // namespace

@@ -16,6 +16,18 @@ namespace {
 
 constexpr double kPi = 3.14159265358979323846;
 
+// The mean of `hu_at` over voxel (i, j, k) in 3 x 3 x 5 sub-samples: partial volume like a scanner.
+template <typename HuAt>
+double partial_volume(const Grid& g, size_t i, size_t j, size_t k, const HuAt& hu_at) {
+  double sum = 0;
+  for (int sk = 0; sk < 5; ++sk)
+    for (int sj = 0; sj < 3; ++sj)
+      for (int si = 0; si < 3; ++si)
+        sum += hu_at(g.to_lps(static_cast<double>(i) + (si - 1) / 3.0, static_cast<double>(j) + (sj - 1) / 3.0,
+                              static_cast<double>(k) + (sk - 2) / 5.0));
+  return sum / 45;
+}
+
 // 128 x 128 x 40 at 0.75 x 0.75 x 2.5 mm: liver (105 HU) with a hypodense ellipsoid (55 HU,
 // semi-axes 12 x 8 x 9 mm at the origin, turned 30 degrees), a bone block and air, noise 15 HU.
 Volume phantom(unsigned noise_seed) {
@@ -30,21 +42,14 @@ Volume phantom(unsigned noise_seed) {
   for (size_t k = 0; k < 40; ++k)
     for (size_t j = 0; j < 128; ++j)
       for (size_t i = 0; i < 128; ++i) {
-        double sum = 0;
-        // 3 x 3 x 5 sub-samples: partial volume like a scanner.
-        for (int sk = 0; sk < 5; ++sk)
-          for (int sj = 0; sj < 3; ++sj)
-            for (int si = 0; si < 3; ++si) {
-              const Vec3 p = g.to_lps(static_cast<double>(i) + (si - 1) / 3.0, static_cast<double>(j) + (sj - 1) / 3.0,
-                                      static_cast<double>(k) + (sk - 2) / 5.0);
-              const double u = c * p[0] + s * p[1], w = -s * p[0] + c * p[1];
-              double hu = 105;
-              if (p[0] > 30) hu = 700;    // bone block
-              if (p[1] > 35) hu = -1000;  // air
-              if (u * u / 144 + w * w / 64 + p[2] * p[2] / 81 <= 1) hu = 55;
-              sum += hu;
-            }
-        v.set_value((k * 128 + j) * 128 + i, std::round(sum / 45 + noise(rng)));
+        const double hu = partial_volume(g, i, j, k, [&](const Vec3& p) {
+          const double u = c * p[0] + s * p[1], w = -s * p[0] + c * p[1];
+          if (u * u / 144 + w * w / 64 + p[2] * p[2] / 81 <= 1) return 55.0;
+          if (p[1] > 35) return -1000.0;  // air
+          if (p[0] > 30) return 700.0;    // bone block
+          return 105.0;
+        });
+        v.set_value((k * 128 + j) * 128 + i, std::round(hu + noise(rng)));
       }
   v.set_units("HU");
   return v;
@@ -140,16 +145,11 @@ Volume walled_lesion(double core_mm, double core_hu, double outer_mm, double wal
   for (size_t k = 0; k < g.size[2]; ++k)
     for (size_t j = 0; j < g.size[1]; ++j)
       for (size_t i = 0; i < g.size[0]; ++i) {
-        double sum = 0;
-        for (int sk = 0; sk < 5; ++sk)
-          for (int sj = 0; sj < 3; ++sj)
-            for (int si = 0; si < 3; ++si) {
-              const Vec3 p = g.to_lps(static_cast<double>(i) + (si - 1) / 3.0, static_cast<double>(j) + (sj - 1) / 3.0,
-                                      static_cast<double>(k) + (sk - 2) / 5.0);
-              const double r = std::sqrt(p[0] * p[0] + p[1] * p[1] + p[2] * p[2]);
-              sum += r < core_mm ? core_hu : r < outer_mm ? wall_hu : background_hu;
-            }
-        v.set_value((k * g.size[1] + j) * g.size[0] + i, std::round(sum / 45 + noise(rng)));
+        const double hu = partial_volume(g, i, j, k, [&](const Vec3& p) {
+          const double r = std::sqrt(p[0] * p[0] + p[1] * p[1] + p[2] * p[2]);
+          return r < core_mm ? core_hu : r < outer_mm ? wall_hu : background_hu;
+        });
+        v.set_value((k * g.size[1] + j) * g.size[0] + i, std::round(hu + noise(rng)));
       }
   v.set_units("HU");
   return v;

@@ -132,9 +132,11 @@ TEST(SegmentValidation, LongAxisAndDiceOnLesionsInsertedIntoRealCt) {
   RecordProperty("median_dice", std::to_string(median(dices)));
   // The acceptance is >= 95 % and median Dice >= 0.90 with nothing confident and wrong; this set
   // was built after the method and it is not there yet (see issue 19's notes). Until it is, the
-  // test holds what it measured when written from falling.
-  EXPECT_GE(right, counted / 2);
-  EXPECT_GE(median(dices), 0.88);
+  // test holds what it last measured from falling: 12/18 and 0.931 once walls (calcified rims)
+  // were measured to their outside (10/18 and 0.912 before).
+  EXPECT_GE(right * 3, counted * 2);
+  EXPECT_GE(median(dices), 0.92);
+  EXPECT_LE(confident_wrong, 4);
 }
 
 // The generator refuses what it cannot do, naming why, and leaves no folder behind.

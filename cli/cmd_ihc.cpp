@@ -66,15 +66,11 @@ Result<std::pair<std::array<double, 3>, std::array<double, 3>>> read_stains(cons
         throw std::invalid_argument(std::string(name) + " must be optical densities (non-negative, finite, not all zero)");
       return out;
     };
-    const auto h = vec("hematoxylin"), d = vec("dab");
-    // Two stains a few degrees apart cannot be unmixed: every pixel's share of each is noise.
-    const double cosine = (h[0] * d[0] + h[1] * d[1] + h[2] * d[2]) / (std::sqrt(h[0] * h[0] + h[1] * h[1] + h[2] * h[2]) *
-                                                                       std::sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]));
-    const double degrees = std::acos(std::clamp(cosine, -1.0, 1.0)) * 180 / 3.14159265358979323846;
-    if (degrees < 5)
-      throw std::invalid_argument("hematoxylin and DAB are " + std::to_string(std::lround(degrees)) +
-                                  " degrees apart: stains that cannot be told apart");
-    return std::make_pair(h, d);
+    wsi::StainVectors given;
+    given.hematoxylin = vec("hematoxylin");
+    given.dab = vec("dab");
+    if (const std::string why = wsi::stains_apart(given); !why.empty()) throw std::invalid_argument(why);
+    return std::make_pair(given.hematoxylin, given.dab);
   } catch (const std::exception& e) {
     return Error(ErrorCode::kInvalidArgument, std::string("not stain vectors: ") + e.what(), path);
   }
@@ -106,6 +102,39 @@ Result<std::vector<std::array<double, 2>>> read_roi(const std::string& path) {
   } catch (const nlohmann::json::exception& e) {
     return Error(ErrorCode::kInvalidArgument, std::string("not GeoJSON: ") + e.what(), path);
   }
+}
+
+// Outputs are checked before the analysis, not after it: a PNG overlay, GeoJSON detections, in a
+// folder that exists, never the slide itself nor an existing file that is not a regular file.
+// Returns the exit code of a refusal, or 0.
+int check_outputs(const Args& args) {
+  for (const auto& [flag, extension] : {std::pair<const char*, const char*>{"--overlay", ".png"}, {"--detections", ".geojson"}}) {
+    if (!args.has(flag)) continue;
+    const std::filesystem::path out = args.get(flag);
+    if (out.extension() != extension && !(std::string(flag) == "--detections" && out.extension() == ".json"))
+      return usage_fail(std::string(flag) + " writes a " + extension + " file, not '" + out.string() + "'", kIhcUsage);
+    if (!std::filesystem::is_directory(std::filesystem::absolute(out).parent_path()))
+      return fail(out.string() + ": its folder does not exist");
+    std::error_code ec;
+    if (std::filesystem::exists(out, ec) && !std::filesystem::is_regular_file(out, ec))
+      return fail(out.string() + ": not a regular file; refusing to replace it");
+    if (std::filesystem::exists(out, ec) && std::filesystem::equivalent(out, args.positional().front(), ec))
+      return fail(out.string() + ": is the slide itself; refusing to overwrite the input");
+  }
+  return 0;
+}
+
+// Why a region of interest (level-0 pixels) leaves nothing to count: it lies wholly outside the
+// slide. Empty when it overlaps it, or there is none.
+std::string outside_slide(const std::vector<std::array<double, 2>>& roi, const SlideInfo& info) {
+  if (roi.empty()) return "";
+  double x0 = roi[0][0], x1 = x0, y0 = roi[0][1], y1 = y0;
+  for (const auto& p : roi) {
+    x0 = std::min(x0, p[0]), x1 = std::max(x1, p[0]), y0 = std::min(y0, p[1]), y1 = std::max(y1, p[1]);
+  }
+  if (x1 >= 0 && y1 >= 0 && x0 <= static_cast<double>(info.width) && y0 <= static_cast<double>(info.height)) return "";
+  return "the region of interest lies outside the slide (" + std::to_string(info.width) + " x " + std::to_string(info.height) +
+         " px at level 0)";
 }
 
 std::atomic<bool> g_interrupted{false};
@@ -148,21 +177,7 @@ int cmd_ihc(int argc, char** argv) {
     if (!n) return usage_fail("--threads needs a count 0-256 (0: every core), not '" + args.get("--threads") + "'", kIhcUsage);
     settings.threads = static_cast<int>(*n);
   }
-  // Outputs are checked before the analysis, not after it: a PNG overlay, GeoJSON detections, in a
-  // folder that exists, never the slide itself nor an existing file that is not a regular file.
-  for (const auto& [flag, extension] : {std::pair<const char*, const char*>{"--overlay", ".png"}, {"--detections", ".geojson"}}) {
-    if (!args.has(flag)) continue;
-    const std::filesystem::path out = args.get(flag);
-    if (out.extension() != extension && !(std::string(flag) == "--detections" && out.extension() == ".json"))
-      return usage_fail(std::string(flag) + " writes a " + extension + " file, not '" + out.string() + "'", kIhcUsage);
-    if (!std::filesystem::is_directory(std::filesystem::absolute(out).parent_path()))
-      return fail(out.string() + ": its folder does not exist");
-    std::error_code ec;
-    if (std::filesystem::exists(out, ec) && !std::filesystem::is_regular_file(out, ec))
-      return fail(out.string() + ": not a regular file; refusing to replace it");
-    if (std::filesystem::exists(out, ec) && std::filesystem::equivalent(out, args.positional().front(), ec))
-      return fail(out.string() + ": is the slide itself; refusing to overwrite the input");
-  }
+  if (const int rc = check_outputs(args); rc != 0) return rc;
   if (args.has("--stains")) {
     auto stains = read_stains(args.get("--stains"));
     if (!stains) return fail(stains.error().describe());
@@ -207,17 +222,8 @@ int cmd_ihc(int argc, char** argv) {
     if (!r) return fail(path + ": " + why + "; " + r.error().message());
     slide = std::move(r.value());
   }
-  if (!settings.roi.empty()) {
-    // A region of interest must overlap the slide (level-0 pixels): else nothing is counted.
-    double x0 = settings.roi[0][0], x1 = x0, y0 = settings.roi[0][1], y1 = y0;
-    for (const auto& p : settings.roi) {
-      x0 = std::min(x0, p[0]), x1 = std::max(x1, p[0]), y0 = std::min(y0, p[1]), y1 = std::max(y1, p[1]);
-    }
-    const SlideInfo& info = slide->info();
-    if (x1 < 0 || y1 < 0 || x0 > static_cast<double>(info.width) || y0 > static_cast<double>(info.height))
-      return fail(args.get("--roi") + ": the region of interest lies outside the slide (" + std::to_string(info.width) + " x " +
-                  std::to_string(info.height) + " px at level 0)");
-  }
+  if (const std::string why = outside_slide(settings.roi, slide->info()); !why.empty())
+    return fail(args.get("--roi") + ": " + why);
   std::optional<Progress> bar;  // made on the first tile, when the number of tiles is known
   // Ctrl-C (or a batch scheduler's SIGTERM) stops the analysis between tiles: nothing is written.
   g_interrupted.store(false);

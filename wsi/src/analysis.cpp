@@ -589,6 +589,15 @@ Result<bool> analyse_tiles(SlideReader& slide, const stages::TilePlan& plan, Mar
   return true;
 }
 
+std::string not_evaluable(const IhcResult& res, const IhcSettings& st) {
+  if (res.tumour.total() == 0)
+    return std::string("no tumour nuclei found in ") + (st.roi.empty() ? "the tissue" : "the region of interest") +
+           (res.cells.empty() ? "" : " (" + std::to_string(res.cells.size()) + " other nuclei)");
+  return "";
+}
+
+}  // namespace
+
 // Stains closer than this cannot be unmixed: every pixel's share of each is noise.
 constexpr double kMinStainAngleDeg = 5;
 
@@ -599,15 +608,6 @@ std::string stains_apart(const StainVectors& s) {
                                     " degrees apart: the stains cannot be told apart"
                               : "the hematoxylin or DAB vector is not a direction (zero or not finite)";
 }
-
-std::string not_evaluable(const IhcResult& res, const IhcSettings& st) {
-  if (res.tumour.total() == 0)
-    return std::string("no tumour nuclei found in ") + (st.roi.empty() ? "the tissue" : "the region of interest") +
-           (res.cells.empty() ? "" : " (" + std::to_string(res.cells.size()) + " other nuclei)");
-  return "";
-}
-
-}  // namespace
 
 Result<IhcResult> analyse_ihc(SlideReader& slide, Marker marker, const IhcSettings& st,
                               const std::function<void(int, int)>& progress, const std::atomic<bool>* cancel) {

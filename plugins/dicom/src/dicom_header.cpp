@@ -263,14 +263,19 @@ std::optional<std::string> nested_too_deep(const std::string& path) {
               : (std::uint32_t(b[at]) | std::uint32_t(b[at + 1]) << 8 | std::uint32_t(b[at + 2]) << 16 |
                  std::uint32_t(b[at + 3]) << 24);
   };
+  // Explicit VRs whose length takes 4 bytes after 2 reserved ones (PS3.5 7.1.2).
+  auto long_length = [&](std::size_t at) {
+    for (const char* vr : {"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"})
+      if (b[at + 4] == vr[0] && b[at + 5] == vr[1]) return true;
+    return false;
+  };
   if (n >= 132 && std::memcmp(b + 128, "DICM", 4) == 0) {
     // The meta group: explicit VR little endian; it names the data set's transfer syntax.
     pos = 132;
     std::string ts;
     while (pos + 8 <= n && u16(pos, false) == 0x0002) {
       const unsigned el = u16(pos + 2, false);
-      const char vr[3] = {static_cast<char>(b[pos + 4]), static_cast<char>(b[pos + 5]), 0};
-      const bool long_form = std::strstr("OB OD OF OL OV OW SQ SV UC UN UR UT UV", vr) != nullptr;
+      const bool long_form = long_length(pos);
       const std::size_t head = long_form ? 12 : 8;
       const std::size_t len = long_form ? u32(pos + 8, false) : static_cast<std::size_t>(u16(pos + 6, false));
       if (el == 0x0010 && pos + head + len <= n) ts.assign(buf.data() + pos + head, len);
@@ -305,7 +310,7 @@ std::optional<std::string> nested_too_deep(const std::string& path) {
     std::size_t head = 8;
     if (explicit_vr) {
       const char vr[3] = {static_cast<char>(b[pos + 4]), static_cast<char>(b[pos + 5]), 0};
-      const bool long_form = std::strstr("OB OD OF OL OV OW SQ SV UC UN UR UT UV", vr) != nullptr;
+      const bool long_form = long_length(pos);
       if (long_form) {
         if (pos + 12 > n) break;
         len = u32(pos + 8, big);

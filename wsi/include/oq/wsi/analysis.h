@@ -110,6 +110,10 @@ struct IhcResult {
   double seconds = 0;
 };
 
+// Why hematoxylin and DAB cannot be unmixed (under 5 degrees apart, or not directions), or empty.
+// A third stain instead of DAB (StainVectors::counterstain) is never too near.
+std::string stains_apart(const StainVectors& stains);
+
 // `progress(done, total)` after each tile; `cancel` stops the work early (an error is returned).
 Result<IhcResult> analyse_ihc(SlideReader& slide, Marker marker, const IhcSettings& settings,
                               const std::function<void(int, int)>& progress = {}, const std::atomic<bool>* cancel = nullptr);

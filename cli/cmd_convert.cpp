@@ -4,6 +4,7 @@
 #include <optional>
 #include "args.h"
 #include "commands.h"
+#include "oq/output.h"
 
 #include "oq/plugin.h"
 #include "oq/progress.h"
@@ -48,6 +49,9 @@ int cmd_convert(int argc, char** argv) {
   if (!exporter) return usage_fail("OUT must end in .nii.gz, .nii, .nrrd or .mha: " + out, kConvertUsage);
 
   const std::string input = args.positional().front();
+  OutputSet outputs({input});
+  auto temp = outputs.add(out);
+  if (!temp) return fail(temp.error().describe());
   const Catalog catalog = scan_inputs({input});
   auto series = select_series(catalog, args.get("--series"), input);
   if (!series.ok()) return fail(series.error().describe());
@@ -75,7 +79,8 @@ int cmd_convert(int argc, char** argv) {
     // PET outside its own field of view is no uptake, not a number to interpolate.
     *volume = resample_linear(*volume, *target, 0.0);
   }
-  if (Status st = exporter->exporter->write_volume(*volume, out); !st.ok()) return fail(st.error().describe());
+  if (Status st = exporter->exporter->write_volume(*volume, *temp); !st.ok()) return fail(out + ": " + st.error().message());
+  if (Status st = outputs.commit(); !st.ok()) return fail(st.error().describe());
   const Grid& g = volume->grid();
   std::fprintf(stderr, "wrote %s: %s %zu x %zu x %zu, %s, %s\n", out.c_str(), s.modality.c_str(), g.size[0], g.size[1], g.size[2],
                volume->units().c_str(), to_string(volume->type()));

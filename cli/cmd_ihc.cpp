@@ -13,6 +13,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "oq/output.h"
 #include "oq/plugin.h"
 #include "oq/progress.h"
 #include "oq/scan.h"
@@ -104,22 +105,24 @@ Result<std::vector<std::array<double, 2>>> read_roi(const std::string& path) {
   }
 }
 
-// Outputs are checked before the analysis, not after it: a PNG overlay, GeoJSON detections, in a
-// folder that exists, never the slide itself nor an existing file that is not a regular file.
+// The file outputs (a PNG overlay, GeoJSON detections), checked and reserved before the analysis,
+// not after it: never an input of the run (the slide, the ROI, the stain vectors), never an existing
+// file that is not a regular file, in a folder that exists. Both land together or neither does.
+struct IhcOutputs {
+  OutputSet set;
+  std::string overlay, detections;  // temporary paths, empty when not asked for
+};
+
 // Returns the exit code of a refusal, or 0.
-int check_outputs(const Args& args) {
+int reserve_outputs(const Args& args, IhcOutputs& outputs) {
   for (const auto& [flag, extension] : {std::pair<const char*, const char*>{"--overlay", ".png"}, {"--detections", ".geojson"}}) {
     if (!args.has(flag)) continue;
     const std::filesystem::path out = args.get(flag);
     if (out.extension() != extension && !(std::string(flag) == "--detections" && out.extension() == ".json"))
       return usage_fail(std::string(flag) + " writes a " + extension + " file, not '" + out.string() + "'", kIhcUsage);
-    if (!std::filesystem::is_directory(std::filesystem::absolute(out).parent_path()))
-      return fail(out.string() + ": its folder does not exist");
-    std::error_code ec;
-    if (std::filesystem::exists(out, ec) && !std::filesystem::is_regular_file(out, ec))
-      return fail(out.string() + ": not a regular file; refusing to replace it");
-    if (std::filesystem::exists(out, ec) && std::filesystem::equivalent(out, args.positional().front(), ec))
-      return fail(out.string() + ": is the slide itself; refusing to overwrite the input");
+    auto temp = outputs.set.add(out.string());
+    if (!temp) return fail(temp.error().describe());
+    (std::string(flag) == "--overlay" ? outputs.overlay : outputs.detections) = *temp;
   }
   return 0;
 }
@@ -177,7 +180,8 @@ int cmd_ihc(int argc, char** argv) {
     if (!n) return usage_fail("--threads needs a count 0-256 (0: every core), not '" + args.get("--threads") + "'", kIhcUsage);
     settings.threads = static_cast<int>(*n);
   }
-  if (const int rc = check_outputs(args); rc != 0) return rc;
+  IhcOutputs outputs{OutputSet({args.positional().front(), args.get("--roi"), args.get("--stains")}), {}, {}};
+  if (const int rc = reserve_outputs(args, outputs); rc != 0) return rc;
   if (args.has("--stains")) {
     auto stains = read_stains(args.get("--stains"));
     if (!stains) return fail(stains.error().describe());
@@ -246,11 +250,13 @@ int cmd_ihc(int argc, char** argv) {
   if (g_interrupted.load()) return fail(path + ": cancelled (interrupted); nothing written");
   if (!res) return fail(res.error().about(path).describe());
   const wsi::IhcResult& r = *res;
-  if (args.has("--overlay"))
-    if (auto w = wsi::write_overlay(*slide, r, args.get("--overlay")); !w) return fail(w.error().describe());
-  if (args.has("--detections"))
-    if (auto w = wsi::write_detections(r, slide->info().mpp_x.value_or(r.mpp), args.get("--detections")); !w)
-      return fail(w.error().describe());
+  if (!outputs.overlay.empty())
+    if (auto w = wsi::write_overlay(*slide, r, outputs.overlay); !w)
+      return fail(args.get("--overlay") + ": " + w.error().message());
+  if (!outputs.detections.empty())
+    if (auto w = wsi::write_detections(r, slide->info().mpp_x.value_or(r.mpp), outputs.detections); !w)
+      return fail(args.get("--detections") + ": " + w.error().message());
+  if (Status st = outputs.set.commit(); !st.ok()) return fail(st.error().describe());
 
   auto r3 = [](double v) { return std::round(v * 1000) / 1000; };
   nlohmann::ordered_json j;

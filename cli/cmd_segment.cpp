@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "oq/lesion/ct_segment.h"
 #include "oq/lesion/pet_segment.h"
+#include "oq/output.h"
 #include "oq/plugin.h"
 #include "oq/progress.h"
 #include "oq/scan.h"
@@ -51,8 +52,35 @@ const SeriesInfo* paired_ct(const Catalog& catalog, const SeriesInfo& pet) {
   return nullptr;
 }
 
-int segment_pet_series(const Args& args, const Catalog& catalog, const SeriesInfo& s, const Vec3& seed,
-                       const PluginDescriptor* exporter, const std::string& mask_path) {
+// The --mask output: checked before any work, written under its temporary name, then moved into place.
+class MaskOutput {
+ public:
+  MaskOutput(std::string path, const std::string& input) : path_(std::move(path)), set_({input}) {}
+  const std::string& path() const { return path_; }
+  bool wanted() const { return !path_.empty(); }
+  Status reserve(const PluginDescriptor* exporter) {
+    exporter_ = exporter;
+    auto temp = set_.add(path_);
+    if (!temp) return temp.error();
+    temp_ = *temp;
+    return ok_status();
+  }
+  Status write(const Volume& mask) {
+    if (!exporter_) return ok_status();
+    if (Status st = exporter_->exporter->write_volume(mask, temp_); !st.ok())
+      return Error(st.error().code(), st.error().message(), path_);
+    return set_.commit();
+  }
+
+ private:
+  std::string path_;
+  OutputSet set_;
+  const PluginDescriptor* exporter_ = nullptr;
+  std::string temp_;
+};
+
+int segment_pet_series(const Args& args, const Catalog& catalog, const SeriesInfo& s, const Vec3& seed, MaskOutput& mask) {
+  const std::string& mask_path = mask.path();
   lesion::PetSegmentOptions options;
   const std::string t = args.get("--pet-threshold", "auto");
   if (t == "auto")
@@ -93,8 +121,7 @@ int segment_pet_series(const Args& args, const Catalog& catalog, const SeriesInf
   } else {
     blood_reason = sul.error().message();
   }
-  if (exporter)
-    if (Status st = exporter->exporter->write_volume(seg->mask, mask_path); !st.ok()) return fail(st.error().describe());
+  if (Status st = mask.write(seg->mask); !st.ok()) return fail(st.error().describe());
   const auto& r = *seg;
   if (args.has("--json")) {
     nlohmann::json j;
@@ -193,22 +220,23 @@ int cmd_segment(int argc, char** argv) {
   if (args.has("--quiet") || args.has("--json")) Progress::set_quiet(true);
 
   const std::string input = args.positional().front();
+  MaskOutput mask(mask_path, input);
+  if (exporter)
+    if (Status st = mask.reserve(exporter); !st.ok()) return fail(st.error().describe());
   const Catalog catalog = scan_inputs({input});
   auto series = select_series(catalog, args.get("--series"), input);
   if (!series.ok()) return fail(series.error().describe());
   const SeriesInfo& s = **series;
   if (s.modality != "CT" && s.modality != "PT")
     return fail(input + ": series " + s.uid + " is " + s.modality + "; segment handles CT and PET");
-  if (s.modality == "PT") return segment_pet_series(args, catalog, s, seed, exporter, mask_path);
+  if (s.modality == "PT") return segment_pet_series(args, catalog, s, seed, mask);
   LoadOptions load;
   load.units = Units::kHU;
   auto volume = load_series(s, load);
   if (!volume.ok()) return fail(volume.error().describe());
   auto seg = lesion::segment_ct(*volume, seed, options);
   if (!seg.ok()) return fail(input + ": " + seg.error().describe());
-  if (exporter)
-    if (Status st = exporter->exporter->write_volume(lesion::mask_on_series_grid(*seg, volume->grid()), mask_path); !st.ok())
-      return fail(st.error().describe());
+  if (Status st = mask.write(lesion::mask_on_series_grid(*seg, volume->grid())); !st.ok()) return fail(st.error().describe());
 
   const auto& r = *seg;
   auto mm = [](double v) { return std::round(v * 100) / 100; };

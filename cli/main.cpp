@@ -1,6 +1,8 @@
 // oncoquant: the command-line entry point. Dispatches to one file per subcommand.
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <iostream>
 #include <string>
 
 #include "commands.h"
@@ -28,9 +30,7 @@ const char* kUsage =
     "\n"
     "oncoquant <command> --help describes each command's options.\n";
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int dispatch(int argc, char** argv) {
   if (argc < 2) {
     std::fputs(kUsage, stderr);
     return 2;
@@ -56,4 +56,22 @@ int main(int argc, char** argv) {
   if (cmd == "ihc") return oq::cli::cmd_ihc(argc, argv);
   std::fprintf(stderr, "usage error: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
   return 2;
+}
+
+// An answer that never reached its reader (stdout on a full disk, `> /dev/full`) is a failure:
+// a script that saves the JSON must not see exit 0 and an empty or cut file.
+int finish_stdout(int code) {
+  std::cout.flush();
+  const bool lost = std::cout.fail() || std::fflush(stdout) != 0 || std::ferror(stdout);
+  if (!lost) return code;
+  const int err = errno;
+  std::fprintf(stderr, "error: standard output: the answer could not be written (%s)\n",
+               err ? std::strerror(err) : "write failed");
+  return code == 0 ? 1 : code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return finish_stdout(dispatch(argc, argv));
 }

@@ -115,7 +115,7 @@ TEST(HostileOutputs, OutputsAreCheckedBeforeTheAnalysisAndNeverReplaceTheInput) 
   expect_usage_error(ihc + " --overlay " + quote((dir / "noextension").string()), "--overlay");
   const CliRun same = oncoquant(ihc + " --overlay " + quote(slide.string()));
   EXPECT_EQ(same.exit_code, 1);
-  EXPECT_NE(same.err.find("the slide itself"), std::string::npos) << same.err;
+  EXPECT_NE(same.err.find("is also an input of this run"), std::string::npos) << same.err;
   EXPECT_EQ(fs::file_size(slide), before);
   // Not a regular file (a named pipe here; a device node the same): refused, left as it was.
   const fs::path fifo = dir / "d.geojson";
@@ -125,6 +125,60 @@ TEST(HostileOutputs, OutputsAreCheckedBeforeTheAnalysisAndNeverReplaceTheInput) 
   EXPECT_NE(pipe.err.find("not a regular file"), std::string::npos) << pipe.err;
   EXPECT_TRUE(fs::is_fifo(fifo));
   EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 2) << "nothing else written";
+  // The two outputs of one run cannot share a name (the second would replace the first).
+  const CliRun twice =
+      oncoquant(ihc + " --overlay " + quote((dir / "o.png").string()) + " --detections " + quote((dir / "." / "o.png").string()));
+  EXPECT_NE(twice.exit_code, 0);
+}
+
+// `convert same.mha -o same.mha` once replaced the DICOM input with its own conversion.
+TEST(HostileOutputs, ConvertNeverReplacesItsInputNorANonRegularFile) {
+  const fs::path dir = scratch("convert_outputs");
+  const fs::path input = dir / "same.mha";  // a DICOM file with a volume's name
+  fs::copy_file(shared_dir() + "/data/dicom/ct/orthanc_SignedCT.dcm", input);
+  const auto before = fs::file_size(input);
+  const CliRun same = oncoquant("convert --quiet " + quote(input.string()) + " -o " + quote(input.string()));
+  EXPECT_EQ(same.exit_code, 1);
+  EXPECT_EQ(same.err.rfind("error: ", 0), 0u) << same.err;
+  EXPECT_NE(same.err.find("is also an input of this run"), std::string::npos) << same.err;
+  EXPECT_EQ(fs::file_size(input), before);
+  // A folder input: an existing file inside it may be one of the slices read.
+  const CliRun inside = oncoquant("convert --quiet " + quote(dir.string()) + " -o " + quote(input.string()));
+  EXPECT_EQ(inside.exit_code, 1) << inside.err;
+  EXPECT_EQ(fs::file_size(input), before);
+  const fs::path fifo = dir / "pipe.nii.gz";
+  ASSERT_EQ(shell("mkfifo " + quote(fifo.string())).exit_code, 0);
+  const CliRun pipe = oncoquant("convert --quiet " + quote(input.string()) + " -o " + quote(fifo.string()));
+  EXPECT_EQ(pipe.exit_code, 1);
+  EXPECT_NE(pipe.err.find("not a regular file"), std::string::npos) << pipe.err;
+  EXPECT_TRUE(fs::is_fifo(fifo));
+}
+
+// What `kill -9` left (hidden temporary files of a process that is gone) is cleaned by the next run
+// writing the same output; the next run's own output is complete and nothing else remains.
+TEST(HostileOutputs, TheNextRunCleansWhatAKilledRunLeft) {
+  const fs::path dir = scratch("killed_leftovers");
+  const fs::path left = dir / ".ct.oq-4194305-AbCdEf.nii.gz";  // pid beyond Linux's pid_max: gone
+  std::ofstream(left) << "half a volume";
+  const CliRun r = oncoquant("convert --quiet " + quote(shared_dir() + "/data/dicom/ct/orthanc_SignedCT.dcm") + " -o " +
+                             quote((dir / "ct.nii.gz").string()));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(fs::exists(left));
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 1);
+}
+
+// An answer that never reached stdout is not a success.
+TEST(HostileOutputs, AFullStandardOutputIsAFailure) {
+  if (!fs::exists("/dev/full")) GTEST_SKIP() << "no /dev/full here";
+  const std::string example = quote(shared_dir() + "/specs/examples/recist-case-pr.json");
+  for (const std::string& args :
+       {"info --json --quiet " + quote(shared_dir() + "/data/dicom/ct/orthanc_SignedCT.dcm"), "recist assess " + example,
+        "recist assess --json " + example, std::string("phenotype --er-pct 50 --pr-pct 20 --her2-score 0 --json")}) {
+    SCOPED_TRACE(args);
+    const CliRun r = shell("{ " + quote(oncoquant_binary()) + " " + args + " > /dev/full; }");
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.err.find("standard output"), std::string::npos) << r.err;
+  }
 }
 
 // Each DICOM file of ../shared/data/bad-input that once crashed `info` or `convert`, hung, took

@@ -287,7 +287,7 @@ TEST(SegmentBadInput, RefusalsNameTheInputAndLeaveNoMask) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("no NM (bone scan) series"), std::string::npos) << r.err;
   // Nothing but the refused outputs' absence in the scratch folder: no temporary files left.
-  for (const auto& f : fs::directory_iterator(dir)) EXPECT_EQ(f.path().filename().string().find(".partial"), std::string::npos);
+  for (const auto& f : fs::directory_iterator(dir)) EXPECT_EQ(f.path().filename().string().find(".oq-"), std::string::npos);
 }
 
 }  // namespace

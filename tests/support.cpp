@@ -42,8 +42,12 @@ CliRun shell(const std::string& command) {
   return r;
 }
 
+std::string oncoquant_binary() {
+  return std::string(OQ_BINARY_DIR) + "/bin/oncoquant";
+}
+
 CliRun oncoquant(const std::string& args) {
-  return shell(quote(std::string(OQ_BINARY_DIR) + "/bin/oncoquant") + " " + args);
+  return shell(quote(oncoquant_binary()) + " " + args);
 }
 
 std::string shared_dir() {

@@ -20,6 +20,7 @@ struct CliRun {
 
 // Runs build/bin/oncoquant with the given argument string (shell-quoted by the caller).
 CliRun oncoquant(const std::string& args);
+std::string oncoquant_binary();
 // Runs any shell command; returns exit code and output.
 CliRun shell(const std::string& command);
 std::string quote(const std::string& s);

@@ -8,9 +8,11 @@
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <mutex>
 #include <thread>
@@ -690,20 +692,6 @@ class PlainImage final : public SlideReader {
 
 namespace {
 
-// Writes `text` (or an image through `write`) under a temporary name, then renames it.
-Result<bool> atomically(const std::string& path, const std::function<bool(const std::string&)>& write) {
-  const std::string tmp = path + ".part" + std::filesystem::path(path).extension().string();
-  if (!write(tmp)) {
-    std::error_code ec;
-    std::filesystem::remove(tmp, ec);
-    return Error(ErrorCode::kIo, "cannot be written", path);
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return Error(ErrorCode::kIo, "cannot be written: " + ec.message(), path);
-  return true;
-}
-
 cv::Scalar colour(const Cell& c) {  // RGB
   switch (c.kind) {
     case CellKind::kTumour: {
@@ -738,7 +726,8 @@ Result<bool> write_overlay(SlideReader& slide, const IhcResult& r, const std::st
                  c.kind == CellKind::kTumour ? -1 : 1);
   cv::Mat bgr;
   cv::cvtColor(img, bgr, cv::COLOR_RGB2BGR);
-  return atomically(png_path, [&](const std::string& tmp) { return cv::imwrite(tmp, bgr); });
+  if (!cv::imwrite(png_path, bgr)) return Error(ErrorCode::kIo, "cannot be written", png_path);
+  return true;
 }
 
 Result<bool> write_detections(const IhcResult& r, double mpp0, const std::string& path) {
@@ -773,12 +762,12 @@ Result<bool> write_detections(const IhcResult& r, double mpp0, const std::string
     out += buf;
   }
   out += "\n]}\n";
-  return atomically(path, [&](const std::string& tmp) {
-    std::FILE* f = std::fopen(tmp.c_str(), "wb");
-    if (!f) return false;
-    const bool ok = std::fwrite(out.data(), 1, out.size(), f) == out.size();
-    return std::fclose(f) == 0 && ok;
-  });
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  if (!f) return Error(ErrorCode::kIo, std::string("cannot be written: ") + std::strerror(errno), path);
+  const bool whole = std::fwrite(out.data(), 1, out.size(), f) == out.size();
+  if (std::fclose(f) != 0 || !whole)
+    return Error(ErrorCode::kIo, std::string("cannot be written: ") + std::strerror(errno), path);
+  return true;
 }
 
 Result<std::unique_ptr<SlideReader>> open_plain_image(const std::string& path, double mpp) {

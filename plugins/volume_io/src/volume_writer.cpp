@@ -1,6 +1,7 @@
 // Writes volumes with ITK's image IO: NIfTI (.nii, .nii.gz), NRRD (.nrrd) and MetaImage (.mha),
 // all single-file forms. ITK converts our LPS geometry to each format's convention (RAS in NIfTI), which
-// is what ITK-SNAP and 3D Slicer read back.
+// is what ITK-SNAP and 3D Slicer read back. Writes to the path it is given; the command makes the
+// write atomic with its other outputs (oq::OutputSet).
 #include <itkImage.h>
 #include <itkImageFileWriter.h>
 #include <itkImportImageFilter.h>
@@ -39,17 +40,16 @@ Status write_typed(const Volume& vol, const std::string& path) {
   // No copy: ITK reads our buffer in place (the importer does not own it).
   import->SetImportPointer(const_cast<T*>(vol.data<T>()), g.voxel_count(), false);
 
-  AtomicOutput out(path);
   try {
     typename itk::ImageFileWriter<Image>::Pointer writer = itk::ImageFileWriter<Image>::New();
-    writer->SetFileName(out.temp_path());
+    writer->SetFileName(path);
     writer->SetInput(import->GetOutput());
     writer->SetUseCompression(true);
     writer->Update();
   } catch (const itk::ExceptionObject& e) {
     return Error(ErrorCode::kIo, std::string("cannot write the volume: ") + e.GetDescription(), path);
   }
-  return out.commit();
+  return ok_status();
 }
 
 Status write_volume(const Volume& vol, const std::string& path) {

@@ -119,11 +119,12 @@ Result<IhcResult> analyse_ihc(SlideReader& slide, Marker marker, const IhcSettin
                               const std::function<void(int, int)>& progress = {}, const std::atomic<bool>* cancel = nullptr);
 
 // The cells over the slide at about 1 um/px (at most 8192 px wide), coloured by class: negative
-// blue, 1+ yellow, 2+ orange, 3+ red, lymphocytes green, stroma grey. PNG, written atomically.
+// blue, 1+ yellow, 2+ orange, 3+ red, lymphocytes green, stroma grey. PNG, written to `png_path`
+// as given (the caller makes it atomic, oq::OutputSet).
 Result<bool> write_overlay(SlideReader& slide, const IhcResult& result, const std::string& png_path);
 
 // The cells as GeoJSON detections QuPath imports (a small polygon per nucleus with its class and
-// measurements). Written atomically.
+// measurements). Written to the path as given.
 Result<bool> write_detections(const IhcResult& result, double mpp0, const std::string& geojson_path);
 
 // A plain image (PNG, JPEG, TIFF that OpenSlide does not take) as a one-level slide at `mpp`.

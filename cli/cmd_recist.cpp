@@ -61,8 +61,7 @@ int cmd_recist(int argc, char** argv) {
   }
   if (from_store) {
     path = args.get("--db");
-    if (!std::filesystem::exists(path)) return fail(path + ": no such study store");
-    auto store = recist::open_sqlite_store(path);
+    auto store = recist::open_sqlite_store(path, recist::StoreAccess::kReadOnly);
     if (!store) return fail(store.error().describe());
     const std::string patient = args.get("--patient");
     int line = 0;

@@ -132,7 +132,8 @@ int cmd_store(int argc, char** argv) {
     return 0;
   }
 
-  auto store = recist::open_sqlite_store(db);
+  // history and audit only read: a missing store is not created, a read-only one is fine.
+  auto store = recist::open_sqlite_store(db, recist::StoreAccess::kReadOnly);
   if (!store) return fail(store.error().describe());
   if (action == "history") {
     if (!args.has("--patient") || !args.has("--lesion")) return usage_fail("history needs --patient and --lesion", kStoreUsage);

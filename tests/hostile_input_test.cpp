@@ -4,6 +4,8 @@
 // not evaluable - and `phenotype` never derives a group from that.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -231,6 +233,85 @@ TEST(HostileDicom, Latin1TextIsShownAsTextNotACrash) {
     ASSERT_EQ(info.exit_code, 0) << info.err;
     EXPECT_NE(info.out.find("\u00fc"), std::string::npos) << "ISO_IR 100 'ue' as its code point: " << info.out.substr(0, 600);
   }
+}
+
+}  // namespace
+
+namespace {
+
+// The study store under hostile conditions (issue 20 part 3).
+std::string example_case() {
+  return quote(shared_dir() + "/specs/examples/recist-case-pr.json");
+}
+
+TEST(HostileStore, TwoWritersCreatingOneNewStoreBothSucceed) {
+  const fs::path dir = scratch("store_race");
+  for (int round = 0; round < 8; ++round) {
+    SCOPED_TRACE(round);
+    const fs::path db = dir / ("s" + std::to_string(round) + ".sqlite");
+    auto writer = [&](const char* patient, const char* rc) {
+      return "(" + quote(oncoquant_binary()) + " store import-case " + example_case() + " --db " + quote(db.string()) +
+             " --patient " + patient + " --line 1 --author a; echo $? > " + quote((dir / rc).string()) + ")";
+    };
+    ASSERT_EQ(shell(writer("P-1", "rc1") + " & " + writer("P-2", "rc2") + " & wait").exit_code, 0);
+    EXPECT_EQ(read_text(dir / "rc1"), "0\n");
+    EXPECT_EQ(read_text(dir / "rc2"), "0\n");
+    for (const char* p : {"P-1", "P-2"})
+      EXPECT_EQ(oncoquant("recist assess --db " + quote(db.string()) + " --patient " + p).exit_code, 0) << p;
+  }
+}
+
+TEST(HostileStore, AForeignSqliteFileIsRefusedAndLeftAsItWas) {
+  const fs::path db = scratch("store_foreign") / "pacs_cache.sqlite";
+  ASSERT_EQ(shell("sqlite3 " + quote(db.string()) + " 'CREATE TABLE images(uid TEXT); INSERT INTO images VALUES (1);'").exit_code,
+            0);
+  const auto before = read_text(db);
+  for (const std::string& args : {"store audit --db " + quote(db.string()),
+                                  "store import-case " + example_case() + " --db " + quote(db.string()) + " --patient P --line 1",
+                                  "recist assess --db " + quote(db.string()) + " --patient P"}) {
+    SCOPED_TRACE(args);
+    const CliRun r = oncoquant(args);
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("not an OncoQuant study store"), std::string::npos) << r.err;
+  }
+  EXPECT_TRUE(read_text(db) == before) << "no schema added";
+}
+
+TEST(HostileStore, ReadingAMissingStoreCreatesNothing) {
+  const fs::path db = scratch("store_missing") / "none.sqlite";
+  for (const std::string& args :
+       {"store history --db " + quote(db.string()) + " --patient P --lesion T1", "store audit --db " + quote(db.string()),
+        "recist assess --db " + quote(db.string()) + " --patient P"}) {
+    SCOPED_TRACE(args);
+    const CliRun r = oncoquant(args);
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("no such study store"), std::string::npos) << r.err;
+    EXPECT_TRUE(fs::is_empty(db.parent_path()));
+  }
+}
+
+// A store on a read-only share (the file and its folder not writable): it is read as it is.
+// Permissions do not bind root, so as root the commands run as `nobody`.
+TEST(HostileStore, AReadOnlyStoreCanBeRead) {
+  const fs::path dir = scratch("store_read_only") / "share";
+  fs::create_directories(dir);
+  const fs::path db = dir / "study.sqlite";
+  ASSERT_EQ(oncoquant("store import-case " + example_case() + " --db " + quote(db.string()) + " --patient P --line 1 --author a")
+                .exit_code,
+            0);
+  const std::string as_reader = ::geteuid() == 0 ? "setpriv --reuid=65534 --regid=65534 --clear-groups " : "";
+  ASSERT_EQ(shell("chmod 0444 " + quote(db.string()) + " && chmod 0555 " + quote(dir.string())).exit_code, 0);
+  const auto before = read_text(db);
+  for (const std::string& args :
+       {"store audit --json --db " + quote(db.string()), "store history --db " + quote(db.string()) + " --patient P --lesion T1",
+        "recist assess --db " + quote(db.string()) + " --patient P"}) {
+    SCOPED_TRACE(args);
+    const CliRun r = shell(as_reader + quote(oncoquant_binary()) + " " + args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_FALSE(r.out.empty());
+  }
+  EXPECT_TRUE(read_text(db) == before);
+  shell("chmod 0755 " + quote(dir.string()));
 }
 
 }  // namespace

@@ -42,6 +42,10 @@ CliRun shell(const std::string& command) {
   return r;
 }
 
+std::string read_text(const fs::path& path) {
+  return slurp(path.string());
+}
+
 std::string oncoquant_binary() {
   return std::string(OQ_BINARY_DIR) + "/bin/oncoquant";
 }

@@ -38,6 +38,7 @@ struct VolumeData {
 VolumeData read_volume(const std::string& path);  // via ITK, any format ITK reads
 
 std::vector<fs::path> files_under(const fs::path& dir);
+std::string read_text(const fs::path& path);  // a file's bytes; empty when it cannot be read
 
 // A JSON document from a file (the truth and manifests the generator writes).
 nlohmann::json load_json(const fs::path& path);

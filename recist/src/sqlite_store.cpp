@@ -1,12 +1,15 @@
 // The SQLite study store. SQLite stays inside this file (the adapter); callers see StudyStore.
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <map>
 #include <random>
 #include <sstream>
+#include <thread>
 
 #include "oq/recist/store.h"
 
@@ -249,33 +252,51 @@ class SqliteStore final : public StudyStore {
   SqliteStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   ~SqliteStore() override { sqlite3_close(db_); }
 
+  // Brings the schema to the current version. Two processes creating the same new store at once
+  // both succeed: each migration step re-reads the version inside its own write transaction, and a
+  // writer that finds the store busy waits for it (up to the busy timeout) instead of failing.
   Result<bool> migrate() {
-    if (auto r = exec("PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"); !r) return r;
-    sqlite3_busy_timeout(db_, 10000);
-    if (auto r = exec("CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL);"); !r) return r;
-    Statement q(db_, "SELECT version FROM schema_version");
-    int version = 0;
-    if (q.step()) version = static_cast<int>(q.integer(0));
-    if (!q.ok()) return fail(q.error());
-    if (version > kSchemaVersion)
-      return Error(ErrorCode::kUnsupported,
-                   "the store has schema version " + std::to_string(version) + ", newer than this oncoquant knows (" +
-                       std::to_string(kSchemaVersion) + "): use a newer oncoquant",
-                   path_);
-    for (int v = version; v < kSchemaVersion; ++v) {
+    sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+    // Before anything that writes (switching to WAL rewrites the header): a foreign file stays untouched.
+    if (auto v = current_version(true); !v) return v.error();
+    if (auto r = exec("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;"); !r) return r;
+    // Switching a new file to WAL needs it to itself and does not wait on the busy handler: retry.
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(kBusyTimeoutMs);
+    for (;;) {
+      const int rc = sqlite3_exec(db_, "PRAGMA journal_mode = WAL", nullptr, nullptr, nullptr);
+      if (rc == SQLITE_OK) break;
+      if (rc != SQLITE_BUSY || std::chrono::steady_clock::now() > give_up) return fail(sqlite3_errmsg(db_));
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    for (;;) {
       if (auto r = exec("BEGIN IMMEDIATE"); !r) return r;
-      auto r = exec(kMigrations[v]);
-      if (r)
-        r = exec(v == 0 ? "INSERT INTO schema_version(version) VALUES (1)"
-                        : ("UPDATE schema_version SET version = " + std::to_string(v + 1)).c_str());
-      if (!r) {
+      auto version = current_version(true);
+      Result<bool> step = version ? Result<bool>(true) : Result<bool>(version.error());
+      if (step && *version >= kSchemaVersion) {
+        if (auto c = exec("COMMIT"); !c) return c;
+        version_ = *version;
+        return true;
+      }
+      if (step) step = migrate_from(*version);
+      if (!step) {
         exec("ROLLBACK");
-        return Error(r.error().code(), "migration to schema version " + std::to_string(v + 1) + " failed: " + r.error().message(),
-                     path_);
+        return step;
       }
       if (auto c = exec("COMMIT"); !c) return c;
     }
-    version_ = kSchemaVersion;
+  }
+
+  // A store opened only to read: the schema is checked, never changed.
+  Result<bool> check_readable() {
+    sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+    auto version = current_version(false);
+    if (!version) return version.error();
+    if (*version < kSchemaVersion)
+      return Error(ErrorCode::kUnsupported,
+                   "the store has schema version " + std::to_string(*version) +
+                       "; open it once for writing (any store command that records) to upgrade it",
+                   path_);
+    version_ = *version;
     return true;
   }
 
@@ -816,6 +837,62 @@ class SqliteStore final : public StudyStore {
   }
   Result<bool> exec(const std::string& sql) { return exec(sql.c_str()); }
 
+  static constexpr int kBusyTimeoutMs = 30000;
+  static constexpr long long kApplicationId = 0x4F514E54;  // "OQNT", in the file's header
+
+  // The schema version, after making sure the file is an OncoQuant store (or, when `may_create`,
+  // an empty database about to become one). A foreign SQLite file is refused, never migrated.
+  Result<int> current_version(bool may_create) {
+    Statement app(db_, "PRAGMA application_id");
+    const long long id = app.step() ? app.integer(0) : 0;
+    if (!app.ok()) return fail(app.error());
+    Statement tables(db_, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
+    std::string names;
+    bool ours = false;
+    while (tables.step()) {
+      const std::string name = tables.text(0);
+      ours = ours || name == "schema_version";
+      names += (names.empty() ? "" : ", ") + name;
+    }
+    if (!tables.ok()) return fail(tables.error());
+    if ((id != 0 && id != kApplicationId) || (!names.empty() && !ours))
+      return Error(ErrorCode::kUnsupported,
+                   "is an SQLite database but not an OncoQuant study store" + (names.empty() ? "" : " (it holds " + names + ")") +
+                       "; it is left as it is",
+                   path_);
+    if (names.empty()) {
+      if (!may_create) return Error(ErrorCode::kNotFound, "is an empty database, not a study store", path_);
+      return 0;
+    }
+    Statement q(db_, "SELECT version FROM schema_version");
+    int version = 0;
+    if (q.step()) version = static_cast<int>(q.integer(0));
+    if (!q.ok()) return fail(q.error());
+    if (version > kSchemaVersion)
+      return Error(ErrorCode::kUnsupported,
+                   "the store has schema version " + std::to_string(version) + ", newer than this oncoquant knows (" +
+                       std::to_string(kSchemaVersion) + "): use a newer oncoquant",
+                   path_);
+    return version;
+  }
+
+  // Runs migration `version` -> `version` + 1 inside the caller's transaction.
+  Result<bool> migrate_from(int version) {
+    if (version == 0) {
+      if (auto r = exec(("PRAGMA application_id = " + std::to_string(kApplicationId)).c_str()); !r) return r;
+      if (auto r = exec("CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL); DELETE FROM schema_version;"
+                        " INSERT INTO schema_version VALUES (0);");
+          !r)
+        return r;
+    }
+    auto r = exec(kMigrations[version]);
+    if (r) r = exec(("UPDATE schema_version SET version = " + std::to_string(version + 1)).c_str());
+    if (!r)
+      return Error(r.error().code(),
+                   "migration to schema version " + std::to_string(version + 1) + " failed: " + r.error().message(), path_);
+    return true;
+  }
+
   // Runs `body` in one transaction: committed when it succeeds, rolled back otherwise.
   template <typename T, typename F>
   Result<T> in_transaction(F body) {
@@ -1072,17 +1149,58 @@ const char* to_string(MeasurementMethod m) {
   return "automatic";
 }
 
-Result<std::unique_ptr<StudyStore>> open_sqlite_store(const std::string& path) {
+namespace {
+
+// A WAL store is read through its shared-memory file, which a reader must be able to create. On a
+// read-only share (the file or its folder not writable) with no write-ahead log left to apply, no
+// one can be changing the store, so it is opened as immutable: read without locks or that file.
+bool on_read_only_share(const std::string& path) {
+  const std::filesystem::path p(path);
+  const std::filesystem::path folder = p.has_parent_path() ? p.parent_path() : std::filesystem::path(".");
+  if (::access(path.c_str(), W_OK) == 0 && ::access(folder.c_str(), W_OK) == 0) return false;
+  std::error_code ec;
+  const auto wal = std::filesystem::file_size(path + "-wal", ec);
+  return ec || wal == 0;
+}
+
+std::string immutable_uri(const std::string& path) {
+  std::string uri = "file:";
+  const std::string abs = std::filesystem::absolute(path).string();
+  for (const unsigned char c : abs) {
+    if (c == '%' || c == '?' || c == '#' || c < 0x21 || c > 0x7e) {
+      char hex[4];
+      std::snprintf(hex, sizeof hex, "%%%02X", c);
+      uri += hex;
+    } else {
+      uri += static_cast<char>(c);
+    }
+  }
+  return uri + "?immutable=1";
+}
+
+}  // namespace
+
+Result<std::unique_ptr<StudyStore>> open_sqlite_store(const std::string& path, StoreAccess access) {
+  const bool read_only = access == StoreAccess::kReadOnly;
+  std::error_code ec;
+  if (read_only && !std::filesystem::exists(path, ec)) return Error(ErrorCode::kNotFound, "no such study store", path);
+  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec))
+    return Error(ErrorCode::kInvalidArgument, "is not a file; a study store is one SQLite file", path);
   sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr) !=
-      SQLITE_OK) {
+  int flags = (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_FULLMUTEX;
+  std::string name = path;
+  if (read_only && on_read_only_share(path)) {
+    name = immutable_uri(path);
+    flags |= SQLITE_OPEN_URI;
+  }
+  if (sqlite3_open_v2(name.c_str(), &db, flags, nullptr) != SQLITE_OK) {
     const std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close(db);
     return Error(ErrorCode::kIo, "cannot open the study store: " + msg, path);
   }
   auto store = std::make_unique<SqliteStore>(db, path);
   // A file that is not an SQLite database fails here, on the first read.
-  if (auto r = store->migrate(); !r) return r.error();
+  if (auto r = read_only ? store->check_readable() : store->migrate(); !r) return r.error();
   return std::unique_ptr<StudyStore>(std::move(store));
 }
 

@@ -148,8 +148,14 @@ class StudyStore {
   virtual Result<std::vector<AuditEntry>> audit_log() = 0;
 };
 
-// Opens (creating if needed) an SQLite store and brings its schema to the current version,
-// each migration in its own transaction.
-Result<std::unique_ptr<StudyStore>> open_sqlite_store(const std::string& path);
+enum class StoreAccess {
+  kReadWrite,  // created if missing, schema brought to the current version
+  kReadOnly,   // must exist; never created, migrated or written (a read-only file or folder is fine)
+};
+
+// Opens an SQLite study store. Read-write: creates it if needed and brings its schema to the
+// current version, each migration in its own transaction. Either way an SQLite file that is not an
+// OncoQuant store is refused, never changed.
+Result<std::unique_ptr<StudyStore>> open_sqlite_store(const std::string& path, StoreAccess access = StoreAccess::kReadWrite);
 
 }  // namespace oq::recist

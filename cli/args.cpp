@@ -1,5 +1,7 @@
 #include "args.h"
 
+#include "oq/json_input.h"
+
 #include <cctype>
 #include <cerrno>
 #include <cmath>
@@ -106,13 +108,10 @@ nlohmann::json json_point(const std::array<double, 3>& p, int decimals) {
   return nlohmann::json::array({r(p[0]), r(p[1]), r(p[2])});
 }
 
-bool read_text(const std::string& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream text;
-  text << in.rdbuf();
-  *out = text.str();
-  return static_cast<bool>(in) || in.eof();
+Result<nlohmann::json> read_json_file(const std::string& path) {
+  auto text = read_small_file(path);
+  if (!text) return text.error();
+  return parse_json_strictly(*text, path);
 }
 
 int fail(const std::string& text) {

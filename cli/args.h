@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "oq/error.h"
+
 namespace oq::cli {
 
 struct UsageError {
@@ -44,8 +46,10 @@ std::optional<std::vector<double>> parse_numbers(const std::string& token, std::
 
 // A point [x, y, z] in mm for JSON output, rounded to `decimals` places.
 nlohmann::json json_point(const std::array<double, 3>& p, int decimals = 3);
-// The whole file as text; false when it cannot be read.
-bool read_text(const std::string& path, std::string* out);
+
+// A JSON input file (a case, ROI, stain vectors, lesion list), bounded in size and read strictly
+// (oq/json_input.h); errors name the file.
+Result<nlohmann::json> read_json_file(const std::string& path);
 
 // Prints "error: <text>" on stderr and returns 1 (input could not be processed).
 int fail(const std::string& text);

@@ -52,10 +52,10 @@ const char* kIhcUsage =
 
 // Stain vectors from a file: {"hematoxylin": [...], "dab": [...]} or an ihc result holding them.
 Result<std::pair<std::array<double, 3>, std::array<double, 3>>> read_stains(const std::string& path) {
-  std::string text;
-  if (!read_text(path, &text)) return Error(ErrorCode::kNotFound, "cannot be read", path);
+  auto parsed = read_json_file(path);
+  if (!parsed) return parsed.error();
   try {
-    const nlohmann::json j = nlohmann::json::parse(text);
+    const nlohmann::json& j = *parsed;
     const nlohmann::json& v = j.contains("stain_vectors") ? j["stain_vectors"] : j;
     auto vec = [&](const char* name) {
       const auto& a = v.at(name);
@@ -78,10 +78,10 @@ Result<std::pair<std::array<double, 3>, std::array<double, 3>>> read_stains(cons
 }
 
 Result<std::vector<std::array<double, 2>>> read_roi(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Error(ErrorCode::kNotFound, "cannot be read", path);
+  auto parsed = read_json_file(path);
+  if (!parsed) return parsed.error();
   try {
-    const nlohmann::json j = nlohmann::json::parse(in);
+    const nlohmann::json& j = *parsed;
     // A Feature, a FeatureCollection (its first polygon) or a bare geometry.
     const nlohmann::json* g = &j;
     if (j.value("type", "") == "FeatureCollection" && !j["features"].empty()) g = &j["features"][0];

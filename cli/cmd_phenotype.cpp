@@ -21,17 +21,12 @@ const char* kPhenotypeUsage =
     "  --er/--pr/--her2 take the JSON `oncoquant ihc` prints (percent_positive; her2.score and her2.category).\n";
 
 bool read_json(const std::string& path, nlohmann::json* out, std::string* error) {
-  std::ifstream in(path);
-  if (!in) {
-    *error = path + ": cannot be read";
+  auto parsed = read_json_file(path);
+  if (!parsed) {
+    *error = parsed.error().describe();
     return false;
   }
-  try {
-    *out = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    *error = path + ": not JSON (" + e.what() + ")";
-    return false;
-  }
+  *out = std::move(parsed.value());
   return true;
 }
 

@@ -5,6 +5,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "oq/json_input.h"
 #include "oq/recist/assess.h"
 #include "oq/recist/case_json.h"
 #include "oq/recist/store.h"
@@ -80,9 +81,9 @@ int cmd_recist(int argc, char** argv) {
     pending = p.value();
   } else {
     path = args.positional()[1];
-    std::string text;
-    if (!read_text(path, &text)) return fail(path + ": cannot be read");
-    c = recist::parse_case(text, path);
+    auto text = read_small_file(path);
+    if (!text) return fail(text.error().describe());
+    c = recist::parse_case(*text, path);
     if (!c) return fail(c.error().describe());
   }
   if (criteria) c.value().criteria = *criteria;

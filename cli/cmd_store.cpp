@@ -7,6 +7,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "oq/json_input.h"
 #include "oq/recist/case_json.h"
 #include "oq/recist/store.h"
 
@@ -69,9 +70,9 @@ int cmd_store(int argc, char** argv) {
     if (!parsed) return usage_fail("--line needs a treatment line number 1-999, not '" + args.get("--line") + "'", kStoreUsage);
     const int line = static_cast<int>(*parsed);
     const std::string path = args.positional()[1];
-    std::string text;
-    if (!read_text(path, &text)) return fail(path + ": cannot be read");
-    auto c = recist::parse_case(text, path);
+    auto text = read_small_file(path);
+    if (!text) return fail(text.error().describe());
+    auto c = recist::parse_case(*text, path);
     if (!c) return fail(c.error().describe());
     // Only assessable cases go in: the same rules as `recist assess`.
     const auto problems = recist::check_case(c.value());

@@ -3,6 +3,7 @@
 // candidate new lesions. With --db the proposals go into the study store for review (issue 5).
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -155,15 +156,17 @@ Result<TimePointScans> load_time_point(const std::string& input, const std::stri
 Result<std::vector<recist::TrackInput>> read_lesions(const std::string& path) {
   std::vector<recist::TrackInput> inputs;
   try {
-    std::ifstream in(path);
-    if (!in) return Error(ErrorCode::kIo, "cannot be read", path);
-    const nlohmann::json j = nlohmann::json::parse(in);
+    auto parsed = read_json_file(path);
+    if (!parsed) return parsed.error();
+    const nlohmann::json& j = *parsed;
     if (!j.is_array()) return Error(ErrorCode::kInvalidArgument, "must be an array of lesions", path);
     for (const auto& l : j) {
       recist::TrackInput t;
       t.id = l.contains("id") ? l.at("id").get<std::string>() : l.at("lesion_id").get<std::string>();
       const auto& s = l.at("seed_mm");
       t.seed = {s.at(0).get<double>(), s.at(1).get<double>(), s.at(2).get<double>()};
+      if (!std::all_of(t.seed.begin(), t.seed.end(), [](double v) { return std::abs(v) <= 1e4; }))
+        return Error(ErrorCode::kInvalidArgument, "the seed of " + t.id + " lies more than 10 m from the origin", path);
       t.nodal = l.value("nodal", false);
       inputs.push_back(t);
     }

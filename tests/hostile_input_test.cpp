@@ -315,3 +315,45 @@ TEST(HostileStore, AReadOnlyStoreCanBeRead) {
 }
 
 }  // namespace
+
+namespace {
+
+// RECIST case JSON that once threw, answered from impossible numbers, or read endlessly: refused
+// naming the file and what is wrong in it, by `recist assess` and `store import-case` alike.
+TEST(HostileJson, CasesThatCannotBeAssessedAreRefusedNamingThePath) {
+  const fs::path dir = scratch("hostile_json");
+  const fs::path dup = dir / "duplicate_key.json";
+  std::ofstream(dup) << R"({"criteria": "RECIST1.1", "criteria": "iRECIST", "baseline": {}, "followups": []})";
+  struct Case {
+    std::string file, says;
+  };
+  for (const Case& c : {Case{bad("recist_number_1e999.json"), "number overflow"},
+                        Case{bad("recist_baseline_1e308.json"), "$.baseline.lesions[0].long_axis_mm: must be <= 1000 mm"},
+                        Case{bad("recist_merge_cycle.json"), "itself merged into"},
+                        Case{dup.string(), "$.criteria: the key is given twice"}, Case{"/dev/zero", "larger than 64 MiB"}}) {
+    SCOPED_TRACE(c.file);
+    for (const std::string& cmd :
+         {"recist assess " + quote(c.file),
+          "store import-case " + quote(c.file) + " --db " + quote((dir / "s.sqlite").string()) + " --patient P --line 1"}) {
+      const CliRun r = oncoquant(cmd);
+      EXPECT_EQ(r.exit_code, 1) << cmd;
+      EXPECT_EQ(r.err.rfind("error: " + c.file, 0), 0u) << r.err;
+      EXPECT_NE(r.err.find(c.says), std::string::npos) << r.err;
+      EXPECT_TRUE(r.out.empty());
+    }
+  }
+}
+
+TEST(HostileJson, RoiAndStainFilesAreReadStrictlyToo) {
+  const fs::path dir = scratch("hostile_json_ihc");
+  const fs::path roi = dir / "roi.json";
+  std::ofstream(roi) << R"({"type": "Polygon", "coordinates": [[[0, 0], [1e999, 0], [5, 5]]]})";
+  const std::string ihc = "ihc " + quote(tile()) + " --marker ER --mpp 0.5 --quiet";
+  for (const std::string& args : {" --roi " + quote(roi.string()), std::string(" --stains /dev/zero")}) {
+    const CliRun r = oncoquant(ihc + args);
+    EXPECT_EQ(r.exit_code, 1) << args;
+    EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
+  }
+}
+
+}  // namespace

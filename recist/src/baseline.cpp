@@ -110,8 +110,15 @@ std::vector<RuleViolation> check_case(const Case& c) {
       const BaselineLesion& l = *it->second;
       if (!m.merged_into.empty()) {
         const auto into = by_id.find(m.merged_into);
-        if (into == by_id.end() || !into->second->target || m.merged_into == id)
+        if (into == by_id.end() || !into->second->target || m.merged_into == id) {
           violate(id, when + ": merged into '" + m.merged_into + "', which is not another baseline target");
+        } else if (const auto other = f.targets.find(m.merged_into);
+                   other != f.targets.end() && !other->second.merged_into.empty()) {
+          // The coalesced mass is measured on the lesion it merged into; a chain or a cycle
+          // (T1 into T2, T2 into T1) leaves nothing that carries the measurement.
+          violate(id, when + ": merged into '" + m.merged_into + "', which is itself merged into '" + other->second.merged_into +
+                          "' at this follow-up; merge each into the target that is measured");
+        }
         continue;
       }
       if (m.status != TargetStatus::kMeasured) continue;

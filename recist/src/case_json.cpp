@@ -5,8 +5,12 @@
 #include <cmath>
 #include <set>
 
+#include "oq/json_input.h"
+
 namespace oq::recist {
 namespace {
+
+constexpr double kLongestMm = 1000;
 
 using nlohmann::json;
 
@@ -44,6 +48,7 @@ class Reader {
     return ok;
   }
 
+  // Lengths (keys ending in _mm) are at most a metre: no lesion or slice is larger.
   std::optional<double> number(const json& j, const std::string& key, const std::string& path, double minimum = 0) {
     if (!j.contains(key)) return std::nullopt;
     const json& v = j.at(key);
@@ -53,6 +58,10 @@ class Reader {
     }
     if (v.get<double>() < minimum) {
       problem(path + "." + key, "must be >= " + std::to_string(static_cast<int>(minimum)));
+      return std::nullopt;
+    }
+    if (key.size() > 3 && key.compare(key.size() - 3, 3, "_mm") == 0 && v.get<double>() > kLongestMm) {
+      problem(path + "." + key, "must be <= " + std::to_string(static_cast<int>(kLongestMm)) + " mm");
       return std::nullopt;
     }
     return v.get<double>();
@@ -135,12 +144,9 @@ nlohmann::ordered_json number_or_null(std::optional<double> v, int decimals) {
 }  // namespace
 
 Result<Case> parse_case(const std::string& json_text, const std::string& source) {
-  json j;
-  try {
-    j = json::parse(json_text);
-  } catch (const json::parse_error& e) {
-    return Error(ErrorCode::kUnreadable, std::string("not valid JSON: ") + e.what(), source);
-  }
+  auto parsed = parse_json_strictly(json_text, source);
+  if (!parsed) return parsed.error();
+  const json j = std::move(parsed.value());
   Reader r;
   Case c;
   if (r.object(j, "$", {"criteria", "treatment_start", "confirmation", "sd_min_interval_days", "baseline", "followups"},
@@ -211,8 +217,8 @@ Result<Case> parse_case(const std::string& json_text, const std::string& source)
         if (m.contains("fragments_mm")) {
           if (!m["fragments_mm"].is_array()) r.problem(mp + ".fragments_mm", "must be an array of numbers");
           for (const json& v : m["fragments_mm"].is_array() ? m["fragments_mm"] : json::array()) {
-            if (!v.is_number() || v.get<double>() < 0)
-              r.problem(mp + ".fragments_mm", "must hold numbers >= 0");
+            if (!v.is_number() || !(v.get<double>() >= 0 && v.get<double>() <= kLongestMm))
+              r.problem(mp + ".fragments_mm", "must hold numbers 0-1000 (mm)");
             else
               tm.fragments_mm.push_back(v.get<double>());
           }

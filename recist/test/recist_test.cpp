@@ -334,6 +334,24 @@ TEST(Recist11FollowUp, FollowUpsThatDoNotFitTheBaselineAreRefused) {
   EXPECT_TRUE(names(v, "", "dated after the baseline"));
 }
 
+// RECIST 1.1 (recist.md, coalescing lesions): the merged mass is measured on the target it merged
+// into; a cycle (T1 into T2, T2 into T1) once left both out of the sum and called progression.
+TEST(Recist11FollowUp, MergingIntoATargetThatIsItselfMergedIsRefused) {
+  Case c = two_target_case();
+  FollowUp f;
+  f.date = day("2025-03-03");
+  TargetMeasurement into_t2, into_t1;
+  into_t2.merged_into = "T2";
+  into_t1.merged_into = "T1";
+  f.targets = {{"T1", into_t2}, {"T2", into_t1}};
+  c.followups.push_back(f);
+  const auto v = check_case(c);
+  EXPECT_TRUE(names(v, "T1", "itself merged into 'T1'"));
+  EXPECT_TRUE(names(v, "T2", "itself merged into 'T2'"));
+  c.followups[0].targets = {{"T1", into_t2}, {"T2", la(50)}};
+  EXPECT_TRUE(check_case(c).empty()) << "merging into a measured target is the rule";
+}
+
 TEST(Recist11NewLesions, EquivocalThenConfirmedDatesProgressionBack) {
   Case c = single_target_case(50, {40, 40, 40}, true);
   c.followups[1].new_lesions = {new_lesion("X1", "liver", false, 6)};

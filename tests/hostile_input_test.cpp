@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <unistd.h>
+#include <zlib.h>
 
+#include <cstdint>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -354,6 +356,85 @@ TEST(HostileJson, RoiAndStainFilesAreReadStrictlyToo) {
     EXPECT_EQ(r.exit_code, 1) << args;
     EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
   }
+}
+
+}  // namespace
+
+namespace {
+
+// A tiled RGB TIFF claiming `side` x `side` px whose every tile entry points at one shared
+// deflate-compressed white tile: a few MB on disk, as a hostile or corrupt scanner file would be.
+// Written byte by byte (little-endian TIFF 6.0) so that nothing of OncoQuant's makes it.
+fs::path claimed_slide(const fs::path& dir, std::uint32_t side) {
+  constexpr std::uint32_t kTile = 1024;
+  std::vector<unsigned char> raw(kTile * kTile * 3, 255);
+  uLongf packed_size = compressBound(static_cast<uLong>(raw.size()));
+  std::vector<unsigned char> packed(packed_size);
+  compress(packed.data(), &packed_size, raw.data(), static_cast<uLong>(raw.size()));
+  const std::uint32_t across = (side + kTile - 1) / kTile, tiles = across * across;
+  std::string f;
+  auto u16 = [&](std::uint32_t v) { f.append({static_cast<char>(v & 255), static_cast<char>(v >> 8)}); };
+  auto u32 = [&](std::uint32_t v) {
+    for (int i = 0; i < 4; ++i) f.push_back(static_cast<char>((v >> (8 * i)) & 255));
+  };
+  constexpr std::uint32_t kEntries = 11, kIfd = 8, kBits = kIfd + 2 + kEntries * 12 + 4, kData = kBits + 6;
+  const std::uint32_t offsets_at = kData + static_cast<std::uint32_t>(packed_size), counts_at = offsets_at + 4 * tiles;
+  f += "II";
+  u16(42);
+  u32(kIfd);
+  u16(kEntries);
+  auto entry = [&](std::uint32_t tag, std::uint32_t type, std::uint32_t count, std::uint32_t value) {
+    u16(tag), u16(type), u32(count);
+    if (type == 3 && count == 1) {
+      u16(value), u16(0);
+    } else {
+      u32(value);
+    }
+  };
+  entry(256, 4, 1, side);            // ImageWidth
+  entry(257, 4, 1, side);            // ImageLength
+  entry(258, 3, 3, kBits);           // BitsPerSample 8,8,8
+  entry(259, 3, 1, 8);               // Compression: deflate
+  entry(262, 3, 1, 2);               // Photometric: RGB
+  entry(277, 3, 1, 3);               // SamplesPerPixel
+  entry(284, 3, 1, 1);               // PlanarConfiguration: contiguous
+  entry(322, 4, 1, kTile);           // TileWidth
+  entry(323, 4, 1, kTile);           // TileLength
+  entry(324, 4, tiles, offsets_at);  // TileOffsets
+  entry(325, 4, tiles, counts_at);   // TileByteCounts
+  u32(0);
+  u16(8), u16(8), u16(8);
+  f.append(reinterpret_cast<const char*>(packed.data()), packed_size);
+  for (std::uint32_t i = 0; i < tiles; ++i) u32(kData);
+  for (std::uint32_t i = 0; i < tiles; ++i) u32(static_cast<std::uint32_t>(packed_size));
+  const fs::path path = dir / ("claims_" + std::to_string(side) + "px.tif");
+  std::ofstream(path, std::ios::binary) << f;
+  return path;
+}
+
+TEST(HostileSlides, ASlideLargerThanAnyGlassIsRefusedBeforeItIsRead) {
+  const fs::path slide = claimed_slide(scratch("huge_slide"), 1000000);
+  const CliRun r = oncoquant("ihc " + quote(slide.string()) + " --marker ER --mpp 0.5 --quiet");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.err.rfind("error: " + slide.string(), 0), 0u) << r.err;
+  EXPECT_NE(r.err.find("larger than any glass slide"), std::string::npos) << r.err;
+  const CliRun info = oncoquant("info --json --quiet " + quote(slide.string()));
+  EXPECT_LT(info.exit_code, 2) << info.err;
+}
+
+// A plausible size (25 mm at 0.25 um/px) with no low-resolution level: reading it takes minutes.
+// SIGTERM stops it between blocks, with the error line and nothing written.
+TEST(HostileSlides, SigtermStopsALongReadAndLeavesNothing) {
+  const fs::path dir = scratch("sigterm_slide");
+  const fs::path slide = claimed_slide(dir, 100000);
+  const fs::path overlay = dir / "overlay.png";
+  // `timeout` only guards against a hang; what is checked is the exit and what is left behind.
+  const CliRun r = shell("cd " + quote(dir.string()) + " && { timeout -s KILL 300 " + quote(oncoquant_binary()) + " ihc " +
+                         quote(slide.string()) + " --marker ER --mpp 0.25 --quiet --overlay " + quote(overlay.string()) +
+                         " & pid=$!; sleep 3; kill -TERM $pid; wait $pid; }");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("interrupted"), std::string::npos) << r.err;
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 1) << "only the slide";
 }
 
 }  // namespace

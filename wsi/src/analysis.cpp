@@ -53,7 +53,8 @@ cv::Mat optical_density(const cv::Mat& rgb, const Vec& background) {
 }
 
 // The slide at about `um_per_px` (>= the finest level's), read level by level in strips.
-Result<cv::Mat> overview(SlideReader& slide, double mpp0, double um_per_px, double* actual_um_per_px) {
+Result<cv::Mat> overview(SlideReader& slide, double mpp0, double um_per_px, double* actual_um_per_px,
+                         const std::atomic<bool>* cancel = nullptr) {
   const SlideInfo& info = slide.info();
   int level = 0;
   for (size_t l = 0; l < info.levels.size(); ++l)
@@ -67,6 +68,8 @@ Result<cv::Mat> overview(SlideReader& slide, double mpp0, double um_per_px, doub
   // pieces of bounded size.
   const int block = 2048;
   for (std::int64_t y = 0; y < lv.height; y += block) {
+    // A slide with one huge level takes minutes to read here: Ctrl-C and SIGTERM stop it too.
+    if (cancel && cancel->load()) return Error(ErrorCode::kInvalidArgument, "cancelled", info.path);
     const int h = static_cast<int>(std::min<std::int64_t>(block, lv.height - y));
     const int y0 = static_cast<int>(std::lround(static_cast<double>(y) * scale));
     const int y1 = std::min(out_h, static_cast<int>(std::lround(static_cast<double>(y + h) * scale)));
@@ -611,6 +614,20 @@ std::string stains_apart(const StainVectors& s) {
                               : "the hematoxylin or DAB vector is not a direction (zero or not finite)";
 }
 
+std::string larger_than_glass(const SlideInfo& info, double mpp0) {
+  // The largest glass slides in use are 75 x 50 mm; a scan claiming more than 100 mm on a side has
+  // a wrong size or a wrong resolution, and reading it would take hours and gigabytes for nothing.
+  constexpr double kLargestGlassUm = 100000;
+  const double w_um = static_cast<double>(info.width) * mpp0, h_um = static_cast<double>(info.height) * mpp0;
+  if (w_um <= kLargestGlassUm && h_um <= kLargestGlassUm) return "";
+  char buf[256];
+  std::snprintf(buf, sizeof buf,
+                "the slide would be %.0f x %.0f mm (%lld x %lld px at %.3g um/px), larger than any glass slide "
+                "(at most 100 mm a side): its size or its microns per pixel is wrong",
+                w_um / 1000, h_um / 1000, static_cast<long long>(info.width), static_cast<long long>(info.height), mpp0);
+  return buf;
+}
+
 Result<IhcResult> analyse_ihc(SlideReader& slide, Marker marker, const IhcSettings& st,
                               const std::function<void(int, int)>& progress, const std::atomic<bool>* cancel) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -618,12 +635,13 @@ Result<IhcResult> analyse_ihc(SlideReader& slide, Marker marker, const IhcSettin
   if (!info.mpp_x || *info.mpp_x <= 0)
     return Error(ErrorCode::kUnavailable, "the slide does not say its microns per pixel: give --mpp", info.path);
   const double mpp0 = *info.mpp_x;
+  if (const std::string why = larger_than_glass(info, mpp0); !why.empty()) return Error(ErrorCode::kUnsupported, why, info.path);
   IhcResult res;
   res.marker = marker;
   res.roi_used = !st.roi.empty();
   // 1. Overview at about 8 um/px: glass, tissue.
   double ov_um = 0;
-  auto ov = overview(slide, mpp0, std::max(8.0, mpp0), &ov_um);
+  auto ov = overview(slide, mpp0, std::max(8.0, mpp0), &ov_um, cancel);
   if (!ov) return ov.error();
   const stages::Glass glass = stages::find_glass(*ov, st.given_background);
   res.stains.background = glass.background;
@@ -772,7 +790,14 @@ Result<bool> write_detections(const IhcResult& r, double mpp0, const std::string
 
 Result<std::unique_ptr<SlideReader>> open_plain_image(const std::string& path, double mpp) {
   if (mpp <= 0) return Error(ErrorCode::kInvalidArgument, "a plain image needs --mpp (microns per pixel)", path);
-  cv::Mat img = cv::imread(path, cv::IMREAD_UNCHANGED);
+  cv::Mat img;
+  try {
+    // OpenCV checks the size a header claims before decoding (at most 2^30 px by default): a
+    // plain image claiming 10^6 x 10^6 px is refused here, not allocated.
+    img = cv::imread(path, cv::IMREAD_UNCHANGED);
+  } catch (const cv::Exception& e) {
+    return Error(ErrorCode::kUnsupported, "cannot be read as a plain image: " + e.msg, path);
+  }
   if (img.empty()) return Error(ErrorCode::kUnreadable, "not an image OpenCV can read", path);
   if (img.depth() != CV_8U) img.convertTo(img, CV_8U, img.depth() == CV_16U ? 1.0 / 257 : 1.0);
   cv::Mat rgb;

@@ -118,6 +118,10 @@ std::string stains_apart(const StainVectors& stains);
 Result<IhcResult> analyse_ihc(SlideReader& slide, Marker marker, const IhcSettings& settings,
                               const std::function<void(int, int)>& progress = {}, const std::atomic<bool>* cancel = nullptr);
 
+// Why a slide cannot be analysed for its size: empty, or the reason when at `mpp0` um/px it would
+// be larger than any glass slide.
+std::string larger_than_glass(const SlideInfo& info, double mpp0);
+
 // The cells over the slide at about 1 um/px (at most 8192 px wide), coloured by class: negative
 // blue, 1+ yellow, 2+ orange, 3+ red, lymphocytes green, stroma grey. PNG, written to `png_path`
 // as given (the caller makes it atomic, oq::OutputSet).

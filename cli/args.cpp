@@ -1,5 +1,6 @@
 #include "args.h"
 
+#include "oq/diagnostics.h"
 #include "oq/json_input.h"
 
 #include <cctype>
@@ -115,12 +116,12 @@ Result<nlohmann::json> read_json_file(const std::string& path) {
 }
 
 int fail(const std::string& text) {
-  std::fprintf(stderr, "error: %s\n", text.c_str());
+  std::fprintf(oq::diag(), "error: %s\n", text.c_str());
   return 1;
 }
 
 int usage_fail(const std::string& text, const char* usage) {
-  std::fprintf(stderr, "usage error: %s\n%s", text.c_str(), usage);
+  std::fprintf(oq::diag(), "usage error: %s\n%s", text.c_str(), usage);
   return 2;
 }
 

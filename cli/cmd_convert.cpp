@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "oq/output.h"
 
+#include "oq/diagnostics.h"
 #include "oq/plugin.h"
 #include "oq/progress.h"
 #include "oq/resample.h"
@@ -74,7 +75,7 @@ int cmd_convert(int argc, char** argv) {
     return fail(volume.error().subject().rfind(input, 0) == 0 ? volume.error().describe()
                                                               : input + ": " + volume.error().describe());
   // Warnings only once the series loaded: a refused input gets its one error line and nothing else.
-  for (const auto& w : s.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
+  for (const auto& w : s.warnings) std::fprintf(oq::diag(), "warning: %s\n", w.c_str());
   if (target) {
     // PET outside its own field of view is no uptake, not a number to interpolate.
     *volume = resample_linear(*volume, *target, 0.0);
@@ -82,8 +83,8 @@ int cmd_convert(int argc, char** argv) {
   if (Status st = exporter->exporter->write_volume(*volume, *temp); !st.ok()) return fail(out + ": " + st.error().message());
   if (Status st = outputs.commit(); !st.ok()) return fail(st.error().describe());
   const Grid& g = volume->grid();
-  std::fprintf(stderr, "wrote %s: %s %zu x %zu x %zu, %s, %s\n", out.c_str(), s.modality.c_str(), g.size[0], g.size[1], g.size[2],
-               volume->units().c_str(), to_string(volume->type()));
+  std::fprintf(oq::diag(), "wrote %s: %s %zu x %zu x %zu, %s, %s\n", out.c_str(), s.modality.c_str(), g.size[0], g.size[1],
+               g.size[2], volume->units().c_str(), to_string(volume->type()));
   return 0;
 }
 

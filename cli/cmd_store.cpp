@@ -7,6 +7,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "oq/diagnostics.h"
 #include "oq/json_input.h"
 #include "oq/recist/case_json.h"
 #include "oq/recist/store.h"
@@ -85,7 +86,7 @@ int cmd_store(int argc, char** argv) {
     if (!store) return fail(store.error().describe());
     auto r = store.value()->import_case(args.get("--patient"), line, args.get("--regimen"), c.value(), who);
     if (!r) return fail(r.error().about(db).describe());
-    std::fprintf(stderr, "stored %s line %d (%zu follow-ups) in %s\n", args.get("--patient").c_str(), line,
+    std::fprintf(oq::diag(), "stored %s line %d (%zu follow-ups) in %s\n", args.get("--patient").c_str(), line,
                  c.value().followups.size(), db.c_str());
     return 0;
   }

@@ -12,6 +12,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "oq/diagnostics.h"
 #include "oq/lesion/pet_segment.h"
 #include "oq/progress.h"
 #include "oq/recist/case.h"
@@ -394,28 +395,28 @@ int cmd_track(int argc, char** argv) {
   int failures = 0;
   for (size_t k = 0; k < followups.size(); ++k) {
     const std::string& input = followups[k];
-    if (!quiet) std::fprintf(stderr, "follow-up %zu/%zu %s: loading...\n", k + 1, followups.size(), input.c_str());
+    if (!quiet) std::fprintf(oq::diag(), "follow-up %zu/%zu %s: loading...\n", k + 1, followups.size(), input.c_str());
     auto fu = load_time_point(input, args.get("--followup-series"), args.get("--pet"), args.get("--pet-series"));
     if (!fu) {
-      std::fprintf(stderr, "error: %s\n", fu.error().describe().c_str());
+      std::fprintf(oq::diag(), "error: %s\n", fu.error().describe().c_str());
       out["followups"].push_back({{"input", input}, {"error", fu.error().describe()}});
       ++failures;
       continue;
     }
     if (!base->patient_id.empty() && !fu->patient_id.empty() && base->patient_id != fu->patient_id) {
       const std::string e = input + ": patient " + fu->patient_id + ", but the baseline is patient " + base->patient_id;
-      std::fprintf(stderr, "error: %s\n", e.c_str());
+      std::fprintf(oq::diag(), "error: %s\n", e.c_str());
       out["followups"].push_back({{"input", input}, {"error", e}});
       ++failures;
       continue;
     }
     recist::RegistrationOptions ro;
     ro.affine = !args.has("--rigid");
-    if (!quiet) std::fprintf(stderr, "follow-up %zu/%zu: registering to the baseline...\n", k + 1, followups.size());
+    if (!quiet) std::fprintf(oq::diag(), "follow-up %zu/%zu: registering to the baseline...\n", k + 1, followups.size());
     auto reg = recist::register_ct(base->ct, fu->ct, ro);
     if (!reg) {
       const std::string e = input + ": " + reg.error().describe();
-      std::fprintf(stderr, "error: %s\n", e.c_str());
+      std::fprintf(oq::diag(), "error: %s\n", e.c_str());
       out["followups"].push_back({{"input", input}, {"error", e}});
       ++failures;
       continue;
@@ -452,7 +453,7 @@ int cmd_track(int argc, char** argv) {
         }
       }
       if (result.json.contains("store_error"))
-        std::fprintf(stderr, "error: %s; nothing of this follow-up was recorded\n",
+        std::fprintf(oq::diag(), "error: %s; nothing of this follow-up was recorded\n",
                      result.json["store_error"].get<std::string>().c_str());
     }
     if (!args.has("--json")) print_follow_up(result.json);

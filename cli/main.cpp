@@ -1,4 +1,5 @@
 // oncoquant: the command-line entry point. Dispatches to one file per subcommand.
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -6,6 +7,7 @@
 #include <string>
 
 #include "commands.h"
+#include "oq/diagnostics.h"
 
 namespace {
 
@@ -32,7 +34,7 @@ const char* kUsage =
 
 int dispatch(int argc, char** argv) {
   if (argc < 2) {
-    std::fputs(kUsage, stderr);
+    std::fputs(kUsage, oq::diag());
     return 2;
   }
   const std::string cmd = argv[1];
@@ -54,7 +56,7 @@ int dispatch(int argc, char** argv) {
   if (cmd == "track") return oq::cli::cmd_track(argc, argv);
   if (cmd == "phenotype") return oq::cli::cmd_phenotype(argc, argv);
   if (cmd == "ihc") return oq::cli::cmd_ihc(argc, argv);
-  std::fprintf(stderr, "usage error: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
+  std::fprintf(oq::diag(), "usage error: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
   return 2;
 }
 
@@ -65,13 +67,28 @@ int finish_stdout(int code) {
   const bool lost = std::cout.fail() || std::fflush(stdout) != 0 || std::ferror(stdout);
   if (!lost) return code;
   const int err = errno;
-  std::fprintf(stderr, "error: standard output: the answer could not be written (%s)\n",
+  std::fprintf(oq::diag(), "error: standard output: the answer could not be written (%s)\n",
                err ? std::strerror(err) : "write failed");
   return code == 0 ? 1 : code;
+}
+
+// What libraries printed is shown after our own error line, never before it; on success it is noise.
+int show_library_messages(int code) {
+  const std::string held = oq::held_library_messages();
+  if (code == 0 || held.empty()) return code;
+  std::fputs("details from the libraries that read the input:\n", oq::diag());
+  size_t start = 0;
+  while (start < held.size()) {
+    const size_t end = std::min(held.find('\n', start), held.size());
+    if (end > start) std::fprintf(oq::diag(), "  %s\n", held.substr(start, end - start).c_str());
+    start = end + 1;
+  }
+  return code;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  return finish_stdout(dispatch(argc, argv));
+  oq::hold_library_messages();
+  return show_library_messages(finish_stdout(dispatch(argc, argv)));
 }

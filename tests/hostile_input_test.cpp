@@ -438,3 +438,25 @@ TEST(HostileSlides, SigtermStopsALongReadAndLeavesNothing) {
 }
 
 }  // namespace
+
+namespace {
+
+// libpng (through OpenCV) printed "libpng error: Read Error" before OncoQuant's own error line.
+TEST(HostileChatter, LibraryMessagesNeverPrecedeTheErrorLine) {
+  const fs::path dir = scratch("chatter");
+  const fs::path cut = dir / "cut.png";
+  std::ofstream(cut, std::ios::binary) << read_text(tile()).substr(0, 3000);
+  const CliRun r = oncoquant("ihc " + quote(cut.string()) + " --marker ER --mpp 0.5 --quiet");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err.rfind("error: " + cut.string(), 0), 0u) << r.err;
+  const auto libpng = r.err.find("libpng");
+  if (libpng != std::string::npos) {
+    EXPECT_GT(libpng, r.err.find('\n')) << "after the error line: " << r.err;
+  }
+  // A run that succeeds shows no library noise at all.
+  const CliRun fine = oncoquant("ihc " + quote(tile()) + " --marker ER --mpp 0.5 --quiet");
+  ASSERT_EQ(fine.exit_code, 0) << fine.err;
+  EXPECT_EQ(fine.err.find("libpng"), std::string::npos) << fine.err;
+}
+
+}  // namespace

@@ -1,4 +1,5 @@
 #include "oq/progress.h"
+#include "oq/diagnostics.h"
 
 #include <unistd.h>
 
@@ -16,7 +17,7 @@ void Progress::set_quiet(bool quiet) {
 }
 
 Progress::Progress(std::string label, std::size_t total, const char* unit)
-    : label_(std::move(label)), unit_(unit), total_(total), tty_(::isatty(STDERR_FILENO) != 0) {}
+    : label_(std::move(label)), unit_(unit), total_(total), tty_(::isatty(fileno(oq::diag())) != 0) {}
 
 Progress::~Progress() {
   finish();
@@ -39,15 +40,15 @@ void Progress::draw(bool final_line) {
   if (tty_) {
     const int width = 30;
     const int filled = pct * width / 100;
-    std::fprintf(stderr, "\r%s [%.*s%*s] %3d%% %zu/%zu %s", label_.c_str(), filled, "##############################",
+    std::fprintf(oq::diag(), "\r%s [%.*s%*s] %3d%% %zu/%zu %s", label_.c_str(), filled, "##############################",
                  width - filled, "", pct, done_, total_, unit_.c_str());
-    if (final_line) std::fputc('\n', stderr);
-    std::fflush(stderr);
+    if (final_line) std::fputc('\n', oq::diag());
+    std::fflush(oq::diag());
   } else if (total_ >= 50) {
     const int decile = pct / 10;
     if (decile != last_decile_ && decile > 0) {
       last_decile_ = decile;
-      std::fprintf(stderr, "%s: %d%% (%zu/%zu %s)\n", label_.c_str(), pct, done_, total_, unit_.c_str());
+      std::fprintf(oq::diag(), "%s: %d%% (%zu/%zu %s)\n", label_.c_str(), pct, done_, total_, unit_.c_str());
     }
   }
 }

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "dicom_header.h"
+#include "oq/diagnostics.h"
 #include "oq/pet/suv.h"
 #include "oq/plugin.h"
 #include "oq/progress.h"
@@ -448,7 +449,8 @@ Result<Volume> load_volume(const SeriesInfo& info, const LoadOptions& options) {
   }
   progress.finish();
   if (clipped > 0)
-    std::fprintf(stderr, "warning: %s: %zu voxels outside the %s range were clipped\n", p.uid.c_str(), clipped, to_string(type));
+    std::fprintf(oq::diag(), "warning: %s: %zu voxels outside the %s range were clipped\n", p.uid.c_str(), clipped,
+                 to_string(type));
   return vol;
 }
 

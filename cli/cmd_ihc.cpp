@@ -18,6 +18,7 @@
 #include "oq/progress.h"
 #include "oq/scan.h"
 #include "oq/wsi/analysis.h"
+#include "oq/wsi/inputs.h"
 
 namespace oq::cli {
 namespace {
@@ -50,59 +51,19 @@ const char* kIhcUsage =
     "  --experimental-her2  accepted for older scripts; HER2 no longer needs it\n"
     "  Interrupting (Ctrl-C, SIGTERM) stops the analysis between tiles; nothing is written.\n";
 
-// Stain vectors from a file: {"hematoxylin": [...], "dab": [...]} or an ihc result holding them.
+// The --stains and --roi files, read strictly and bounded (args.h), then understood by wsi.
 Result<std::pair<std::array<double, 3>, std::array<double, 3>>> read_stains(const std::string& path) {
   auto parsed = read_json_file(path);
   if (!parsed) return parsed.error();
-  try {
-    const nlohmann::json& j = *parsed;
-    const nlohmann::json& v = j.contains("stain_vectors") ? j["stain_vectors"] : j;
-    auto vec = [&](const char* name) {
-      const auto& a = v.at(name);
-      if (!a.is_array() || a.size() != 3 || !std::all_of(a.begin(), a.end(), [](const auto& x) { return x.is_number(); }))
-        throw std::invalid_argument(std::string(name) + " must be three numbers");
-      std::array<double, 3> out{a[0].get<double>(), a[1].get<double>(), a[2].get<double>()};
-      if (!std::all_of(out.begin(), out.end(), [](double x) { return std::isfinite(x) && x >= 0; }) ||
-          out[0] + out[1] + out[2] <= 0)
-        throw std::invalid_argument(std::string(name) + " must be optical densities (non-negative, finite, not all zero)");
-      return out;
-    };
-    wsi::StainVectors given;
-    given.hematoxylin = vec("hematoxylin");
-    given.dab = vec("dab");
-    if (const std::string why = wsi::stains_apart(given); !why.empty()) throw std::invalid_argument(why);
-    return std::make_pair(given.hematoxylin, given.dab);
-  } catch (const std::exception& e) {
-    return Error(ErrorCode::kInvalidArgument, std::string("not stain vectors: ") + e.what(), path);
-  }
+  auto given = wsi::stains_from_json(*parsed, path);
+  if (!given) return given.error();
+  return std::make_pair(given->hematoxylin, given->dab);
 }
 
 Result<std::vector<std::array<double, 2>>> read_roi(const std::string& path) {
   auto parsed = read_json_file(path);
   if (!parsed) return parsed.error();
-  try {
-    const nlohmann::json& j = *parsed;
-    // A Feature, a FeatureCollection (its first polygon) or a bare geometry.
-    const nlohmann::json* g = &j;
-    if (j.value("type", "") == "FeatureCollection" && !j["features"].empty()) g = &j["features"][0];
-    if (g->value("type", "") == "Feature") g = &(*g)["geometry"];
-    if (g->value("type", "") != "Polygon")
-      return Error(ErrorCode::kInvalidArgument, "the region must be a GeoJSON Polygon", path);
-    const auto coords = g->find("coordinates");
-    if (coords == g->end() || !coords->is_array() || coords->empty() || !(*coords)[0].is_array())
-      return Error(ErrorCode::kInvalidArgument, "the polygon has no coordinates", path);
-    std::vector<std::array<double, 2>> out;
-    for (const auto& p : (*coords)[0]) {
-      if (!p.is_array() || p.size() < 2 || !p[0].is_number() || !p[1].is_number() || !std::isfinite(p[0].get<double>()) ||
-          !std::isfinite(p[1].get<double>()))
-        return Error(ErrorCode::kInvalidArgument, "a vertex of the polygon is not two finite numbers", path);
-      out.push_back({p[0].get<double>(), p[1].get<double>()});
-    }
-    if (out.size() < 3) return Error(ErrorCode::kInvalidArgument, "the polygon needs at least 3 points", path);
-    return out;
-  } catch (const nlohmann::json::exception& e) {
-    return Error(ErrorCode::kInvalidArgument, std::string("not GeoJSON: ") + e.what(), path);
-  }
+  return wsi::roi_from_geojson(*parsed, path);
 }
 
 // The file outputs (a PNG overlay, GeoJSON detections), checked and reserved before the analysis,

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 
 #include "oq/pet/suv.h"
@@ -51,9 +52,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     h.frames.push_back(f);
   }
   const oq::pet::SuvFactors s = oq::pet::compute_suv_factors(h);
-  for (const double v : s.bw)
-    if (!(std::isfinite(v) && v > 0)) std::abort();  // an SUV factor the images would be multiplied by
-  for (const double v : s.lbm)
-    if (!(std::isfinite(v) && v > 0)) std::abort();
+  auto check = [&](const std::vector<double>& factors, const char* kind) {
+    for (const double v : factors)
+      if (!(std::isfinite(v) && v > 0)) {  // a factor every voxel would be multiplied by
+        std::fprintf(stderr, "%s factor %g: units '%s' weight %g height %g dose %g half-life %g, %zu frames; notes: %s\n", kind,
+                     v, h.units.c_str(), h.weight_kg.value_or(-1), h.height_m.value_or(-1), h.total_dose.value_or(-1),
+                     h.half_life_s.value_or(-1), h.frames.size(), s.notes.c_str());
+        std::abort();
+      }
+  };
+  check(s.bw, "SUVbw");
+  check(s.lbm, "SULlbm");
   return 0;
 }

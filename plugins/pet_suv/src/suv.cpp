@@ -258,6 +258,14 @@ SuvFactors compute_suv_factors(const SeriesHeader& h_in) {
     notes << "weight read as grams; ";
   }
   if (!h.weight_kg || *h.weight_kg <= 0) return fail("Patient's Weight (0010,1030) is missing or 0");
+  // No person weighs more than 500 kg or stands over 3 m (after reading grams and centimetres):
+  // such a value is a typing or export error, and an SUV from it would look like a measurement.
+  if (*h.weight_kg > 500)
+    return fail("Patient's Weight (0010,1030) of " + std::to_string(*h.weight_kg) + " kg is no patient's weight");
+  if (h.height_m && *h.height_m > 3) {
+    notes << "Patient's Size (0010,1020) of " << *h.height_m << " m ignored; ";
+    h.height_m.reset();
+  }
   const double w_kg = *h.weight_kg;
 
   // Decay-corrected dose per frame: needed for BQML and for CNTS with the activity factor.
@@ -432,6 +440,9 @@ SuvFactors compute_suv_factors(const SeriesHeader& h_in) {
       }
     }
   }
+  // Whatever the header held, a factor every voxel is multiplied by must be a finite positive number.
+  if (!std::all_of(out.bw.begin(), out.bw.end(), [](double f) { return std::isfinite(f) && f > 0; }))
+    return fail("the header's dose, weight, times and half-life give no finite positive SUV factor");
   out.bw_available = true;
 
   // SULlbm (Janmahasatian) from SUVbw: SUL = SUVbw x LBM / W.
@@ -444,7 +455,11 @@ SuvFactors compute_suv_factors(const SeriesHeader& h_in) {
     const double lbm = *lbm_janmahasatian_kg(w_kg, *h.height_m, sex);
     out.lbm.resize(n);
     for (std::size_t i = 0; i < n; ++i) out.lbm[i] = out.bw[i] * lbm / w_kg;
-    out.lbm_available = true;
+    out.lbm_available = std::all_of(out.lbm.begin(), out.lbm.end(), [](double f) { return std::isfinite(f) && f > 0; });
+    if (!out.lbm_available) {
+      out.lbm.clear();
+      out.lbm_reason = "weight, height and sex give no finite positive lean body mass";
+    }
   }
   out.notes = notes.str();
   return out;

@@ -148,6 +148,30 @@ TEST(SuvBw, WeightAboveThousandIsGrams) {
   EXPECT_NEAR(compute_suv_factors(h).bw[0], expected_bw(70, 370e6, 3600), 1e-12);
 }
 
+// Found by fuzz_suv_header: a weight of 9e307 (read as grams, still 9e304 kg) gave an infinite
+// SULlbm factor. Above 500 kg (after grams) no SUV is derived; a height over 3 m (after
+// centimetres) is ignored, so SULlbm is unavailable and SUVbw stands.
+TEST(SuvBw, WeightBeyondAnyPatientGivesNoSuv) {
+  auto h = fdg_default();
+  h.weight_kg = 501;
+  EXPECT_FALSE(compute_suv_factors(h).bw_available);
+  h.weight_kg = 9e307;
+  const auto f = compute_suv_factors(h);
+  EXPECT_FALSE(f.bw_available);
+  EXPECT_FALSE(f.lbm_available);
+  EXPECT_NE(f.bw_reason.find("no patient's weight"), std::string::npos) << f.bw_reason;
+}
+
+TEST(SuvBw, HeightBeyondThreeMetresLeavesNoLeanBodyMass) {
+  auto h = fdg_default();
+  h.height_m = 9e307;
+  const auto f = compute_suv_factors(h);
+  EXPECT_TRUE(f.bw_available);
+  EXPECT_FALSE(f.lbm_available);
+  h.height_m = 165;  // centimetres
+  EXPECT_TRUE(compute_suv_factors(h).lbm_available);
+}
+
 TEST(SuvBw, InjectionBeforeMidnightScanAfter) {
   auto h = fdg_default();
   h.series_date = "20250102";

@@ -1,6 +1,7 @@
 // oncoquant: the command-line entry point. Dispatches to one file per subcommand.
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -89,6 +90,9 @@ int show_library_messages(int code) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A file-size limit (ulimit -f, a quota) makes a write fail with EFBIG, reported as an error and
+  // cleaned up like a full disk, instead of killing the process mid-write.
+  std::signal(SIGXFSZ, SIG_IGN);
   oq::hold_library_messages();
   return show_library_messages(finish_stdout(dispatch(argc, argv)));
 }

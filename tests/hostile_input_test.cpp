@@ -460,3 +460,83 @@ TEST(HostileChatter, LibraryMessagesNeverPrecedeTheErrorLine) {
 }
 
 }  // namespace
+
+namespace {
+
+// Fault injection (issue 20 part 4): the disk fills, the output folder is read-only, the process is
+// killed at any moment. Each ends with a clear message or a clean retry, never a half-written output.
+std::string series() {
+  return quote(shared_dir() + "/data/dicom/ct/egsnrc_bone_phantom_series");
+}
+
+size_t entries(const fs::path& dir) {
+  return static_cast<size_t>(std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
+}
+
+TEST(Faults, ADiskThatFillsMidWriteIsAnErrorAndLeavesNothing) {
+  const fs::path dir = scratch("disk_full");
+  // 64 KiB of file size allowed (ulimit -f counts KiB): the volume cannot fit.
+  const CliRun r = shell("ulimit -f 64; " + quote(oncoquant_binary()) + " convert --quiet " + series() + " -o " +
+                         quote((dir / "ct.nrrd").string()));
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.err.rfind("error: " + (dir / "ct.nrrd").string(), 0), 0u) << r.err;
+  EXPECT_EQ(entries(dir), 0u) << "no temporary or partial file";
+}
+
+TEST(Faults, AReadOnlyOutputFolderIsRefusedBeforeTheWork) {
+  if (::geteuid() != 0 && ::access("/", W_OK) == 0) GTEST_SKIP() << "permissions do not bind this user";
+  const fs::path dir = scratch("read_only_out") / "out";
+  fs::create_directories(dir);
+  ASSERT_EQ(shell("chmod 0555 " + quote(dir.string())).exit_code, 0);
+  const std::string as_user = ::geteuid() == 0 ? "setpriv --reuid=65534 --regid=65534 --clear-groups " : "";
+  const CliRun r =
+      shell(as_user + quote(oncoquant_binary()) + " convert --quiet " + series() + " -o " + quote((dir / "ct.nii.gz").string()));
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("cannot be written to"), std::string::npos) << r.err;
+  shell("chmod 0755 " + quote(dir.string()));
+}
+
+// kill -9 at 20 moments of a conversion: the final name holds a whole volume or nothing, and a
+// rerun cleans what the killed runs left and writes the volume.
+TEST(Faults, KillNineDuringConvertLeavesNoHalfVolume) {
+  const fs::path dir = scratch("kill_convert");
+  const fs::path out = dir / "ct.nii.gz";
+  for (int i = 0; i < 20; ++i) {
+    const std::string delay = std::to_string(0.02 * i);
+    shell("{ " + quote(oncoquant_binary()) + " convert --quiet " + series() + " -o " + quote(out.string()) + " & pid=$!; sleep " +
+          delay + "; kill -9 $pid; wait $pid; } 2>/dev/null");
+    if (fs::exists(out)) {
+      // The run ended before the kill: the volume must then be whole (ITK reads every voxel).
+      VolumeData v;
+      EXPECT_NO_THROW(v = read_volume(out.string())) << "after kill " << i;
+      EXPECT_EQ(v.voxels.size(), v.size[0] * v.size[1] * v.size[2]);
+      EXPECT_GT(v.voxels.size(), 0u);
+      fs::remove(out);
+    }
+  }
+  const CliRun again = oncoquant("convert --quiet " + series() + " -o " + quote(out.string()));
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(entries(dir), 1u) << "the rerun removed every leftover";
+}
+
+// kill -9 of `store import-case` at 20 moments: the store stays consistent (SQLite's own check)
+// and the next import succeeds.
+TEST(Faults, KillNineDuringStoreImportKeepsTheStoreConsistent) {
+  const fs::path dir = scratch("kill_store");
+  const fs::path db = dir / "study.sqlite";
+  for (int i = 0; i < 20; ++i) {
+    const std::string delay = std::to_string(0.005 * i);
+    shell("{ " + quote(oncoquant_binary()) + " store import-case " + example_case() + " --db " + quote(db.string()) +
+          " --patient P-" + std::to_string(i) + " --line 1 --author a & pid=$!; sleep " + delay +
+          "; kill -9 $pid; wait $pid; } 2>/dev/null");
+    if (!fs::exists(db)) continue;
+    const CliRun check = shell("sqlite3 " + quote(db.string()) + " 'PRAGMA integrity_check;'");
+    EXPECT_EQ(check.out, "ok\n") << "after kill " << i << ": " << check.err;
+  }
+  const CliRun again =
+      oncoquant("store import-case " + example_case() + " --db " + quote(db.string()) + " --patient P-final --line 1 --author a");
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(oncoquant("recist assess --db " + quote(db.string()) + " --patient P-final").exit_code, 0);
+}
+
+}  // namespace

@@ -540,3 +540,24 @@ TEST(Faults, KillNineDuringStoreImportKeepsTheStoreConsistent) {
 }
 
 }  // namespace
+
+namespace {
+
+// Found by fuzz_dicom: a JPEG-LS CT whose Pixel Representation came as UL (2 bytes) made GDCM's
+// decoder abort the process on an assertion. The corrupt header is refused, naming the element.
+TEST(HostileDicom, APixelModuleElementWithTheWrongTypeIsRefusedBeforeDecoding) {
+  const fs::path dir = scratch("pixel_module_vr");
+  std::string bytes = read_text(shared_dir() + "/data/dicom/ct/nema-wg04_CT2_JLSN.dcm");
+  const std::string us("\x28\x00\x03\x01US", 6);
+  const auto at = bytes.find(us);
+  ASSERT_NE(at, std::string::npos);
+  bytes[at + 5] = 'L';  // (0028,0103) US -> UL, length still 2
+  const fs::path bad_file = dir / "pixel_representation_ul.dcm";
+  std::ofstream(bad_file, std::ios::binary) << bytes;
+  const CliRun r = oncoquant("convert --quiet " + quote(bad_file.string()) + " -o " + quote((dir / "out.nii.gz").string()));
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("Pixel Representation (0028,0103) is UL"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir / "out.nii.gz"));
+}
+
+}  // namespace

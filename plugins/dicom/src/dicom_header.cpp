@@ -161,6 +161,28 @@ std::string implausible(const FrameRecord& r) {
   return "";
 }
 
+// Why the Image Pixel module's small integers cannot be trusted (empty when they can): each must be
+// one US value (2 bytes). A file whose Pixel Representation came as UL of 2 bytes made GDCM's
+// decoder abort the whole process on an assertion (found by fuzz_dicom); it is refused first.
+std::string malformed_pixel_module(DcmItem* ds) {
+  static const std::pair<DcmTagKey, const char*> kTags[] = {{DCM_SamplesPerPixel, "Samples per Pixel (0028,0002)"},
+                                                            {DCM_PlanarConfiguration, "Planar Configuration (0028,0006)"},
+                                                            {DCM_Rows, "Rows (0028,0010)"},
+                                                            {DCM_Columns, "Columns (0028,0011)"},
+                                                            {DCM_BitsAllocated, "Bits Allocated (0028,0100)"},
+                                                            {DCM_BitsStored, "Bits Stored (0028,0101)"},
+                                                            {DCM_HighBit, "High Bit (0028,0102)"},
+                                                            {DCM_PixelRepresentation, "Pixel Representation (0028,0103)"}};
+  for (const auto& [tag, name] : kTags) {
+    DcmElement* e = nullptr;
+    if (ds->findAndGetElement(tag, e).bad() || !e) continue;
+    if (e->getVR() != EVR_US || e->getLength() != 2)
+      return std::string(name) + " is " + DcmVR(e->getVR()).getVRName() + " of " + std::to_string(e->getLength()) +
+             " bytes, not one US value: the image header is corrupt";
+  }
+  return "";
+}
+
 DcmItem* seq_item(DcmItem* parent, const DcmTagKey& seq, unsigned long index = 0) {
   if (!parent) return nullptr;
   DcmItem* item = nullptr;
@@ -409,6 +431,7 @@ Result<FileHeader> read_header(const std::string& path) {
   base.series_number = get_int(ds, DCM_SeriesNumber);
   base.instance_number = get_int(ds, DCM_InstanceNumber);
   base.acquisition_number = get_int(ds, DCM_AcquisitionNumber);
+  if (const std::string why = malformed_pixel_module(ds); !why.empty()) return Error(ErrorCode::kUnreadable, why, path);
   base.rows = get_int(ds, DCM_Rows);
   base.columns = get_int(ds, DCM_Columns);
   base.number_of_frames = std::max(1, get_int(ds, DCM_NumberOfFrames, 1));

@@ -80,6 +80,14 @@ Result<Level> read_level(const std::string& path) {
     return Error(ErrorCode::kInvalidArgument, "no total pixel matrix or tile size", path);
   if (integer(ds, DCM_BitsAllocated) != 8 || (l.samples != 3 && l.samples != 1))
     return Error(ErrorCode::kUnsupported, "only 8-bit RGB or grey whole-slide images are read", path);
+  // The tile map is allocated from the header: bounded before it is. 2^24 tiles is a 1 000 000 px
+  // square slide in 256 px tiles; a header claiming more (found by fuzz_slide: 16 GB asked) is corrupt.
+  const long long grid = ((l.cols + l.tile_w - 1) / l.tile_w) * ((l.rows + l.tile_h - 1) / l.tile_h);
+  if (l.cols > (1LL << 31) || l.rows > (1LL << 31) || grid > (1LL << 24))
+    return Error(ErrorCode::kUnreadable,
+                 "a total pixel matrix of " + std::to_string(l.cols) + " x " + std::to_string(l.rows) + " in " +
+                     std::to_string(l.tile_w) + " x " + std::to_string(l.tile_h) + " tiles is more than any slide holds",
+                 path);
   l.tiles_x = static_cast<int>((l.cols + l.tile_w - 1) / l.tile_w);
   l.tiles_y = static_cast<int>((l.rows + l.tile_h - 1) / l.tile_h);
   l.frame_of_tile.assign(static_cast<size_t>(l.tiles_x) * static_cast<size_t>(l.tiles_y), -1);

@@ -561,3 +561,19 @@ TEST(HostileDicom, APixelModuleElementWithTheWrongTypeIsRefusedBeforeDecoding) {
 }
 
 }  // namespace
+
+namespace {
+
+// Found by fuzz_slide: a DICOM whole-slide image whose Total Pixel Matrix claims 2^31 x 2^31 px
+// had `info` allocate its tile map (16 GB) before anything was read. It is listed as unusable.
+TEST(HostileSlides, ADicomSlideClaimingAnEndlessPixelMatrixIsUnusable) {
+  const fs::path dir = scratch("dicom_wsi_matrix");
+  const fs::path slide = dir / "claims.dcm";
+  fs::copy_file(shared_dir() + "/data/wsi/openslide-python_boxes_0.dcm", slide);
+  ASSERT_EQ(shell("dcmodify -nb -m '(0048,0006)=2147483647' -m '(0048,0007)=2147483647' " + quote(slide.string())).exit_code, 0);
+  const CliRun r = oncoquant("info --json --quiet " + quote(slide.string()));
+  EXPECT_LT(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.out.find("more than any slide holds"), std::string::npos) << r.out;
+}
+
+}  // namespace

@@ -1187,11 +1187,14 @@ Result<std::unique_ptr<StudyStore>> open_sqlite_store(const std::string& path, S
   if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec))
     return Error(ErrorCode::kInvalidArgument, "is not a file; a study store is one SQLite file", path);
   sqlite3* db = nullptr;
-  int flags = (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_FULLMUTEX;
+  // Reading a store we may write to: opened read-write but never created, and query-only, so that
+  // closing it tidies the write-ahead log as a writer would (a read-only connection leaves an
+  // empty -wal and a -shm beside the store). On a read-only share: immutable (above).
+  int flags = (read_only ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_FULLMUTEX;
   std::string name = path;
   if (read_only && on_read_only_share(path)) {
     name = immutable_uri(path);
-    flags |= SQLITE_OPEN_URI;
+    flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_FULLMUTEX;
   }
   if (sqlite3_open_v2(name.c_str(), &db, flags, nullptr) != SQLITE_OK) {
     const std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
@@ -1200,6 +1203,8 @@ Result<std::unique_ptr<StudyStore>> open_sqlite_store(const std::string& path, S
   }
   auto store = std::make_unique<SqliteStore>(db, path);
   // A file that is not an SQLite database fails here, on the first read.
+  if (read_only && sqlite3_exec(db, "PRAGMA query_only = ON", nullptr, nullptr, nullptr) != SQLITE_OK)
+    return Error(ErrorCode::kIo, std::string("cannot open the study store read-only: ") + sqlite3_errmsg(db), path);
   if (auto r = read_only ? store->check_readable() : store->migrate(); !r) return r.error();
   return std::unique_ptr<StudyStore>(std::move(store));
 }

@@ -279,14 +279,21 @@ std::optional<std::string> nested_too_deep(const std::string& path) {
   const std::size_t n = static_cast<std::size_t>(in.gcount());
   bool big = false, explicit_vr = true;
   std::size_t pos = 0;
-  auto u16 = [&](std::size_t at, bool be) { return be ? (b[at] << 8 | b[at + 1]) : (b[at] | b[at + 1] << 8); };
-  auto u32 = [&](std::size_t at, bool be) {
+  // Reads past the end give 0 (a truncated header then simply ends the walk): fuzz_slide found a
+  // long-form meta element cut 2 bytes short read beyond the buffer.
+  auto u16 = [&](std::size_t at, bool be) -> unsigned {
+    if (at + 2 > n) return 0;
+    return be ? (b[at] << 8 | b[at + 1]) : (b[at] | b[at + 1] << 8);
+  };
+  auto u32 = [&](std::size_t at, bool be) -> std::uint32_t {
+    if (at + 4 > n) return 0;
     return be ? (std::uint32_t(b[at]) << 24 | std::uint32_t(b[at + 1]) << 16 | std::uint32_t(b[at + 2]) << 8 | b[at + 3])
               : (std::uint32_t(b[at]) | std::uint32_t(b[at + 1]) << 8 | std::uint32_t(b[at + 2]) << 16 |
                  std::uint32_t(b[at + 3]) << 24);
   };
   // Explicit VRs whose length takes 4 bytes after 2 reserved ones (PS3.5 7.1.2).
   auto long_length = [&](std::size_t at) {
+    if (at + 6 > n) return false;
     for (const char* vr : {"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"})
       if (b[at + 4] == vr[0] && b[at + 5] == vr[1]) return true;
     return false;

@@ -21,6 +21,10 @@ using nlohmann::json;
 std::string bad(const std::string& name) {
   return shared_dir() + "/data/bad-input/" + name;
 }
+// How many entries a folder holds: what a run left behind.
+size_t entries(const fs::path& dir) {
+  return static_cast<size_t>(std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
+}
 std::string tile() {
   return shared_dir() + "/data/ihc/skimage_ihc.png";
 }
@@ -128,7 +132,7 @@ TEST(HostileOutputs, OutputsAreCheckedBeforeTheAnalysisAndNeverReplaceTheInput) 
   EXPECT_EQ(pipe.exit_code, 1);
   EXPECT_NE(pipe.err.find("not a regular file"), std::string::npos) << pipe.err;
   EXPECT_TRUE(fs::is_fifo(fifo));
-  EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 2) << "nothing else written";
+  EXPECT_EQ(entries(dir), 2u) << "nothing else written";
   // The two outputs of one run cannot share a name (the second would replace the first).
   const CliRun twice =
       oncoquant(ihc + " --overlay " + quote((dir / "o.png").string()) + " --detections " + quote((dir / "." / "o.png").string()));
@@ -168,7 +172,7 @@ TEST(HostileOutputs, TheNextRunCleansWhatAKilledRunLeft) {
                              quote((dir / "ct.nii.gz").string()));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_FALSE(fs::exists(left));
-  EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 1);
+  EXPECT_EQ(entries(dir), 1u);
 }
 
 // An answer that never reached stdout is not a success.
@@ -434,7 +438,7 @@ TEST(HostileSlides, SigtermStopsALongReadAndLeavesNothing) {
                          " & pid=$!; sleep 3; kill -TERM $pid; wait $pid; }");
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("interrupted"), std::string::npos) << r.err;
-  EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 1) << "only the slide";
+  EXPECT_EQ(entries(dir), 1u) << "only the slide";
 }
 
 }  // namespace
@@ -467,10 +471,6 @@ namespace {
 // killed at any moment. Each ends with a clear message or a clean retry, never a half-written output.
 std::string series() {
   return quote(shared_dir() + "/data/dicom/ct/egsnrc_bone_phantom_series");
-}
-
-size_t entries(const fs::path& dir) {
-  return static_cast<size_t>(std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
 }
 
 TEST(Faults, ADiskThatFillsMidWriteIsAnErrorAndLeavesNothing) {

@@ -218,6 +218,26 @@ std::string not_numbers(const SeriesHeader& h) {
   return "";
 }
 
+// The patient's body as the header gives it, in kg and m: a weight above 1000 is grams, a height
+// above 3 is centimetres, 'W' is F. No person weighs more than 500 kg or stands over 3 m after
+// that: such a value is a typing or export error, and an SUV from it would look like a measurement.
+// Returns why no SUV can be derived (the weight), or empty; an implausible height is dropped.
+std::string read_body(SeriesHeader& h, std::ostringstream& notes) {
+  if (h.height_m && *h.height_m > 3) h.height_m = *h.height_m / 100.0;
+  if (upper(trim(h.patient_sex)) == "W") h.patient_sex = "F";
+  if (h.weight_kg && *h.weight_kg > 1000) {
+    h.weight_kg = *h.weight_kg / 1000.0;
+    notes << "weight read as grams; ";
+  }
+  if (!h.weight_kg || *h.weight_kg <= 0) return "Patient's Weight (0010,1030) is missing or 0";
+  if (*h.weight_kg > 500) return "Patient's Weight (0010,1030) of " + std::to_string(*h.weight_kg) + " kg is no patient's weight";
+  if (h.height_m && *h.height_m > 3) {
+    notes << "Patient's Size (0010,1020) of " << *h.height_m << " m ignored; ";
+    h.height_m.reset();
+  }
+  return "";
+}
+
 }  // namespace
 
 SuvFactors compute_suv_factors(const SeriesHeader& h_in) {
@@ -251,21 +271,7 @@ SuvFactors compute_suv_factors(const SeriesHeader& h_in) {
   if (units != "BQML" && units != "GML" && units != "CM2ML" && units != "CNTS")
     return fail("Units " + units + " cannot be converted to SUV");
 
-  if (h.height_m && *h.height_m > 3) h.height_m = *h.height_m / 100.0;  // entered in cm
-  if (upper(trim(h.patient_sex)) == "W") h.patient_sex = "F";
-  if (h.weight_kg && *h.weight_kg > 1000) {
-    h.weight_kg = *h.weight_kg / 1000.0;
-    notes << "weight read as grams; ";
-  }
-  if (!h.weight_kg || *h.weight_kg <= 0) return fail("Patient's Weight (0010,1030) is missing or 0");
-  // No person weighs more than 500 kg or stands over 3 m (after reading grams and centimetres):
-  // such a value is a typing or export error, and an SUV from it would look like a measurement.
-  if (*h.weight_kg > 500)
-    return fail("Patient's Weight (0010,1030) of " + std::to_string(*h.weight_kg) + " kg is no patient's weight");
-  if (h.height_m && *h.height_m > 3) {
-    notes << "Patient's Size (0010,1020) of " << *h.height_m << " m ignored; ";
-    h.height_m.reset();
-  }
+  if (const std::string why = read_body(h, notes); !why.empty()) return fail(why);
   const double w_kg = *h.weight_kg;
 
   // Decay-corrected dose per frame: needed for BQML and for CNTS with the activity factor.

@@ -577,3 +577,24 @@ TEST(HostileSlides, ADicomSlideClaimingAnEndlessPixelMatrixIsUnusable) {
 }
 
 }  // namespace
+
+namespace {
+
+// Found by fuzz_slide: a DICOM file whose corrupt JPEG stream DCMTK refuses made GDCM 3.0's JPEG
+// header parser fail an assertion, which aborted `convert` (and would abort a batch). Compressed
+// pixel data is now decoded in a separate process: the abort costs that file, with the reason.
+TEST(HostileDicom, ADecoderThatAbortsOnACorruptStreamCostsThatFileNotTheProcess) {
+  const fs::path dir = scratch("decoder_abort");
+  const std::string found = read_text(source_dir() + "/fuzz/regressions/fuzz_slide/gdcm-jpeg-header-assert");
+  ASSERT_GT(found.size(), 1u);
+  const fs::path file = dir / "corrupt_jpeg.dcm";
+  std::ofstream(file, std::ios::binary) << found.substr(1);  // the fuzzer's first byte chose the extension
+  const fs::path out = dir / "out.nii.gz";
+  const CliRun r = oncoquant("convert --quiet " + quote(file.string()) + " -o " + quote(out.string()));
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.err.rfind("error: " + file.string() + ": the decoder crashed on it", 0), 0u) << r.err;
+  EXPECT_FALSE(fs::exists(out));
+  EXPECT_EQ(entries(dir), 1u);
+}
+
+}  // namespace

@@ -58,6 +58,10 @@ std::string shared_dir() {
   return OQ_SHARED_DIR;
 }
 
+std::string source_dir() {
+  return OQ_SOURCE_DIR;
+}
+
 fs::path scratch(const std::string& name) {
   return fresh_scratch(name);
 }

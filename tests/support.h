@@ -26,6 +26,7 @@ CliRun shell(const std::string& command);
 std::string quote(const std::string& s);
 
 std::string shared_dir();                   // ../shared
+std::string source_dir();                   // the repository
 fs::path scratch(const std::string& name);  // a fresh, empty folder for one test
 
 struct VolumeData {

@@ -1,6 +1,7 @@
 // Decodes stored pixel values frame by frame. DCMTK decodes every transfer syntax it has a codec
 // for (uncompressed, deflate, RLE, JPEG, JPEG-LS); JPEG 2000, which the free DCMTK cannot decode,
-// goes through GDCM. The last file is kept decoded so multi-frame objects decode once.
+// goes through GDCM. Compressed data is decoded in a child process (a codec crash costs the file,
+// not the run). The last file is kept decoded so multi-frame objects decode once.
 #pragma once
 
 #include <cstdint>

@@ -11,6 +11,7 @@
 #include "oq/json_input.h"
 #include "oq/recist/case_json.h"
 #include "oq/recist/store.h"
+#include "oq/serialize.h"
 
 namespace oq::cli {
 namespace {
@@ -97,21 +98,21 @@ int cmd_store(int argc, char** argv) {
       return usage_fail("measure needs --patient, --lesion and --date", kStoreUsage);
     auto date = recist::parse_date(args.get("--date"));
     if (!date) return usage_fail("--date: " + date.error().message(), kStoreUsage);
-    recist::MeasurementRecord m;
+    LesionMeasurement m;
     std::string error;
     m.long_axis_mm = number(args, "--long-axis", &error);
     m.short_axis_mm = number(args, "--short-axis", &error);
     if (!error.empty()) return usage_fail(error, kStoreUsage);
-    m.status = args.get("--status", "measured");
-    const std::string method = args.get("--method", "edited");
-    if (method == "edited")
-      m.method = recist::MeasurementMethod::kEdited;
-    else if (method == "manual")
-      m.method = recist::MeasurementMethod::kManual;
-    else if (method == "automatic")
-      m.method = recist::MeasurementMethod::kAutomatic;
-    else
-      return usage_fail("--method must be edited, manual or automatic", kStoreUsage);
+    const auto status = measurement_status_from(args.get("--status", "measured"));
+    if (!status)
+      return usage_fail(
+          "--status must be measured, absent, too-small, not-evaluated, present, increased or "
+          "unequivocal-progression",
+          kStoreUsage);
+    m.status = *status;
+    const auto method = measurement_method_from(args.get("--method", "edited"));
+    if (!method) return usage_fail("--method must be edited, manual or automatic", kStoreUsage);
+    m.method = *method;
     auto store = recist::open_sqlite_store(db);
     if (!store) return fail(store.error().describe());
     auto r = store.value()->record_measurement(args.get("--patient"), args.get("--lesion"), *date, m, who);
@@ -141,22 +142,15 @@ int cmd_store(int argc, char** argv) {
     if (!args.has("--patient") || !args.has("--lesion")) return usage_fail("history needs --patient and --lesion", kStoreUsage);
     auto h = store.value()->measurement_history(args.get("--patient"), args.get("--lesion"));
     if (!h) return fail(h.error().about(db).describe());
-    nlohmann::ordered_json out = nlohmann::ordered_json::array();
+    Json out = Json::array();
     for (const auto& m : h.value()) {
-      nlohmann::ordered_json j;
-      j["id"] = m.id;
-      j["date"] = m.date;
-      j["status"] = m.value.status;
-      j["long_axis_mm"] = m.value.long_axis_mm ? nlohmann::ordered_json(*m.value.long_axis_mm) : nullptr;
-      j["short_axis_mm"] = m.value.short_axis_mm ? nlohmann::ordered_json(*m.value.short_axis_mm) : nullptr;
-      j["method"] = recist::to_string(m.value.method);
-      j["author"] = m.author;
-      j["recorded_at"] = m.recorded_at;
-      j["supersedes"] = m.supersedes ? nlohmann::ordered_json(*m.supersedes) : nullptr;
+      Json j = {{"id", m.id}, {"date", m.date}};
+      j.update(to_json(m.value));
+      j["supersedes"] = m.supersedes ? Json(*m.supersedes) : Json(nullptr);
       out.push_back(j);
     }
     if (args.has("--json")) {
-      std::printf("%s\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+      std::printf("%s\n", dump(out).c_str());
     } else {
       for (const auto& j : out)
         std::printf(
@@ -179,7 +173,7 @@ int cmd_store(int argc, char** argv) {
                        {"action", e.action},
                        {"subject", e.subject},
                        {"details", e.details}});
-      std::printf("%s\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+      std::printf("%s\n", dump(out).c_str());
     } else {
       for (const auto& e : log.value())
         std::printf("%s  %-16s %-20s %s  %s\n", e.at.c_str(), e.actor.c_str(), e.action.c_str(), e.subject.c_str(),

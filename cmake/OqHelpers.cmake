@@ -36,7 +36,8 @@ function(oq_test name)
   cmake_parse_arguments(T "" "" "SOURCES;DEPS;LABELS" ${ARGN})
   add_executable(${name} ${T_SOURCES})
   target_link_libraries(${name} PRIVATE ${T_DEPS} GTest::gtest GTest::gtest_main)
-  target_compile_definitions(${name} PRIVATE OQ_SHARED_DIR="${OQ_SHARED_DIR}" OQ_BINARY_DIR="${CMAKE_BINARY_DIR}")
+  target_compile_definitions(${name} PRIVATE OQ_SHARED_DIR="${OQ_SHARED_DIR}" OQ_BINARY_DIR="${CMAKE_BINARY_DIR}"
+    OQ_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
   # oqtest/scratch_root.h: every test process's temporary files under one folder, removed at exit.
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests/include)
   oq_apply_common(${name})

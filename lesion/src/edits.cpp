@@ -22,8 +22,27 @@ double deviation_deg(const Caliper& l, const Caliper& s) {
 
 }  // namespace
 
-const char* to_string(MeasurementMethod m) {
-  return m == MeasurementMethod::kAutomatic ? "automatic" : "edited";
+oq::Caliper on_image(const Caliper& c, const Volume& series, int slice) {
+  oq::Caliper out{c.a, c.b, "", 0};
+  const auto& sources = series.slice_sources();
+  if (slice >= 0 && static_cast<std::size_t>(slice) < sources.size()) {
+    out.sop_instance_uid = sources[static_cast<std::size_t>(slice)].sop_instance_uid;
+    out.frame = sources[static_cast<std::size_t>(slice)].frame;
+  }
+  return out;
+}
+
+LesionMeasurement CaliperRevision::as_measurement() const {
+  LesionMeasurement m;
+  m.long_axis_mm = calipers.long_axis.length_mm;
+  m.short_axis_mm = calipers.short_axis.length_mm;
+  m.long_axis = oq::Caliper{calipers.long_axis.a, calipers.long_axis.b, "", 0};
+  m.short_axis = oq::Caliper{calipers.short_axis.a, calipers.short_axis.b, "", 0};
+  m.volume_ml = calipers.volume_ml;
+  m.method = method;
+  m.author = who;
+  m.recorded_at = when;
+  return m;
 }
 
 AxialCalipers measure_mask(const Volume& mask) {
@@ -61,7 +80,7 @@ AxialCalipers measure_mask(const Volume& mask) {
 }
 
 LesionMeasurements::LesionMeasurements(const CtSegmentation& automatic, const Grid& grid, std::string when) : grid_(grid) {
-  MeasurementRecord r;
+  CaliperRevision r;
   r.method = MeasurementMethod::kAutomatic;
   r.who = "oncoquant";
   r.when = std::move(when);
@@ -74,11 +93,11 @@ LesionMeasurements::LesionMeasurements(const CtSegmentation& automatic, const Gr
   records_.push_back(r);
 }
 
-Result<MeasurementRecord> LesionMeasurements::move_endpoint(Axis axis, int endpoint, const Vec3& to, const std::string& who,
-                                                            const std::string& when) {
+Result<CaliperRevision> LesionMeasurements::move_endpoint(Axis axis, int endpoint, const Vec3& to, const std::string& who,
+                                                          const std::string& when) {
   if (endpoint != 0 && endpoint != 1) return Error(ErrorCode::kInvalidArgument, "a caliper has endpoints 0 and 1");
   if (who.empty()) return Error(ErrorCode::kInvalidArgument, "an edit must name who made it");
-  MeasurementRecord r = current();
+  CaliperRevision r = current();
   // RECIST calipers lie in one axial plane: the moved end must stay on the caliper's slice.
   const double slice_of_point = grid_.to_index(to)[2];
   if (std::abs(slice_of_point - r.calipers.slice) > 0.5)
@@ -96,14 +115,13 @@ Result<MeasurementRecord> LesionMeasurements::move_endpoint(Axis axis, int endpo
   return r;
 }
 
-Result<MeasurementRecord> LesionMeasurements::replace_contour(const Volume& mask, const std::string& who,
-                                                              const std::string& when) {
+Result<CaliperRevision> LesionMeasurements::replace_contour(const Volume& mask, const std::string& who, const std::string& when) {
   if (who.empty()) return Error(ErrorCode::kInvalidArgument, "an edit must name who made it");
   const Grid& g = mask.grid();
   if (g.size != grid_.size) return Error(ErrorCode::kInvalidArgument, "the new contour is not on the series grid");
   const AxialCalipers c = measure_mask(mask);
   if (c.volume_ml <= 0) return Error(ErrorCode::kInvalidArgument, "the new contour is empty");
-  MeasurementRecord r;
+  CaliperRevision r;
   r.method = MeasurementMethod::kEdited;
   r.who = who;
   r.when = when;

@@ -55,6 +55,20 @@ TEST(Edits, MovingAnEndpointAddsAnEditedRecordAndKeepsTheAutomaticOne) {
   EXPECT_NEAR(s->perpendicular_deviation_deg, std::atan2(2, 10) * 180 / 3.14159265358979, 1e-6);
 }
 
+TEST(Edits, ARevisionIsTheSuitesMeasurementForTheStoreAndReports) {
+  LesionMeasurements m(automatic(), grid(), "t0");
+  ASSERT_TRUE(m.move_endpoint(Axis::kLong, 1, {28, 16, 8}, "reader-7", "t1").ok());
+  const LesionMeasurement v = m.current().as_measurement();
+  EXPECT_EQ(v.method, MeasurementMethod::kEdited);
+  EXPECT_EQ(v.author, "reader-7");
+  EXPECT_EQ(v.recorded_at, "t1");
+  ASSERT_TRUE(v.long_axis && v.short_axis);
+  EXPECT_DOUBLE_EQ(*v.long_axis_mm, 22);
+  EXPECT_DOUBLE_EQ(v.long_axis->length_mm(), 22);
+  EXPECT_EQ(v.long_axis->b, (Vec3{28, 16, 8}));
+  EXPECT_DOUBLE_EQ(*v.volume_ml, 2.5);
+}
+
 TEST(Edits, EndpointsStayOnTheCalipersSliceAndEditsNameTheReader) {
   LesionMeasurements m(automatic(), grid(), "t0");
   EXPECT_FALSE(m.move_endpoint(Axis::kLong, 0, {6, 16, 12}, "reader", "t1").ok());  // slice 6, not 4

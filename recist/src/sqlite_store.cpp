@@ -101,18 +101,6 @@ int day_of(const std::string& iso) {
   return d.ok() ? d.value() : 0;
 }
 
-const char* role_name(LesionRole r) {
-  switch (r) {
-    case LesionRole::kTarget:
-      return "target";
-    case LesionRole::kNonTarget:
-      return "non-target";
-    case LesionRole::kNew:
-      return "new";
-  }
-  return "new";
-}
-
 const char* bone_name(BoneLesion b) {
   switch (b) {
     case BoneLesion::kLytic:
@@ -134,49 +122,68 @@ BoneLesion bone_of(const std::string& s) {
   return BoneLesion::kNone;
 }
 
-const char* target_status_name(TargetStatus s) {
+// The RECIST rules' own status types and the stored status (oq/measurement.h).
+MeasurementStatus observed(TargetStatus s) {
   switch (s) {
     case TargetStatus::kMeasured:
-      return "measured";
+      return MeasurementStatus::kMeasured;
     case TargetStatus::kAbsent:
-      return "absent";
+      return MeasurementStatus::kAbsent;
     case TargetStatus::kTooSmall:
-      return "too-small";
+      return MeasurementStatus::kTooSmall;
     case TargetStatus::kNotEvaluated:
-      return "not-evaluated";
+      return MeasurementStatus::kNotEvaluated;
   }
-  return "measured";
+  return MeasurementStatus::kNotEvaluated;
 }
 
-const char* lesion_status_name(LesionStatus s) {
+MeasurementStatus observed(LesionStatus s) {
   switch (s) {
     case LesionStatus::kAbsent:
-      return "absent";
+      return MeasurementStatus::kAbsent;
     case LesionStatus::kPresent:
-      return "present";
+      return MeasurementStatus::kPresent;
     case LesionStatus::kIncreased:
-      return "increased";
+      return MeasurementStatus::kIncreased;
     case LesionStatus::kUnequivocalProgression:
-      return "unequivocal-progression";
+      return MeasurementStatus::kUnequivocalProgression;
     case LesionStatus::kNotEvaluated:
-      return "not-evaluated";
+      return MeasurementStatus::kNotEvaluated;
   }
-  return "present";
+  return MeasurementStatus::kNotEvaluated;
 }
 
-LesionStatus lesion_status_of(const std::string& s) {
-  if (s == "absent") return LesionStatus::kAbsent;
-  if (s == "increased") return LesionStatus::kIncreased;
-  if (s == "unequivocal-progression") return LesionStatus::kUnequivocalProgression;
-  if (s == "not-evaluated") return LesionStatus::kNotEvaluated;
-  return LesionStatus::kPresent;
+LesionStatus lesion_status_of(MeasurementStatus s) {
+  switch (s) {
+    case MeasurementStatus::kAbsent:
+      return LesionStatus::kAbsent;
+    case MeasurementStatus::kIncreased:
+      return LesionStatus::kIncreased;
+    case MeasurementStatus::kUnequivocalProgression:
+      return LesionStatus::kUnequivocalProgression;
+    case MeasurementStatus::kNotEvaluated:
+      return LesionStatus::kNotEvaluated;
+    default:
+      return LesionStatus::kPresent;
+  }
 }
 
-TargetStatus target_status_of(const std::string& s) {
-  if (s == "absent") return TargetStatus::kAbsent;
-  if (s == "too-small") return TargetStatus::kTooSmall;
-  if (s == "not-evaluated") return TargetStatus::kNotEvaluated;
-  return TargetStatus::kMeasured;
+TargetStatus target_status_of(MeasurementStatus s) {
+  switch (s) {
+    case MeasurementStatus::kAbsent:
+      return TargetStatus::kAbsent;
+    case MeasurementStatus::kTooSmall:
+      return TargetStatus::kTooSmall;
+    case MeasurementStatus::kNotEvaluated:
+      return TargetStatus::kNotEvaluated;
+    default:
+      return TargetStatus::kMeasured;
+  }
+}
+
+// A stored status name as the enum; the schema's CHECK constraint admits only known names.
+MeasurementStatus status_of(const std::string& name) {
+  return measurement_status_from(name).value_or(MeasurementStatus::kNotEvaluated);
 }
 
 std::string numbers_json(const std::vector<double>& v) {
@@ -243,6 +250,49 @@ CREATE TRIGGER measurements_no_update BEFORE UPDATE ON measurements
   BEGIN SELECT RAISE(ABORT, 'measurements are never overwritten: record a new one'); END;
 CREATE TRIGGER measurements_no_delete BEFORE DELETE ON measurements
   BEGIN SELECT RAISE(ABORT, 'measurements are never deleted: record a new one'); END;
+)",
+    // 2: typed geometry and PET values (issue 21). Calipers and a candidate's location become numbers
+    // instead of JSON text; mean HU, SUV metrics and the mask reference get columns. The end points
+    // stores written so far hold (the long axis as [[x,y,z],[x,y,z]], a candidate's hottest point as
+    // [x,y,z]) are carried over; the append-only triggers are lifted only for that one UPDATE.
+    R"(
+CREATE TABLE calipers(measurement_id INTEGER NOT NULL REFERENCES measurements(id),
+  axis TEXT NOT NULL CHECK(axis IN ('long','short')),
+  a_x REAL NOT NULL, a_y REAL NOT NULL, a_z REAL NOT NULL, b_x REAL NOT NULL, b_y REAL NOT NULL, b_z REAL NOT NULL,
+  sop_instance_uid TEXT NOT NULL DEFAULT '', frame INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY(measurement_id, axis));
+CREATE TRIGGER calipers_no_update BEFORE UPDATE ON calipers
+  BEGIN SELECT RAISE(ABORT, 'measurements are never overwritten: record a new one'); END;
+CREATE TRIGGER calipers_no_delete BEFORE DELETE ON calipers
+  BEGIN SELECT RAISE(ABORT, 'measurements are never deleted: record a new one'); END;
+INSERT INTO calipers(measurement_id, axis, a_x, a_y, a_z, b_x, b_y, b_z)
+  SELECT id, 'long', json_extract(endpoints_json, '$[0][0]'), json_extract(endpoints_json, '$[0][1]'),
+    json_extract(endpoints_json, '$[0][2]'), json_extract(endpoints_json, '$[1][0]'),
+    json_extract(endpoints_json, '$[1][1]'), json_extract(endpoints_json, '$[1][2]')
+  FROM measurements WHERE json_valid(endpoints_json) AND json_array_length(endpoints_json) = 2
+    AND json_type(endpoints_json, '$[0][0]') IN ('integer','real') AND json_type(endpoints_json, '$[0][1]') IN ('integer','real')
+    AND json_type(endpoints_json, '$[0][2]') IN ('integer','real') AND json_type(endpoints_json, '$[1][0]') IN ('integer','real')
+    AND json_type(endpoints_json, '$[1][1]') IN ('integer','real') AND json_type(endpoints_json, '$[1][2]') IN ('integer','real');
+ALTER TABLE measurements ADD COLUMN location_x REAL;
+ALTER TABLE measurements ADD COLUMN location_y REAL;
+ALTER TABLE measurements ADD COLUMN location_z REAL;
+ALTER TABLE measurements ADD COLUMN mean_hu REAL;
+ALTER TABLE measurements ADD COLUMN suv_max REAL;
+ALTER TABLE measurements ADD COLUMN suv_peak REAL;
+ALTER TABLE measurements ADD COLUMN suv_mean REAL;
+ALTER TABLE measurements ADD COLUMN mtv_ml REAL;
+ALTER TABLE measurements ADD COLUMN tlg REAL;
+ALTER TABLE measurements ADD COLUMN sul_peak REAL;
+ALTER TABLE measurements ADD COLUMN mask TEXT NOT NULL DEFAULT '';
+DROP TRIGGER measurements_no_update;
+UPDATE measurements SET location_x = json_extract(endpoints_json, '$[0]'), location_y = json_extract(endpoints_json, '$[1]'),
+    location_z = json_extract(endpoints_json, '$[2]')
+  WHERE json_valid(endpoints_json) AND json_array_length(endpoints_json) = 3
+    AND json_type(endpoints_json, '$[0]') IN ('integer','real') AND json_type(endpoints_json, '$[1]') IN ('integer','real')
+    AND json_type(endpoints_json, '$[2]') IN ('integer','real');
+CREATE TRIGGER measurements_no_update BEFORE UPDATE ON measurements
+  BEGIN SELECT RAISE(ABORT, 'measurements are never overwritten: record a new one'); END;
+ALTER TABLE measurements DROP COLUMN endpoints_json;
 )",
 };
 constexpr int kSchemaVersion = static_cast<int>(sizeof kMigrations / sizeof kMigrations[0]);
@@ -370,7 +420,7 @@ class SqliteStore final : public StudyStore {
     });
   }
 
-  Result<RowId> record_measurement(const std::string& pseudonym, const std::string& label, int date, const MeasurementRecord& m,
+  Result<RowId> record_measurement(const std::string& pseudonym, const std::string& label, int date, const LesionMeasurement& m,
                                    const Actor& who) override {
     return in_transaction<RowId>([&]() -> Result<RowId> {
       auto p = patient_id(pseudonym, false, who);
@@ -390,36 +440,42 @@ class SqliteStore final : public StudyStore {
     if (!lesion) return lesion.error();
     Statement q(db_,
                 "SELECT m.id, t.date, m.status, m.long_axis_mm, m.short_axis_mm, m.volume_ml, m.fragments_json,"
-                " COALESCE(l2.label, ''), m.unequivocal, m.endpoints_json, m.series_uid, m.method, m.author,"
-                " m.recorded_at, m.supersedes"
-                " FROM measurements m JOIN time_points t ON t.id = m.time_point_id"
+                " COALESCE(l2.label, ''), m.unequivocal, m.series_uid, m.method, m.author, m.recorded_at, m.supersedes,"
+                " m.location_x, m.location_y, m.location_z, m.mean_hu, m.suv_max, m.suv_peak, m.suv_mean, m.mtv_ml, m.tlg,"
+                " m.sul_peak, m.mask, l.tracking_uid"
+                " FROM measurements m JOIN time_points t ON t.id = m.time_point_id JOIN lesions l ON l.id = m.lesion_id"
                 " LEFT JOIN lesions l2 ON l2.id = m.merged_into_lesion_id WHERE m.lesion_id = ? ORDER BY t.date, m.id");
     q.bind(1, *lesion);
     std::vector<StoredMeasurement> out;
     while (q.step()) {
       StoredMeasurement s;
       s.id = q.integer(0);
-      s.lesion_label = label;
       s.date = q.text(1);
-      s.value.status = q.text(2);
-      s.value.long_axis_mm = q.optional_real(3);
-      s.value.short_axis_mm = q.optional_real(4);
-      s.value.volume_ml = q.optional_real(5);
-      s.value.fragments_mm = numbers_of(q.text(6));
-      s.value.merged_into_label = q.text(7);
-      s.value.unequivocal = q.integer(8) != 0;
-      s.value.endpoints_json = q.text(9);
-      s.value.series_uid = q.text(10);
-      const std::string method = q.text(11);
-      s.value.method = method == "edited"   ? MeasurementMethod::kEdited
-                       : method == "manual" ? MeasurementMethod::kManual
-                                            : MeasurementMethod::kAutomatic;
-      s.author = q.text(12);
-      s.recorded_at = q.text(13);
-      if (!q.null(14)) s.supersedes = q.integer(14);
+      LesionMeasurement& v = s.value;
+      v.lesion_id = label;
+      v.status = status_of(q.text(2));
+      v.long_axis_mm = q.optional_real(3);
+      v.short_axis_mm = q.optional_real(4);
+      v.volume_ml = q.optional_real(5);
+      v.fragments_mm = numbers_of(q.text(6));
+      v.merged_into = q.text(7);
+      v.unequivocal = q.integer(8) != 0;
+      v.series_uid = q.text(9);
+      v.method = measurement_method_from(q.text(10)).value_or(MeasurementMethod::kManual);
+      v.author = q.text(11);
+      v.recorded_at = q.text(12);
+      if (!q.null(13)) s.supersedes = q.integer(13);
+      if (!q.null(14) && !q.null(15) && !q.null(16)) v.location = Vec3{q.real(14), q.real(15), q.real(16)};
+      v.mean_hu = q.optional_real(17);
+      v.suv = SuvMetrics{q.optional_real(18), q.optional_real(19), q.optional_real(20),
+                         q.optional_real(21), q.optional_real(22), q.optional_real(23)};
+      v.mask = q.text(24);
+      v.tracking_uid = q.text(25);
       out.push_back(s);
     }
     if (!q.ok()) return fail(q.error());
+    for (StoredMeasurement& s : out)
+      if (auto r = read_calipers(s.id, s.value); !r) return r.error();
     return out;
   }
 
@@ -492,9 +548,9 @@ class SqliteStore final : public StudyStore {
         LesionRecord rec{"", l.id, l.organ, l.nodal, l.bone, l.previously_irradiated};
         auto id = lesion_for(rec, l.target ? LesionRole::kTarget : LesionRole::kNonTarget);
         if (!id) return id.error();
-        MeasurementRecord m;
+        LesionMeasurement m;
         m.method = MeasurementMethod::kManual;
-        m.status = l.target ? "measured" : "present";
+        m.status = l.target ? MeasurementStatus::kMeasured : MeasurementStatus::kPresent;
         m.long_axis_mm = l.long_axis_mm;
         m.short_axis_mm = l.short_axis_mm;
         auto r = insert_measurement(*p, pseudonym, *id, l.id, *base_tp, c.baseline_date, m, who);
@@ -507,13 +563,13 @@ class SqliteStore final : public StudyStore {
         for (const auto& [label, t] : f.targets) {
           const auto it = lesion_ids.find(label);
           if (it == lesion_ids.end()) return Error(ErrorCode::kInvalidArgument, label + " is not a baseline target", pseudonym);
-          MeasurementRecord m;
+          LesionMeasurement m;
           m.method = MeasurementMethod::kManual;
-          m.status = target_status_name(t.status);
+          m.status = observed(t.status);
           m.long_axis_mm = t.long_axis_mm;
           m.short_axis_mm = t.short_axis_mm;
           m.fragments_mm = t.fragments_mm;
-          m.merged_into_label = t.merged_into;
+          m.merged_into = t.merged_into;
           auto r = insert_measurement(*p, pseudonym, it->second, label, *tp, f.date, m, who);
           if (!r) return r.error();
           tick();
@@ -522,9 +578,9 @@ class SqliteStore final : public StudyStore {
           const auto it = lesion_ids.find(label);
           if (it == lesion_ids.end())
             return Error(ErrorCode::kInvalidArgument, label + " is not a baseline non-target", pseudonym);
-          MeasurementRecord m;
+          LesionMeasurement m;
           m.method = MeasurementMethod::kManual;
-          m.status = lesion_status_name(status);
+          m.status = observed(status);
           auto r = insert_measurement(*p, pseudonym, it->second, label, *tp, f.date, m, who);
           if (!r) return r.error();
           tick();
@@ -539,9 +595,9 @@ class SqliteStore final : public StudyStore {
             if (!added) return added.error();
             id = *added;
           }
-          MeasurementRecord m;
+          LesionMeasurement m;
           m.method = MeasurementMethod::kManual;
-          m.status = lesion_status_name(n.status);
+          m.status = observed(n.status);
           m.long_axis_mm = n.long_axis_mm;
           m.short_axis_mm = n.short_axis_mm;
           m.unequivocal = n.unequivocal;
@@ -605,17 +661,18 @@ class SqliteStore final : public StudyStore {
           out.kept_readers_values.push_back(l.label);
           continue;
         }
-        MeasurementRecord m;
+        LesionMeasurement m;
         m.method = MeasurementMethod::kAutomatic;
         m.series_uid = fp.series_uid;
         if (!l.found) {
-          m.status = "absent";
+          m.status = MeasurementStatus::kAbsent;
         } else {
-          m.status = role == "target" ? "measured" : "present";
+          m.status = role == "target" ? MeasurementStatus::kMeasured : MeasurementStatus::kPresent;
           m.long_axis_mm = l.long_axis_mm;
           m.short_axis_mm = l.short_axis_mm;
           m.volume_ml = l.volume_ml;
-          m.endpoints_json = l.endpoints_json;
+          m.long_axis = l.long_axis;
+          m.short_axis = l.short_axis;
         }
         auto ins = insert_measurement(*p, pseudonym, *lesion, l.label, tp, fp.date, m, who);
         if (!ins) return ins.error();
@@ -641,13 +698,13 @@ class SqliteStore final : public StudyStore {
           out.kept_readers_values.push_back(label);
           continue;
         }
-        MeasurementRecord m;
+        LesionMeasurement m;
         m.method = MeasurementMethod::kAutomatic;
         m.series_uid = fp.series_uid;
-        m.status = "present";
+        m.status = MeasurementStatus::kPresent;
         m.unequivocal = false;
         m.long_axis_mm = c.long_axis_mm;
-        m.endpoints_json = c.location_json;
+        m.location = c.location;
         auto ins = insert_measurement(*p, pseudonym, id, label, tp, fp.date, m, who);
         if (!ins) return ins.error();
         wrote = true;
@@ -722,7 +779,7 @@ class SqliteStore final : public StudyStore {
           {ls.integer(0), ls.text(1), ls.text(2), ls.text(6), ls.integer(3) != 0, bone_of(ls.text(4)), ls.integer(5) != 0});
     if (!ls.ok()) return fail(ls.error());
 
-    auto in_force = [&](RowId lesion, RowId tp) -> Result<std::optional<MeasurementRecord>> {
+    auto in_force = [&](RowId lesion, RowId tp) -> Result<std::optional<LesionMeasurement>> {
       Statement q(db_,
                   "SELECT m.status, m.long_axis_mm, m.short_axis_mm, m.fragments_json, COALESCE(l2.label, ''),"
                   " m.unequivocal FROM measurements m LEFT JOIN lesions l2 ON l2.id = m.merged_into_lesion_id"
@@ -730,16 +787,16 @@ class SqliteStore final : public StudyStore {
       q.bind(1, lesion).bind(2, tp);
       if (!q.step()) {
         if (!q.ok()) return fail(q.error());
-        return std::optional<MeasurementRecord>();
+        return std::optional<LesionMeasurement>();
       }
-      MeasurementRecord m;
-      m.status = q.text(0);
+      LesionMeasurement m;
+      m.status = status_of(q.text(0));
       m.long_axis_mm = q.optional_real(1);
       m.short_axis_mm = q.optional_real(2);
       m.fragments_mm = numbers_of(q.text(3));
-      m.merged_into_label = q.text(4);
+      m.merged_into = q.text(4);
       m.unequivocal = q.integer(5) != 0;
-      return std::optional<MeasurementRecord>(m);
+      return std::optional<LesionMeasurement>(m);
     };
 
     for (const Lesion& l : lesions) {
@@ -777,14 +834,14 @@ class SqliteStore final : public StudyStore {
         auto m = in_force(l.id, points[i].first);
         if (!m) return m.error();
         if (!*m) continue;
-        const MeasurementRecord& v = **m;
+        const LesionMeasurement& v = **m;
         if (l.role == "target") {
           TargetMeasurement t;
           t.status = target_status_of(v.status);
           t.long_axis_mm = v.long_axis_mm;
           t.short_axis_mm = v.short_axis_mm;
           t.fragments_mm = v.fragments_mm;
-          t.merged_into = v.merged_into_label;
+          t.merged_into = v.merged_into;
           f.targets[l.label] = t;
         } else if (l.role == "non-target") {
           f.non_targets[l.label] = lesion_status_of(v.status);
@@ -1068,19 +1125,42 @@ class SqliteStore final : public StudyStore {
     Statement ins(db_,
                   "INSERT INTO lesion_roles(line_id, lesion_id, role) VALUES (?,?,?)"
                   " ON CONFLICT(line_id, lesion_id) DO UPDATE SET role = excluded.role");
-    ins.bind(1, line).bind(2, lesion).bind(3, role_name(role));
+    ins.bind(1, line).bind(2, lesion).bind(3, to_string(role));
     ins.step();
     if (!ins.ok()) return fail(ins.error());
-    if (auto a = audit(who, "set-role", pseudonym + "/line " + std::to_string(line_number) + "/" + label, role_name(role)); !a)
+    if (auto a = audit(who, "set-role", pseudonym + "/line " + std::to_string(line_number) + "/" + label, to_string(role)); !a)
       return a.error();
     return true;
   }
 
+  Result<bool> insert_caliper(RowId measurement, const char* axis, const Caliper& c) {
+    Statement ins(db_,
+                  "INSERT INTO calipers(measurement_id, axis, a_x, a_y, a_z, b_x, b_y, b_z, sop_instance_uid, frame)"
+                  " VALUES (?,?,?,?,?,?,?,?,?,?)");
+    ins.bind(1, measurement).bind(2, axis).bind(3, c.a[0]).bind(4, c.a[1]).bind(5, c.a[2]);
+    ins.bind(6, c.b[0]).bind(7, c.b[1]).bind(8, c.b[2]).bind(9, c.sop_instance_uid).bind(10, c.frame);
+    ins.step();
+    if (!ins.ok()) return fail(ins.error());
+    return true;
+  }
+
+  Result<bool> read_calipers(RowId measurement, LesionMeasurement& m) {
+    Statement q(db_, "SELECT axis, a_x, a_y, a_z, b_x, b_y, b_z, sop_instance_uid, frame FROM calipers WHERE measurement_id = ?");
+    q.bind(1, measurement);
+    while (q.step()) {
+      const Caliper c{
+          {q.real(1), q.real(2), q.real(3)}, {q.real(4), q.real(5), q.real(6)}, q.text(7), static_cast<int>(q.integer(8))};
+      (q.text(0) == "long" ? m.long_axis : m.short_axis) = c;
+    }
+    if (!q.ok()) return fail(q.error());
+    return true;
+  }
+
   Result<RowId> insert_measurement(RowId patient, const std::string& pseudonym, RowId lesion, const std::string& label, RowId tp,
-                                   int date, const MeasurementRecord& m, const Actor& who) {
+                                   int date, const LesionMeasurement& m, const Actor& who) {
     std::optional<std::int64_t> merged;
-    if (!m.merged_into_label.empty()) {
-      auto into = lesion_id(patient, m.merged_into_label);
+    if (!m.merged_into.empty()) {
+      auto into = lesion_id(patient, m.merged_into);
       if (!into) return into;
       merged = *into;
     }
@@ -1091,29 +1171,44 @@ class SqliteStore final : public StudyStore {
       if (q.step()) previous = q.integer(0);
       if (!q.ok()) return fail(q.error());
     }
+    auto coordinate = [&](int axis) { return m.location ? std::optional<double>((*m.location)[axis]) : std::nullopt; };
     Statement ins(db_,
                   "INSERT INTO measurements(lesion_id, time_point_id, series_uid, status, long_axis_mm, short_axis_mm,"
-                  " volume_ml, fragments_json, merged_into_lesion_id, unequivocal, endpoints_json, method, author,"
-                  " recorded_at, supersedes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                  " volume_ml, fragments_json, merged_into_lesion_id, unequivocal, method, author, recorded_at, supersedes,"
+                  " location_x, location_y, location_z, mean_hu, suv_max, suv_peak, suv_mean, mtv_ml, tlg, sul_peak, mask)"
+                  " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     ins.bind(1, lesion)
         .bind(2, tp)
         .bind(3, m.series_uid)
-        .bind(4, m.status)
+        .bind(4, to_string(m.status))
         .bind(5, m.long_axis_mm)
         .bind(6, m.short_axis_mm)
         .bind(7, m.volume_ml)
         .bind(8, numbers_json(m.fragments_mm))
         .bind(9, merged)
         .bind(10, m.unequivocal)
-        .bind(11, m.endpoints_json)
-        .bind(12, to_string(m.method))
-        .bind(13, who.name.empty() ? "unknown" : who.name)
-        .bind(14, now_utc())
-        .bind(15, previous);
+        .bind(11, to_string(m.method))
+        .bind(12, who.name.empty() ? "unknown" : who.name)
+        .bind(13, now_utc())
+        .bind(14, previous)
+        .bind(15, coordinate(0))
+        .bind(16, coordinate(1))
+        .bind(17, coordinate(2))
+        .bind(18, m.mean_hu)
+        .bind(19, m.suv.suv_max)
+        .bind(20, m.suv.suv_peak)
+        .bind(21, m.suv.suv_mean)
+        .bind(22, m.suv.mtv_ml)
+        .bind(23, m.suv.tlg)
+        .bind(24, m.suv.sul_peak)
+        .bind(25, m.mask);
     ins.step();
     if (!ins.ok()) return Error(ErrorCode::kInvalidArgument, "measurement of " + label + " refused: " + ins.error(), pseudonym);
     const RowId id = sqlite3_last_insert_rowid(db_);
-    std::string details = m.status;
+    for (const auto& [axis, caliper] : {std::pair{"long", &m.long_axis}, std::pair{"short", &m.short_axis}})
+      if (*caliper)
+        if (auto r = insert_caliper(id, axis, **caliper); !r) return r.error();
+    std::string details = to_string(m.status);
     auto mm = [](double v) {
       char buf[32];
       std::snprintf(buf, sizeof buf, "%g mm", v);
@@ -1136,18 +1231,6 @@ class SqliteStore final : public StudyStore {
 };
 
 }  // namespace
-
-const char* to_string(MeasurementMethod m) {
-  switch (m) {
-    case MeasurementMethod::kAutomatic:
-      return "automatic";
-    case MeasurementMethod::kEdited:
-      return "edited";
-    case MeasurementMethod::kManual:
-      return "manual";
-  }
-  return "automatic";
-}
 
 namespace {
 

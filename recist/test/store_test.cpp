@@ -66,14 +66,14 @@ TEST(StudyStore, CreatesTheSchemaOnceAndRefusesWhatIsNotAStore) {
   {
     auto s = open(p);
     ASSERT_TRUE(s);
-    EXPECT_EQ(s->schema_version(), 1);
+    EXPECT_EQ(s->schema_version(), 2);
   }
   auto again = open(p);
   ASSERT_TRUE(again);
-  EXPECT_EQ(again->schema_version(), 1);
+  EXPECT_EQ(again->schema_version(), 2);
   std::string version;
   raw_sql(p, "SELECT version FROM schema_version", &version);
-  EXPECT_EQ(version, "1");
+  EXPECT_EQ(version, "2");
 
   const fs::path junk = fresh_store("junk");
   std::ofstream(junk) << "this is not a database, it is a text file long enough to have a header";
@@ -141,12 +141,12 @@ TEST(StudyStore, AnEditIsKeptBesideTheAutomaticValueAndAudited) {
   ASSERT_TRUE(s);
   ASSERT_TRUE(s->import_case("PSN-0003", 1, "", single_target_case(40, {30}), kReader).ok());
   const int fu = day("2025-03-03");
-  MeasurementRecord automatic;
+  LesionMeasurement automatic;
   automatic.long_axis_mm = 31.2;
   automatic.method = MeasurementMethod::kAutomatic;
   automatic.series_uid = "1.2.3";
   ASSERT_TRUE(s->record_measurement("PSN-0003", "T1", fu, automatic, Actor{"oncoquant segment"}).ok());
-  MeasurementRecord edited = automatic;
+  LesionMeasurement edited = automatic;
   edited.long_axis_mm = 26.0;
   edited.method = MeasurementMethod::kEdited;
   ASSERT_TRUE(s->record_measurement("PSN-0003", "T1", fu, edited, kReader).ok());
@@ -156,7 +156,7 @@ TEST(StudyStore, AnEditIsKeptBesideTheAutomaticValueAndAudited) {
   EXPECT_EQ(history[2].value.method, MeasurementMethod::kAutomatic);
   EXPECT_DOUBLE_EQ(*history[2].value.long_axis_mm, 31.2);
   EXPECT_EQ(history[3].value.method, MeasurementMethod::kEdited);
-  EXPECT_EQ(history[3].author, "dr.reader");
+  EXPECT_EQ(history[3].value.author, "dr.reader");
   EXPECT_EQ(*history[3].supersedes, history[2].id);
   // The edit is in force: 40 -> 26 is -35 %, PR (the automatic 31.2 would be SD).
   const Case c = s->build_case("PSN-0003", 1).value();
@@ -207,7 +207,7 @@ TEST(StudyStore, TrackingProposalsAwaitTheReader) {
   nt1.found = true;
   fp.lesions = {t1, nt1};
   CandidateNewLesion uptake;
-  uptake.location_json = "[10, 20, 30]";
+  uptake.location = Vec3{10, 20, 30};
   fp.candidates = {uptake};
 
   auto recorded = s->record_proposals("PSN-0005", 1, fp, tracker);
@@ -234,12 +234,12 @@ TEST(StudyStore, TrackingProposalsAwaitTheReader) {
 
   // The reader corrects T1 and confirms the candidate; tracking run again leaves both alone and
   // gives the candidate the same label.
-  MeasurementRecord corrected;
+  LesionMeasurement corrected;
   corrected.long_axis_mm = 28;
   corrected.method = MeasurementMethod::kEdited;
   ASSERT_TRUE(s->record_measurement("PSN-0005", "T1", fp.date, corrected, kReader).ok());
-  MeasurementRecord confirmed;
-  confirmed.status = "present";
+  LesionMeasurement confirmed;
+  confirmed.status = MeasurementStatus::kPresent;
   confirmed.method = MeasurementMethod::kEdited;
   ASSERT_TRUE(s->record_measurement("PSN-0005", "NEW-2025-03-03-1", fp.date, confirmed, kReader).ok());
   recorded = s->record_proposals("PSN-0005", 1, fp, tracker);
@@ -321,4 +321,59 @@ TEST(StudyStore, AWriterKilledMidTransactionLeavesNoTrace) {
 }
 
 }  // namespace
+// recist/test/data/store-schema1.sqlite was written by the oncoquant of schema version 1 (before
+// issue 21): `store import-case` of the demo's OQ-DEMO-001 baseline, `track --db` to two follow-ups
+// (automatic values with long-axis end points as JSON text, one candidate new lesion with its
+// hottest point) and one `store measure` edit. Opening it read-write upgrades it in place.
+TEST(StudyStore, AStoreWrittenBeforeTypedMeasurementsIsUpgradedInPlaceKeepingEveryValue) {
+  const fs::path p = fresh_store("schema1");
+  fs::copy_file(fs::path(OQ_SOURCE_DIR) / "recist/test/data/store-schema1.sqlite", p);
+  auto old = open_sqlite_store(p.string(), StoreAccess::kReadOnly);
+  ASSERT_FALSE(old.ok()) << "reading alone never migrates";
+  auto s = open(p);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->schema_version(), 2);
+
+  const auto l1 = s->measurement_history("OQ-DEMO-001", "L1").value();
+  ASSERT_EQ(l1.size(), 4u);  // the reader's baseline, two automatic follow-ups, one edit
+  EXPECT_EQ(l1[0].value.method, MeasurementMethod::kManual);
+  EXPECT_FALSE(l1[0].value.long_axis);
+  const LesionMeasurement& automatic = l1[1].value;
+  EXPECT_EQ(automatic.method, MeasurementMethod::kAutomatic);
+  EXPECT_EQ(automatic.status, MeasurementStatus::kMeasured);
+  EXPECT_EQ(automatic.author, "fixture-tracker");
+  ASSERT_TRUE(automatic.long_axis);  // [[-9.91,7.27,8.88],[-20.7,27.43,8.88]] in the old column
+  EXPECT_EQ(automatic.long_axis->a, (Vec3{-9.91, 7.27, 8.88}));
+  EXPECT_EQ(automatic.long_axis->b, (Vec3{-20.7, 27.43, 8.88}));
+  EXPECT_NEAR(automatic.long_axis->length_mm(), *automatic.long_axis_mm, 0.02);
+  EXPECT_FALSE(automatic.short_axis);
+  const auto edited =
+      std::find_if(l1.begin(), l1.end(), [](const StoredMeasurement& m) { return m.value.method == MeasurementMethod::kEdited; });
+  ASSERT_NE(edited, l1.end());
+  EXPECT_EQ(*edited->value.long_axis_mm, 20.5);
+  EXPECT_EQ(edited->value.author, "fixture-reader");
+  EXPECT_TRUE(edited->supersedes);
+
+  const auto candidate = s->measurement_history("OQ-DEMO-001", "NEW-2026-07-20-1").value();
+  ASSERT_EQ(candidate.size(), 1u);
+  ASSERT_TRUE(candidate[0].value.location);
+  EXPECT_EQ(*candidate[0].value.location, (Vec3{-106.0, 4.0, -44.25}));
+  EXPECT_FALSE(candidate[0].value.unequivocal);
+
+  // The upgraded store still answers as before and takes new typed values.
+  const Case c = s->build_case("OQ-DEMO-001", 1).value();
+  EXPECT_EQ(c.followups.size(), 2u);
+  LesionMeasurement m;
+  m.long_axis_mm = 20.0;
+  m.long_axis = Caliper{{0, 0, 5}, {20, 0, 5}, "1.2.840.1", 3};
+  m.method = MeasurementMethod::kEdited;
+  ASSERT_TRUE(s->record_measurement("OQ-DEMO-001", "L1", day("2026-07-20"), m, kReader).ok());
+  const auto after = s->measurement_history("OQ-DEMO-001", "L1").value();
+  ASSERT_TRUE(after.back().value.long_axis);
+  EXPECT_EQ(after.back().value.long_axis->sop_instance_uid, "1.2.840.1");
+  EXPECT_EQ(after.back().value.long_axis->frame, 3);
+  const auto log = s->audit_log().value();
+  EXPECT_GT(log.size(), 10u) << "the audit log came through the upgrade";
+}
+
 }  // namespace oq::recist

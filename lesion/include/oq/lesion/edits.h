@@ -9,6 +9,7 @@
 
 #include "oq/error.h"
 #include "oq/lesion/ct_segment.h"
+#include "oq/measurement.h"
 #include "oq/volume.h"
 
 namespace oq::lesion {
@@ -23,17 +24,23 @@ struct AxialCalipers {
 // longest, from marching squares at half height (sub-voxel), and its volume.
 AxialCalipers measure_mask(const Volume& mask);
 
-enum class MeasurementMethod { kAutomatic, kEdited };
-const char* to_string(MeasurementMethod m);
-
-struct MeasurementRecord {
+// One revision of a lesion's calipers: the automatic result, or a reader's correction of it.
+// `method` and the calipers are the suite's own (oq/measurement.h); as_measurement() gives the
+// value the study store and the reports take.
+struct CaliperRevision {
   MeasurementMethod method = MeasurementMethod::kAutomatic;
   std::string who;   // reader id; "oncoquant" for the automatic result
   std::string when;  // ISO 8601
   std::string what;  // "automatic segmentation", "long axis endpoint 2 moved", "contour replaced"
   AxialCalipers calipers;
   double perpendicular_deviation_deg = 0;  // of the short axis from the long axis' normal
+
+  LesionMeasurement as_measurement() const;
 };
+
+// A caliper drawn on axial slice `slice` of `series` as the suite's measurements carry it: its end
+// points and the image that slice came from (when the volume knows it).
+oq::Caliper on_image(const Caliper& c, const Volume& series, int slice);
 
 enum class Axis { kLong, kShort };
 
@@ -41,19 +48,18 @@ class LesionMeasurements {
  public:
   LesionMeasurements(const CtSegmentation& automatic, const Grid& grid, std::string when);
 
-  const MeasurementRecord& automatic() const { return records_.front(); }
-  const MeasurementRecord& current() const { return records_.back(); }
-  const std::vector<MeasurementRecord>& history() const { return records_; }
+  const CaliperRevision& automatic() const { return records_.front(); }
+  const CaliperRevision& current() const { return records_.back(); }
+  const std::vector<CaliperRevision>& history() const { return records_; }
 
   // Moves endpoint 0 or 1 of an axis to a new point on the same axial slice.
-  Result<MeasurementRecord> move_endpoint(Axis axis, int endpoint, const Vec3& to, const std::string& who,
-                                          const std::string& when);
+  Result<CaliperRevision> move_endpoint(Axis axis, int endpoint, const Vec3& to, const std::string& who, const std::string& when);
   // Replaces the lesion's contour (a mask on the series grid) and measures it again.
-  Result<MeasurementRecord> replace_contour(const Volume& mask, const std::string& who, const std::string& when);
+  Result<CaliperRevision> replace_contour(const Volume& mask, const std::string& who, const std::string& when);
 
  private:
   Grid grid_;
-  std::vector<MeasurementRecord> records_;
+  std::vector<CaliperRevision> records_;
 };
 
 }  // namespace oq::lesion

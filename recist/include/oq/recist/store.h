@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "oq/error.h"
+#include "oq/measurement.h"
 #include "oq/recist/case.h"
 
 namespace oq::recist {
@@ -32,29 +33,12 @@ struct LesionRecord {
   bool previously_irradiated = false;
 };
 
-enum class LesionRole { kTarget, kNonTarget, kNew };
-enum class MeasurementMethod { kAutomatic, kEdited, kManual };
-const char* to_string(MeasurementMethod m);
-
-// What was seen of one lesion at one time point. For targets `status` is measured, absent,
-// too-small or not-evaluated; for non-targets and new lesions present, absent, increased,
-// unequivocal-progression or not-evaluated.
-struct MeasurementRecord {
-  std::string status = "measured";
-  std::optional<double> long_axis_mm, short_axis_mm, volume_ml;
-  std::vector<double> fragments_mm;
-  std::string merged_into_label;
-  bool unequivocal = true;     // new lesions
-  std::string endpoints_json;  // caliper endpoints (LPS mm) as the segmenter gave them
-  std::string series_uid;      // where it was measured
-  MeasurementMethod method = MeasurementMethod::kAutomatic;
-};
-
+// One stored value of a lesion at a time point (oq/measurement.h: status, calipers, method, author,
+// time); `supersedes` is the value it corrects at that time point, which stays.
 struct StoredMeasurement {
   RowId id = 0;
-  std::string lesion_label, date;
-  MeasurementRecord value;
-  std::string author, recorded_at;
+  std::string date;  // the time point, ISO 8601
+  LesionMeasurement value;
   std::optional<RowId> supersedes;
 };
 
@@ -63,13 +47,13 @@ struct LesionProposal {
   std::string label;  // a lesion already in the store (the baseline's T1, N1, NT1, ...)
   bool found = false;
   std::optional<double> long_axis_mm, short_axis_mm, volume_ml;
-  std::string endpoints_json;
+  std::optional<Caliper> long_axis, short_axis;  // where tracking measured them
 };
 // Something that may be a new lesion (new uptake on PET): stored as an equivocal new lesion, which
 // RECIST does not count as progression until a reader confirms it.
 struct CandidateNewLesion {
   std::string organ = "unknown";
-  std::string location_json;  // where it is (LPS mm), for the reader to look
+  Vec3 location{};  // where it is (LPS mm): its hottest voxel, for the reader to look
   std::optional<double> long_axis_mm;
 };
 struct FollowUpProposals {
@@ -118,7 +102,7 @@ class StudyStore {
   // A new measurement of `label` at `date`. An edit or a manual value is stored beside the
   // automatic one it corrects, which stays; the newest is the one in force.
   virtual Result<RowId> record_measurement(const std::string& pseudonym, const std::string& label, int date,
-                                           const MeasurementRecord& m, const Actor& who) = 0;
+                                           const LesionMeasurement& m, const Actor& who) = 0;
   virtual Result<std::vector<StoredMeasurement>> measurement_history(const std::string& pseudonym, const std::string& label) = 0;
   // Review state of a time point ("pending", "confirmed", "corrected").
   virtual Result<bool> set_review_state(const std::string& pseudonym, int date, const std::string& state, const Actor& who) = 0;

@@ -103,12 +103,6 @@ std::optional<std::vector<double>> parse_numbers(const std::string& token, std::
   return out;
 }
 
-nlohmann::json json_point(const std::array<double, 3>& p, int decimals) {
-  const double f = std::pow(10.0, decimals);
-  auto r = [f](double v) { return std::round(v * f) / f; };
-  return nlohmann::json::array({r(p[0]), r(p[1]), r(p[2])});
-}
-
 Result<nlohmann::json> read_json_file(const std::string& path) {
   auto text = read_small_file(path);
   if (!text) return text.error();

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "oq/error.h"
+#include "oq/serialize.h"  // every command prints its JSON through this
 
 namespace oq::cli {
 
@@ -43,9 +44,6 @@ std::optional<double> parse_number(const std::string& token, double lo, double h
 std::optional<long long> parse_integer(const std::string& token, long long lo, long long hi);
 // `count` comma-separated numbers, each as parse_number.
 std::optional<std::vector<double>> parse_numbers(const std::string& token, std::size_t count, double lo, double hi);
-
-// A point [x, y, z] in mm for JSON output, rounded to `decimals` places.
-nlohmann::json json_point(const std::array<double, 3>& p, int decimals = 3);
 
 // A JSON input file (a case, ROI, stain vectors, lesion list), bounded in size and read strictly
 // (oq/json_input.h); errors name the file.

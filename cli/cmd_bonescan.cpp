@@ -27,10 +27,6 @@ const char* kBoneScanUsage =
     "  seen from behind - as the files' Image Orientation says, else as acquired), so the lesion count does\n"
     "  not count it twice.\n";
 
-double r2(double v) {
-  return std::round(v * 100) / 100;
-}
-
 }  // namespace
 
 int cmd_bonescan(int argc, char** argv) {
@@ -115,17 +111,17 @@ int cmd_bonescan(int argc, char** argv) {
     j["views"] = nlohmann::json::array();
     for (const auto& v : views)
       j["views"].push_back({{"view", v.view},
-                            {"normal_bone_counts", r2(v.normal_bone_counts)},
-                            {"skeleton_area_mm2", std::round(v.skeleton_area_mm2)},
-                            {"hot_area_mm2", std::round(v.hot_area_mm2)},
+                            {"normal_bone_counts", report_value(v.normal_bone_counts, Quantity::kCounts)},
+                            {"skeleton_area_mm2", report_value(v.skeleton_area_mm2, Quantity::kAreaMm2)},
+                            {"hot_area_mm2", report_value(v.hot_area_mm2, Quantity::kAreaMm2)},
                             {"excluded", v.excluded}});
     j["hot_spots"] = nlohmann::json::array();
     for (const auto& h : spots)
       j["hot_spots"].push_back({{"view", h.view},
-                                {"row", r2(h.row)},
-                                {"column", r2(h.column)},
-                                {"area_mm2", std::round(h.area_mm2)},
-                                {"peak_ratio", r2(h.peak_ratio)}});
+                                {"row", report_value(h.row, Quantity::kPixel)},
+                                {"column", report_value(h.column, Quantity::kPixel)},
+                                {"area_mm2", report_value(h.area_mm2, Quantity::kAreaMm2)},
+                                {"peak_ratio", report_value(h.peak_ratio, Quantity::kScore)}});
     j["hot_spot_count"] = spots.size();
     if (!pairing.empty()) {
       j["lesions"] = nlohmann::json::array();
@@ -139,7 +135,7 @@ int cmd_bonescan(int argc, char** argv) {
       j["pairing"] = pairing;
     }
     const double index = views.empty() ? 0 : index_sum / static_cast<double>(views.size());
-    j["bone_involvement_index_pct"] = r2(index);
+    j["bone_involvement_index_pct"] = report_value(index, Quantity::kPercent);
     j["bone_involvement_index_note"] = "exploratory: hot-spot area / skeleton area, not a validated bone scan index";
     all.push_back(j);
     if (!args.has("--json")) {
@@ -161,8 +157,7 @@ int cmd_bonescan(int argc, char** argv) {
       if (!pairing.empty()) std::printf("  pairing: %s\n", pairing.c_str());
     }
   }
-  if (args.has("--json"))
-    std::printf("%s\n", nlohmann::json{{"series", all}}.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  if (args.has("--json")) std::printf("%s\n", dump(Json{{"series", all}}).c_str());
   return 0;
 }
 

@@ -219,13 +219,13 @@ int cmd_ihc(int argc, char** argv) {
       return fail(args.get("--detections") + ": " + w.error().message());
   if (Status st = outputs.set.commit(); !st.ok()) return fail(st.error().describe());
 
-  auto r3 = [](double v) { return std::round(v * 1000) / 1000; };
+  auto od = [](double v) { return report_value(v, Quantity::kOpticalDensity); };
   nlohmann::ordered_json j;
   j["slide"] = path;
   j["marker"] = wsi::to_string(marker);
-  j["mpp"] = r3(r.mpp);
-  j["stain_vectors"] = {{"hematoxylin", {r3(r.stains.hematoxylin[0]), r3(r.stains.hematoxylin[1]), r3(r.stains.hematoxylin[2])}},
-                        {"dab", {r3(r.stains.dab[0]), r3(r.stains.dab[1]), r3(r.stains.dab[2])}},
+  j["mpp"] = report_value(r.mpp, Quantity::kMicrometre);
+  j["stain_vectors"] = {{"hematoxylin", {od(r.stains.hematoxylin[0]), od(r.stains.hematoxylin[1]), od(r.stains.hematoxylin[2])}},
+                        {"dab", {od(r.stains.dab[0]), od(r.stains.dab[1]), od(r.stains.dab[2])}},
                         {"background_rgb", {r.stains.background[0], r.stains.background[1], r.stains.background[2]}},
                         {"background_from", r.stains.background_from},
                         {"estimated", r.stains.estimated},
@@ -233,7 +233,7 @@ int cmd_ihc(int argc, char** argv) {
                         {"dab_from", r.stains.dab_from},
                         {"note", r.stains.note}};
   j["region"] = {
-      {"tissue_mm2", r3(r.tissue_mm2)},
+      {"tissue_mm2", report_value(r.tissue_mm2, Quantity::kAreaMm2)},
       {"roi", r.roi_used},
       {"note", r.roi_used ? "cells inside the region of interest" : "all detected cells were counted (no region of interest)"}};
   j["cells"] = {{"total", r.tumour.total()},
@@ -251,14 +251,14 @@ int cmd_ihc(int argc, char** argv) {
     j["category"] = "not evaluable";
     if (marker == wsi::Marker::kHER2) j["her2"] = nullptr;
   } else {
-    j["percent_positive"] = std::round(r.score.percent_positive * 100) / 100;
-    j["h_score"] = std::round(r.score.h_score * 100) / 100;
+    j["percent_positive"] = report_value(r.score.percent_positive, Quantity::kPercent);
+    j["h_score"] = report_value(r.score.h_score, Quantity::kScore);
     j["allred"] = {
         {"proportion", r.score.allred_proportion}, {"intensity", r.score.allred_intensity}, {"total", r.score.allred_total}};
     j["category"] = wsi::to_string(r.score.category);
   }
   if (evaluable && marker == wsi::Marker::kHER2) {
-    auto p2 = [](double v) { return std::round(v * 100) / 100; };
+    auto p2 = [](double v) { return report_value(v, Quantity::kPercent); };
     j["her2"] = {{"score", wsi::to_string(r.her2.score)},
                  {"percent_no_staining", p2(r.her2.percent_none)},
                  {"percent_faint_incomplete", p2(r.her2.percent_faint_incomplete)},
@@ -267,8 +267,8 @@ int cmd_ihc(int argc, char** argv) {
                  {"percent_unusual", p2(r.her2.percent_unusual)},
                  {"category", wsi::to_string(r.her2.category)},
                  // What the membranes were measured against (see wsi/analysis.h).
-                 {"tissue_dab_od", r3(r.tissue_dab_od)},
-                 {"hematoxylin_read_as_dab", r3(r.hematoxylin_read_as_dab)},
+                 {"tissue_dab_od", od(r.tissue_dab_od)},
+                 {"hematoxylin_read_as_dab", report_value(r.hematoxylin_read_as_dab, Quantity::kFraction)},
                  {"warning", r.her2_warning.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(r.her2_warning)}};
   }
   j["settings"] = {{"nuclear_dab_thresholds", settings.nuclear_dab_thresholds},
@@ -278,10 +278,10 @@ int cmd_ihc(int argc, char** argv) {
                    {"membrane_complete_share", settings.membrane_complete},
                    {"lymphocyte_max_um2", settings.lymphocyte_max_um2},
                    {"stroma_min_aspect", settings.stroma_min_aspect}};
-  j["megapixels"] = std::round(r.megapixels * 10) / 10;
-  j["seconds"] = std::round(r.seconds * 100) / 100;
+  j["megapixels"] = report_value(r.megapixels, Quantity::kMegapixels);
+  j["seconds"] = report_value(r.seconds, Quantity::kSeconds);
   if (args.has("--json")) {
-    std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    std::printf("%s\n", dump(j).c_str());
   } else if (!evaluable) {
     std::printf("%s %s: NOT EVALUABLE: %s; no score, no category\n", path.c_str(), wsi::to_string(marker),
                 r.not_evaluable.c_str());

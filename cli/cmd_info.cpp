@@ -151,7 +151,7 @@ int cmd_info(int argc, char** argv) {
   if (args.has("--quiet")) Progress::set_quiet(true);
   const Catalog c = scan_inputs(args.positional());
   if (args.has("--json"))
-    std::cout << to_json(c).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    std::cout << dump(to_json(c)) << "\n";
   else
     print_text(c);
   // Nothing usable at all: say so once, as an error, so scripts can tell.

@@ -111,7 +111,7 @@ int cmd_phenotype(int argc, char** argv) {
     j["pr_percent"] = in.pr_percent;
     j["her2_score"] = wsi::to_string(in.her2);
     j["ish"] = in.ish == wsi::Ish::kAmplified ? "amplified" : in.ish == wsi::Ish::kNotAmplified ? "not-amplified" : "not done";
-    std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    std::printf("%s\n", dump(j).c_str());
   } else {
     std::printf("group %s: %s (HR %s, HER2 %s)\n", p.group ? std::to_string(*p.group).c_str() : "none", p.label.c_str(),
                 p.hr_status.c_str(), p.her2_status.c_str());

@@ -22,7 +22,7 @@ int cmd_plugins(int argc, char** argv) {
     nlohmann::json j = nlohmann::json::array();
     for (const auto* p : all_plugins())
       j.push_back({{"name", p->name}, {"kind", to_string(p->kind)}, {"priority", p->priority}, {"summary", p->summary}});
-    std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    std::cout << dump(j) << "\n";
     return 0;
   }
   for (const auto* p : all_plugins())

@@ -9,11 +9,13 @@
 #include "args.h"
 #include "commands.h"
 #include "oq/lesion/ct_segment.h"
+#include "oq/lesion/edits.h"
 #include "oq/lesion/pet_segment.h"
 #include "oq/output.h"
 #include "oq/plugin.h"
 #include "oq/progress.h"
 #include "oq/scan.h"
+#include "oq/serialize.h"
 
 namespace oq::cli {
 namespace {
@@ -35,12 +37,8 @@ const char* kSegmentUsage =
 // Patient coordinates beyond 10 m from the origin are no scanner's.
 constexpr double kFarthestMm = 1e4;
 
-nlohmann::json point(const Vec3& p) {
-  return json_point(p, 3);
-}
-
-double rounded(double v, double unit) {
-  return std::round(v / unit) * unit;
+Json point(const Vec3& p) {
+  return oq::json_point(p);
 }
 
 // The CT of the same PET-CT (same Frame of Reference), when INPUT holds it.
@@ -124,47 +122,48 @@ int segment_pet_series(const Args& args, const Catalog& catalog, const SeriesInf
   if (Status st = mask.write(seg->mask); !st.ok()) return fail(st.error().describe());
   const auto& r = *seg;
   if (args.has("--json")) {
-    nlohmann::json j;
+    Json j;
     j["series_uid"] = s.uid;
     j["seed_mm"] = point(seed);
     j["method"] = r.method;
-    j["volume_ml"] = rounded(r.mtv_ml, 0.001);
-    j["long_axis_mm"] = rounded(r.long_axis.length_mm, 0.01);
-    j["long_axis_endpoints_mm"] = nlohmann::json::array({point(r.long_axis.a), point(r.long_axis.b)});
-    j["short_axis_mm"] = rounded(r.short_axis.length_mm, 0.01);
-    j["short_axis_endpoints_mm"] = nlohmann::json::array({point(r.short_axis.a), point(r.short_axis.b)});
+    j["volume_ml"] = report_value(r.mtv_ml, Quantity::kVolumeMl);
+    j["long_axis_mm"] = report_value(r.long_axis.length_mm, Quantity::kLengthMm);
+    j["long_axis_endpoints_mm"] = Json::array({point(r.long_axis.a), point(r.long_axis.b)});
+    j["short_axis_mm"] = report_value(r.short_axis.length_mm, Quantity::kLengthMm);
+    j["short_axis_endpoints_mm"] = Json::array({point(r.short_axis.a), point(r.short_axis.b)});
     j["axial_slice_index"] = r.axial_slice_index;
-    j["suv_max"] = r.suv_max;
+    j["suv_max"] = report_value(r.suv_max, Quantity::kUptake);
     j["suv_max_mm"] = point(r.suv_max_at);
-    j["suv_peak"] = r.suv_peak;
+    j["suv_peak"] = report_value(r.suv_peak, Quantity::kUptake);
     j["suv_peak_mm"] = point(r.suv_peak_at);
-    j["suv_mean"] = r.suv_mean;
-    j["mtv_ml"] = rounded(r.mtv_ml, 0.001);
-    j["tlg"] = rounded(r.tlg, 0.001);
-    j["sul_peak"] = sul_peak ? nlohmann::json(*sul_peak) : nlohmann::json(nullptr);
+    j["suv_mean"] = report_value(r.suv_mean, Quantity::kUptake);
+    j["mtv_ml"] = report_value(r.mtv_ml, Quantity::kVolumeMl);
+    j["tlg"] = report_value(r.tlg, Quantity::kUptake);
+    j["sul_peak"] = json_value(sul_peak, Quantity::kUptake);
     if (liver) {
       j["liver_reference"] = {{"centre_mm", point(liver->centre)},
                               {"sphere_diameter_mm", 30},
-                              {"mean_sul", liver->mean},
-                              {"sd_sul", liver->sd},
-                              {"measurability_threshold_sul", liver->measurability_threshold()}};
+                              {"mean_sul", report_value(liver->mean, Quantity::kUptake)},
+                              {"sd_sul", report_value(liver->sd, Quantity::kUptake)},
+                              {"measurability_threshold_sul", report_value(liver->measurability_threshold(), Quantity::kUptake)}};
       if (sul_peak) j["percist_measurable"] = *sul_peak >= liver->measurability_threshold();
     } else {
       j["liver_reference"] = nullptr;
     }
     // PERCIST's reference when the liver is abnormal: the descending aorta, found on the paired CT.
     if (blood)
-      j["blood_pool_reference"] = {{"centre_mm", point(blood->centre)},
-                                   {"cylinder_mm", {10, 20}},
-                                   {"mean_sul", blood->mean},
-                                   {"sd_sul", blood->sd},
-                                   {"measurability_threshold_sul", blood->measurability_threshold()}};
+      j["blood_pool_reference"] = {
+          {"centre_mm", point(blood->centre)},
+          {"cylinder_mm", {10, 20}},
+          {"mean_sul", report_value(blood->mean, Quantity::kUptake)},
+          {"sd_sul", report_value(blood->sd, Quantity::kUptake)},
+          {"measurability_threshold_sul", report_value(blood->measurability_threshold(), Quantity::kUptake)}};
     else
       j["blood_pool_reference"] = {{"not_found", blood_reason}};
-    j["background_suv"] = r.background;
-    j["threshold_suv"] = r.threshold_value;
+    j["background_suv"] = report_value(r.background, Quantity::kUptake);
+    j["threshold_suv"] = report_value(r.threshold_value, Quantity::kUptake);
     if (!mask_path.empty()) j["mask"] = mask_path;
-    std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    std::printf("%s\n", dump(j).c_str());
   } else {
     std::printf("PET lesion at (%.1f, %.1f, %.1f) in series %s (%s)\n", seed[0], seed[1], seed[2], s.uid.c_str(),
                 r.method.c_str());
@@ -239,33 +238,38 @@ int cmd_segment(int argc, char** argv) {
   if (Status st = mask.write(lesion::mask_on_series_grid(*seg, volume->grid())); !st.ok()) return fail(st.error().describe());
 
   const auto& r = *seg;
-  auto mm = [](double v) { return std::round(v * 100) / 100; };
+  auto mm = [](double v) { return report_value(v, Quantity::kLengthMm); };
+  auto hu = [](double v) { return report_value(v, Quantity::kHu); };
   if (args.has("--json")) {
-    nlohmann::json j;
+    Json j;
     j["series_uid"] = s.uid;
     j["seed_mm"] = point(seed);
     j["method"] = r.method;
-    j["volume_ml"] = std::round(r.volume_ml * 1000) / 1000;
+    j["volume_ml"] = report_value(r.volume_ml, Quantity::kVolumeMl);
     j["long_axis_mm"] = mm(r.long_axis.length_mm);
-    j["long_axis_endpoints_mm"] = nlohmann::json::array({point(r.long_axis.a), point(r.long_axis.b)});
+    j["long_axis_endpoints_mm"] = Json::array({point(r.long_axis.a), point(r.long_axis.b)});
     j["short_axis_mm"] = mm(r.short_axis.length_mm);
-    j["short_axis_endpoints_mm"] = nlohmann::json::array({point(r.short_axis.a), point(r.short_axis.b)});
+    j["short_axis_endpoints_mm"] = Json::array({point(r.short_axis.a), point(r.short_axis.b)});
     j["axial_slice_index"] = r.axial_slice_index;
     j["largest_short_axis_mm"] = mm(r.largest_short_axis.length_mm);
-    j["largest_short_axis_endpoints_mm"] = nlohmann::json::array({point(r.largest_short_axis.a), point(r.largest_short_axis.b)});
+    j["largest_short_axis_endpoints_mm"] = Json::array({point(r.largest_short_axis.a), point(r.largest_short_axis.b)});
     j["largest_short_axis_slice_index"] = r.largest_short_axis_slice_index;
-    j["mean_hu"] = std::round(r.mean_hu * 10) / 10;
+    // The calipers as a report takes them: end points and the image each lies on.
+    j["long_axis"] = to_json(lesion::on_image(r.long_axis, *volume, r.axial_slice_index));
+    j["short_axis"] = to_json(lesion::on_image(r.short_axis, *volume, r.axial_slice_index));
+    j["largest_short_axis"] = to_json(lesion::on_image(r.largest_short_axis, *volume, r.largest_short_axis_slice_index));
+    j["mean_hu"] = hu(r.mean_hu);
     j["max_3d_diameter_mm"] = mm(r.max_3d.length_mm);
-    j["lesion_hu_at_seed"] = std::round(r.lesion_hu * 10) / 10;
-    j["background_hu"] = std::round(r.background_hu * 10) / 10;
-    j["wall_hu"] = r.wall_hu ? nlohmann::json(std::round(*r.wall_hu * 10) / 10) : nlohmann::json(nullptr);
-    j["leak_fraction"] = std::round(r.leak_fraction * 1000) / 1000;
-    j["noise_hu"] = std::round(r.noise_hu * 10) / 10;
+    j["lesion_hu_at_seed"] = hu(r.lesion_hu);
+    j["background_hu"] = hu(r.background_hu);
+    j["wall_hu"] = r.wall_hu ? Json(hu(*r.wall_hu)) : Json(nullptr);
+    j["leak_fraction"] = report_value(r.leak_fraction, Quantity::kFraction);
+    j["noise_hu"] = hu(r.noise_hu);
     const bool trusted = r.confidence == lesion::CtSegmentation::Confidence::kHigh;
     j["confidence"] = trusted ? "high" : "low";
-    j["confidence_reason"] = trusted ? nlohmann::json(nullptr) : nlohmann::json(r.confidence_reason);
+    j["confidence_reason"] = trusted ? Json(nullptr) : Json(r.confidence_reason);
     if (!mask_path.empty()) j["mask"] = mask_path;
-    std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    std::printf("%s\n", dump(j).c_str());
   } else {
     std::printf("lesion at (%.1f, %.1f, %.1f) in series %s\n", seed[0], seed[1], seed[2], s.uid.c_str());
     std::printf("  long axis  %.1f mm, short axis %.1f mm (axial slice %d); largest short axis %.1f mm (slice %d)\n",

@@ -13,6 +13,7 @@
 #include "args.h"
 #include "commands.h"
 #include "oq/diagnostics.h"
+#include "oq/lesion/edits.h"
 #include "oq/lesion/pet_segment.h"
 #include "oq/progress.h"
 #include "oq/recist/case.h"
@@ -20,6 +21,7 @@
 #include "oq/recist/store.h"
 #include "oq/recist/tracking.h"
 #include "oq/scan.h"
+#include "oq/serialize.h"
 
 namespace oq::cli {
 namespace {
@@ -50,14 +52,8 @@ const char* kTrackUsage =
     "  --patient ID  the store's patient (default: the CT's Patient ID)   --line N  (default: the latest)\n"
     "  --author NAME  for the audit log (default: $USER)\n";
 
-nlohmann::json point(const Vec3& p) {
-  return json_point(p, 2);
-}
-
-// v to the nearest `unit` (0.01, 0.1, ...), without binary residue in the JSON.
-double rounded(double v, double unit) {
-  const double per_unit = std::round(1 / unit);
-  return std::round(v * per_unit) / per_unit;
+Json point(const Vec3& p) {
+  return oq::json_point(p);
 }
 
 // One time point's CT (HU), and its PET (SUL) when the same input holds it.
@@ -201,7 +197,7 @@ Result<recist::PetScan> percist_scan(const TimePointScans& tp, const std::vector
   *peaks = nlohmann::ordered_json::object();
   for (const auto& [id, p] : where) {
     auto s = lesion::segment_pet(*tp.pet, p);
-    (*peaks)[id] = s ? nlohmann::ordered_json(rounded(s->suv_peak, 0.01)) : nlohmann::ordered_json();
+    (*peaks)[id] = s ? nlohmann::ordered_json(report_value(s->suv_peak, Quantity::kUptake)) : nlohmann::ordered_json();
     if (s && (!scan.sul_peak || s->suv_peak > *scan.sul_peak)) scan.sul_peak = s->suv_peak;
   }
   return scan;
@@ -219,9 +215,9 @@ FollowUpResult track_follow_up(const TimePointScans& base, const TimePointScans&
   r["matrix"] = reg.matrix;
   r["centre_mm"] = point(reg.centre);
   r["translation_mm"] = point(reg.translation);
-  r["mutual_information"] = rounded(reg.final_metric, 1e-4);
+  r["mutual_information"] = report_value(reg.final_metric, Quantity::kFraction);
   r["iterations"] = reg.iterations;
-  r["seconds"] = rounded(reg.seconds, 0.01);
+  r["seconds"] = report_value(reg.seconds, Quantity::kSeconds);
   j["registration"] = r;
   j["lesions"] = nlohmann::ordered_json::array();
   std::vector<Vec3> known;
@@ -231,8 +227,8 @@ FollowUpResult track_follow_up(const TimePointScans& base, const TimePointScans&
     l["status"] = !t.baseline_found ? "not-measurable-at-baseline" : (t.found ? "found" : "not-found");
     l["nodal"] = t.nodal;
     if (t.baseline_found) {
-      l["baseline_long_axis_mm"] = rounded(t.baseline.long_axis.length_mm, 0.01);
-      l["baseline_short_axis_mm"] = rounded(t.baseline.short_axis.length_mm, 0.01);
+      l["baseline_long_axis_mm"] = report_value(t.baseline.long_axis.length_mm, Quantity::kLengthMm);
+      l["baseline_short_axis_mm"] = report_value(t.baseline.short_axis.length_mm, Quantity::kLengthMm);
       l["mapped_seed_mm"] = point(t.mapped_seed);
       known.push_back(t.mapped_seed);
       if (!t.found) out.lesion_positions.emplace_back(t.id, t.mapped_seed);
@@ -243,22 +239,25 @@ FollowUpResult track_follow_up(const TimePointScans& base, const TimePointScans&
     if (t.found) {
       const auto& s = t.followup;
       l["found_at_mm"] = point(t.found_at);
-      l["long_axis_mm"] = rounded(s.long_axis.length_mm, 0.01);
+      l["long_axis_mm"] = report_value(s.long_axis.length_mm, Quantity::kLengthMm);
       l["long_axis_endpoints_mm"] = nlohmann::ordered_json::array({point(s.long_axis.a), point(s.long_axis.b)});
-      l["short_axis_mm"] = rounded(s.short_axis.length_mm, 0.01);
-      l["largest_short_axis_mm"] = rounded(s.largest_short_axis.length_mm, 0.01);
-      l["recist_diameter_mm"] = rounded(t.nodal ? s.largest_short_axis.length_mm : s.long_axis.length_mm, 0.01);
-      l["volume_ml"] = rounded(s.volume_ml, 0.001);
-      l["mean_hu"] = rounded(s.mean_hu, 0.1);
-      l["confidence"] = rounded(t.confidence, 0.01);
+      l["short_axis_mm"] = report_value(s.short_axis.length_mm, Quantity::kLengthMm);
+      l["largest_short_axis_mm"] = report_value(s.largest_short_axis.length_mm, Quantity::kLengthMm);
+      l["recist_diameter_mm"] =
+          report_value(t.nodal ? s.largest_short_axis.length_mm : s.long_axis.length_mm, Quantity::kLengthMm);
+      l["volume_ml"] = report_value(s.volume_ml, Quantity::kVolumeMl);
+      l["mean_hu"] = report_value(s.mean_hu, Quantity::kHu);
+      l["confidence"] = report_value(t.confidence, Quantity::kFraction);
       known.push_back({(s.long_axis.a[0] + s.long_axis.b[0]) / 2, (s.long_axis.a[1] + s.long_axis.b[1]) / 2,
                        (s.long_axis.a[2] + s.long_axis.b[2]) / 2});
       out.lesion_positions.emplace_back(t.id, known.back());
-      proposal.long_axis_mm = l["long_axis_mm"].get<double>();
       // A node is followed by its short axis (RECIST 1.1), the largest over its slices.
-      proposal.short_axis_mm = l[t.nodal ? "largest_short_axis_mm" : "short_axis_mm"].get<double>();
-      proposal.volume_ml = l["volume_ml"].get<double>();
-      proposal.endpoints_json = l["long_axis_endpoints_mm"].dump();
+      const lesion::Caliper& short_axis = t.nodal ? s.largest_short_axis : s.short_axis;
+      proposal.long_axis_mm = s.long_axis.length_mm;
+      proposal.short_axis_mm = short_axis.length_mm;
+      proposal.volume_ml = s.volume_ml;
+      proposal.long_axis = lesion::on_image(s.long_axis, fu.ct, s.axial_slice_index);
+      proposal.short_axis = lesion::on_image(short_axis, fu.ct, t.nodal ? s.largest_short_axis_slice_index : s.axial_slice_index);
     }
     l["note"] = t.note;
     j["lesions"].push_back(l);
@@ -275,16 +274,16 @@ FollowUpResult track_follow_up(const TimePointScans& base, const TimePointScans&
     for (const auto& u : recist::find_new_uptake(*fu.pet, threshold, known, base.pet ? &*base.pet : nullptr, &reg)) {
       nlohmann::ordered_json e = {{"hottest_mm", point(u.hottest)},
                                   {"centre_mm", point(u.centre)},
-                                  {"sul_max", rounded(u.sul_max, 0.01)},
-                                  {"sul_peak", rounded(u.sul_peak, 0.01)},
-                                  {"volume_ml", rounded(u.volume_ml, 0.01)}};
-      if (u.baseline_sul_peak >= 0) e["baseline_sul_peak"] = rounded(u.baseline_sul_peak, 0.01);
+                                  {"sul_max", report_value(u.sul_max, Quantity::kUptake)},
+                                  {"sul_peak", report_value(u.sul_peak, Quantity::kUptake)},
+                                  {"volume_ml", report_value(u.volume_ml, Quantity::kVolumeMl)}};
+      if (u.baseline_sul_peak >= 0) e["baseline_sul_peak"] = report_value(u.baseline_sul_peak, Quantity::kUptake);
       recist::CandidateNewLesion cand;
-      cand.location_json = e["hottest_mm"].dump();
+      cand.location = u.hottest;
       out.proposals.candidates.push_back(cand);
       c.push_back(e);
     }
-    j["pet_threshold_sul"] = rounded(threshold, 0.01);
+    j["pet_threshold_sul"] = report_value(threshold, Quantity::kUptake);
     j["candidate_new_lesions"] = c;
   }
   return out;
@@ -468,16 +467,16 @@ int cmd_track(int argc, char** argv) {
       pj["note"] =
           "second opinion: SULpeak of the hottest known lesion (candidate new uptake is for the reader to confirm, so it "
           "does not make PMD here)";
-      pj["measurability_threshold_sul"] = rounded(assessed->measurability_threshold, 0.01);
+      pj["measurability_threshold_sul"] = report_value(assessed->measurability_threshold, Quantity::kUptake);
       pj["threshold_basis"] = assessed->threshold_basis;
       pj["baseline_measurable"] = assessed->baseline_measurable;
-      pj["baseline"] = {
-          {"date", base->study_date},
-          {"sul_peak", percist_baseline->sul_peak ? nlohmann::ordered_json(rounded(*percist_baseline->sul_peak, 0.01))
-                                                  : nlohmann::ordered_json()},
-          {"liver_mean_sul", rounded(percist_baseline->liver_mean, 0.01)},
-          {"liver_sd_sul", rounded(percist_baseline->liver_sd, 0.01)},
-          {"lesion_sul_peaks", baseline_peaks}};
+      pj["baseline"] = {{"date", base->study_date},
+                        {"sul_peak", percist_baseline->sul_peak
+                                         ? nlohmann::ordered_json(report_value(*percist_baseline->sul_peak, Quantity::kUptake))
+                                         : nlohmann::ordered_json()},
+                        {"liver_mean_sul", report_value(percist_baseline->liver_mean, Quantity::kUptake)},
+                        {"liver_sd_sul", report_value(percist_baseline->liver_sd, Quantity::kUptake)},
+                        {"lesion_sul_peaks", baseline_peaks}};
       pj["timepoints"] = nlohmann::ordered_json::array();
       for (size_t i = 0; i < assessed->timepoints.size(); ++i) {
         const auto& t = assessed->timepoints[i];
@@ -485,10 +484,11 @@ int cmd_track(int argc, char** argv) {
         nlohmann::ordered_json e;
         e["date"] = recist::format_date(t.date);
         e["response"] = recist::to_string(t.response);
-        e["sul_peak"] = s.sul_peak ? nlohmann::ordered_json(rounded(*s.sul_peak, 0.01)) : nlohmann::ordered_json();
-        if (t.change_pct) e["change_pct"] = rounded(*t.change_pct, 0.1);
-        if (t.change_sul) e["change_sul"] = rounded(*t.change_sul, 0.01);
-        e["liver_mean_sul"] = rounded(s.liver_mean, 0.01);
+        e["sul_peak"] =
+            s.sul_peak ? nlohmann::ordered_json(report_value(*s.sul_peak, Quantity::kUptake)) : nlohmann::ordered_json();
+        if (t.change_pct) e["change_pct"] = report_value(*t.change_pct, Quantity::kPercent);
+        if (t.change_sul) e["change_sul"] = report_value(*t.change_sul, Quantity::kUptake);
+        e["liver_mean_sul"] = report_value(s.liver_mean, Quantity::kUptake);
         e["lesion_sul_peaks"] = followup_peaks[i];
         e["comparable"] = t.comparable;
         if (!t.reason.empty()) e["reason"] = t.reason;
@@ -509,7 +509,7 @@ int cmd_track(int argc, char** argv) {
     out["percist_note"] = percist_note;
     if (!args.has("--json")) std::printf("%s\n", percist_note.c_str());
   }
-  if (args.has("--json")) std::printf("%s\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  if (args.has("--json")) std::printf("%s\n", dump(out).c_str());
   return failures == 0 ? 0 : 1;
 }
 

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <sstream>
 
 #include "support.h"
 
@@ -181,6 +182,66 @@ TEST(SegmentAccuracy, MovingTheSeedInsideTheInnerHalfKeepsTheLongAxis) {
   // the shape on half the sphere).
   EXPECT_EQ(within_in_plane, checked);
   EXPECT_EQ(within, checked);
+}
+
+// Where each image of a series lies, as DCMTK's dcmdump reads the files (not our loader):
+// SOP Instance UID -> Image Position and the normal of its Image Orientation.
+std::map<std::string, std::pair<std::array<double, 3>, std::array<double, 3>>> image_planes(const std::string& series) {
+  const auto dump = oqtest::shell("dcmdump +sd +r +P 0008,0018 +P 0020,0032 +P 0020,0037 " + oqtest::quote(series));
+  std::map<std::string, std::pair<std::array<double, 3>, std::array<double, 3>>> out;
+  std::istringstream in(dump.out);
+  std::string line, uid;
+  std::array<double, 3> position{};
+  auto values = [](const std::string& l) {
+    std::string v = l.substr(l.find('[') + 1);
+    v = v.substr(0, v.find(']'));
+    std::vector<double> d;
+    std::istringstream vs(v);
+    for (std::string t; std::getline(vs, t, '\\');) d.push_back(std::stod(t));
+    return d;
+  };
+  while (std::getline(in, line)) {
+    if (line.rfind("(0008,0018)", 0) == 0) uid = line.substr(line.find('[') + 1, line.find(']') - line.find('[') - 1);
+    if (line.rfind("(0020,0032)", 0) == 0) {
+      const auto p = values(line);
+      position = {p[0], p[1], p[2]};
+    }
+    if (line.rfind("(0020,0037)", 0) == 0) {
+      const auto o = values(line);
+      const std::array<double, 3> n = {o[1] * o[5] - o[2] * o[4], o[2] * o[3] - o[0] * o[5], o[0] * o[4] - o[1] * o[3]};
+      out[uid] = {position, n};
+    }
+  }
+  return out;
+}
+
+// A DICOM SR references each caliper's image (SCOORD): the SOP Instance UID `segment` gives must
+// be the image whose plane the caliper lies in.
+TEST(SegmentAccuracy, EachCaliperNamesTheImageItLiesOn) {
+  int checked = 0;
+  for (const Case& c : cases()) {
+    if (c.blastic || checked >= 4) continue;
+    const auto out =
+        oqtest::oncoquant("segment " + oqtest::quote(c.series) + " --json --seed " + oqtest::point_arg(c.truth["seed_mm"]));
+    ASSERT_EQ(out.exit_code, 0) << out.err;
+    const json j = json::parse(out.out);
+    const auto planes = image_planes(c.series);
+    for (const char* axis : {"long_axis", "short_axis", "largest_short_axis"}) {
+      SCOPED_TRACE(c.patient + " " + c.id + " " + axis);
+      const std::string uid = j[axis]["sop_instance_uid"];
+      const auto it = planes.find(uid);
+      ASSERT_NE(it, planes.end()) << uid << " is not an image of " << c.series;
+      const auto& [position, normal] = it->second;
+      for (const auto& end : j[axis]["endpoints_mm"]) {
+        double distance = 0;
+        for (int r = 0; r < 3; ++r) distance += (end[r].get<double>() - position[r]) * normal[r];
+        EXPECT_NEAR(distance, 0, 0.02) << "the caliper end " << end.dump() << " is off the image's plane";
+      }
+      EXPECT_NEAR(j[axis]["length_mm"].get<double>(), j[std::string(axis) + "_mm"].get<double>(), 0.011);
+    }
+    ++checked;
+  }
+  EXPECT_EQ(checked, 4);
 }
 
 TEST(SegmentAccuracy, NoLesionWhereThereIsNone) {

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "oq/json_input.h"
+#include "oq/serialize.h"
 
 namespace oq::recist {
 namespace {
@@ -129,17 +130,6 @@ const std::vector<std::pair<const char*, LesionStatus>> kLesionStatus = {
     {"increased", LesionStatus::kIncreased},
     {"unequivocal-progression", LesionStatus::kUnequivocalProgression},
     {"not-evaluated", LesionStatus::kNotEvaluated}};
-
-// Rounded to `decimals` places (dividing by a power of ten keeps 76.1 from printing as 76.10000000000001).
-double rounded(double v, int decimals) {
-  const double f = std::pow(10.0, decimals);
-  return std::round(v * f) / f;
-}
-
-nlohmann::ordered_json number_or_null(std::optional<double> v, int decimals) {
-  if (!v) return nullptr;
-  return rounded(*v, decimals);
-}
 
 }  // namespace
 
@@ -279,20 +269,21 @@ std::string to_json(const Assessment& a) {
   using ojson = nlohmann::ordered_json;  // keys in the schema's order, for people reading it
   ojson out;
   out["criteria"] = a.criteria == Criteria::kIrecist ? "iRECIST" : "RECIST1.1";
-  out["baseline_sum_mm"] = rounded(a.baseline_sum_mm, 2);
+  out["baseline_sum_mm"] = report_value(a.baseline_sum_mm, Quantity::kLengthMm);
   out["warnings"] = a.warnings;
   ojson tps = ojson::array();
   for (const TimePointResult& t : a.timepoints) {
     ojson tp;
     tp["date"] = format_date(t.date);
-    tp["sum_mm"] = number_or_null(t.sum_mm, 2);
-    tp["nadir_mm"] = rounded(t.nadir_mm, 2);
-    tp["change_from_baseline_pct"] = number_or_null(t.change_from_baseline_pct, 1);
-    tp["change_from_nadir_pct"] = number_or_null(t.change_from_nadir_pct, 1);
+    tp["sum_mm"] = json_value(t.sum_mm, Quantity::kLengthMm);
+    tp["nadir_mm"] = report_value(t.nadir_mm, Quantity::kLengthMm);
+    tp["change_from_baseline_pct"] = json_value(t.change_from_baseline_pct, Quantity::kPercent);
+    tp["change_from_nadir_pct"] = json_value(t.change_from_nadir_pct, Quantity::kPercent);
     tp["target_response"] = to_string(t.target_response);
     tp["non_target_response"] = to_string(t.non_target_response);
     tp["new_lesions"] = to_string(t.new_lesions);
-    if (a.criteria == Criteria::kIrecist) tp["new_lesion_target_sum_mm"] = number_or_null(t.new_lesion_target_sum_mm, 2);
+    if (a.criteria == Criteria::kIrecist)
+      tp["new_lesion_target_sum_mm"] = json_value(t.new_lesion_target_sum_mm, Quantity::kLengthMm);
     tp["overall_response"] = to_string(t.overall_response);
     tps.push_back(tp);
   }
@@ -303,7 +294,7 @@ std::string to_json(const Assessment& a) {
   out["pfs_censored"] = a.pfs_censored;
   out["response_date"] = a.response_date ? ojson(format_date(*a.response_date)) : ojson(nullptr);
   out["duration_of_response_days"] = a.duration_of_response_days ? ojson(*a.duration_of_response_days) : ojson(nullptr);
-  return out.dump(2);
+  return dump(out);
 }
 
 }  // namespace oq::recist

@@ -35,6 +35,13 @@ struct Grid {
   Vec3 axis(int c) const { return {direction[c], direction[3 + c], direction[6 + c]}; }
 };
 
+// The image an axial slice of a volume came from: what a caliper drawn on that slice refers to in a
+// DICOM SR (SCOORD) or SEG.
+struct SliceSource {
+  std::string sop_instance_uid;
+  int frame = 0;  // frame number (1-based) in a multi-frame image; 0 for a single-frame image
+};
+
 class Volume {
  public:
   Volume() = default;
@@ -48,6 +55,11 @@ class Volume {
   // What a voxel value means: "HU", "SUVbw", "SULlbm", "Bq/ml", "counts", ...
   const std::string& units() const { return units_; }
   void set_units(std::string units) { units_ = std::move(units); }
+
+  // Slice k's source image, one per slice, when each slice is one stored image; empty when the
+  // slices were interpolated (uneven spacing) or the volume was not read from DICOM.
+  const std::vector<SliceSource>& slice_sources() const { return slice_sources_; }
+  void set_slice_sources(std::vector<SliceSource> sources) { slice_sources_ = std::move(sources); }
 
   template <typename T>
   T* data() {
@@ -68,6 +80,7 @@ class Volume {
   Grid grid_;
   VoxelType type_ = VoxelType::kFloat32;
   std::string units_;
+  std::vector<SliceSource> slice_sources_;
   std::vector<unsigned char> bytes_;
 };
 

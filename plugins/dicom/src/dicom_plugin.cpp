@@ -432,6 +432,9 @@ Result<Volume> load_volume(const SeriesInfo& info, const LoadOptions& options) {
       progress.advance();
     }
   } else {
+    std::vector<SliceSource> sources;
+    for (const FrameRecord& f : p.frames) sources.push_back({f.sop_instance_uid, f.number_of_frames > 1 ? f.frame + 1 : 0});
+    vol.set_slice_sources(std::move(sources));
     for (std::size_t k = 0; k < p.frames.size(); ++k) {
       if (Status s = rescaled(k, slice); !s.ok()) return s.error();
       if (p.resampling == Resampling::kGantryTilt) {

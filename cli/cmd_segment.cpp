@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <sstream>
 
@@ -14,6 +15,7 @@
 #include "oq/output.h"
 #include "oq/plugin.h"
 #include "oq/progress.h"
+#include "oq/recist/reader_measurement.h"
 #include "oq/scan.h"
 #include "oq/serialize.h"
 
@@ -32,13 +34,103 @@ const char* kSegmentUsage =
     "              contrast; auto (default) is 41 % unless that cut falls in the background uptake (liver,\n"
     "              marrow), then adaptive. The seed may come from the CT of the same PET-CT.\n"
     "  CT: long/short axis, volume, mean HU. PET (in SUVbw): SUVmax, SUVpeak (1 ml sphere), SUVmean, MTV, TLG,\n"
-    "  and SULpeak for PERCIST.\n";
+    "  and SULpeak for PERCIST.\n"
+    "  --db STORE --lesion ID [--role target|non-target] [--patient ID] [--treatment-line N] [--organ NAME]\n"
+    "  [--author NAME]  records the measurement, its calipers (with their images) and its mask in the study\n"
+    "              store at the time point of the series' study date, beside what `track` and `store measure`\n"
+    "              record. The lesion is created (with a new tracking UID) when the patient has none of that\n"
+    "              name; the role is for the given treatment line, else the latest, else line 1 starting at\n"
+    "              that date. Patient: the series' Patient ID unless given. Author: $USER unless given.\n";
 
 // Patient coordinates beyond 10 m from the origin are no scanner's.
 constexpr double kFarthestMm = 1e4;
 
 Json point(const Vec3& p) {
   return oq::json_point(p);
+}
+
+// What `--db` asks for: the reader's click recorded in the study store (recist/reader_measurement.h).
+class StoreRequest {
+ public:
+  // Checks the flags before any work; a usage error's text, or "".
+  std::string parse(const Args& args) {
+    db_ = args.get("--db");
+    if (db_.empty()) {
+      for (const char* f : {"--lesion", "--role", "--patient", "--treatment-line", "--organ", "--author"})
+        if (args.has(f)) return std::string(f) + " is for the study store: give --db STORE";
+      return "";
+    }
+    if (!args.has("--lesion")) return "--db needs --lesion ID (T1, N1, ... as readers call it in this patient)";
+    const auto role = lesion_role_from(args.get("--role", "target"));
+    if (!role || *role == LesionRole::kNew) return "--role must be target or non-target";
+    click_.role = *role;
+    if (args.has("--treatment-line")) {
+      const auto line = parse_integer(args.get("--treatment-line"), 1, 99);
+      if (!line) return "--treatment-line must be a whole number 1-99";
+      click_.line_number = static_cast<int>(*line);
+    }
+    click_.lesion.label = args.get("--lesion");
+    click_.lesion.organ = args.get("--organ", "unspecified");
+    patient_ = args.get("--patient");
+    const char* user = std::getenv("USER");
+    who_.name = args.get("--author", user ? user : "oncoquant segment");
+    return "";
+  }
+  bool wanted() const { return !db_.empty(); }
+
+  // Records `value` and `mask`, measured on series `s` of `catalog`. Returns what the store holds.
+  Result<Json> record(const Catalog& catalog, const SeriesInfo& s, LesionMeasurement value, LesionMask mask) {
+    const StudyInfo* study = nullptr;
+    for (const StudyInfo& st : catalog.studies)
+      for (const SeriesInfo& x : st.series)
+        if (&x == &s) study = &st;
+    if (!study) return Error(ErrorCode::kInternal, "the series' study is not in the catalogue", s.uid);
+    click_.pseudonym = patient_.empty() ? study->patient_id : patient_;
+    if (click_.pseudonym.empty())
+      return Error(ErrorCode::kInvalidArgument, "the series has no Patient ID: name the store's patient with --patient", s.uid);
+    auto date = recist::parse_date(study->study_date);
+    if (!date)
+      return Error(ErrorCode::kInvalidArgument, "no usable study date for the store (" + date.error().message() + ")", s.uid);
+    click_.date = *date;
+    click_.study_uid = study->study_uid;
+    click_.series_uid = value.series_uid = s.uid;
+    click_.modality = s.modality;
+    if (s.spacing[2] > 0) click_.slice_thickness_mm = s.spacing[2];
+    value.lesion_id = click_.lesion.label;
+    value.role = click_.role;
+    value.author = who_.name;
+    value.mask = "stored";
+    click_.value = std::move(value);
+    click_.mask = std::move(mask);
+    auto store = recist::open_sqlite_store(db_);
+    if (!store) return store.error();
+    auto done = recist::record_reader_measurement(**store, click_, who_);
+    if (!done) return done.error().about(db_);
+    Json j = {{"db", db_},
+              {"patient", click_.pseudonym},
+              {"date", study->study_date},
+              {"lesion", click_.lesion.label},
+              {"role", to_string(click_.role)},
+              {"treatment_line", done->line_number},
+              {"measurement_id", done->measurement},
+              {"lesion_created", done->lesion_created},
+              {"treatment_line_created", done->line_created}};
+    return j;
+  }
+
+ private:
+  std::string db_, patient_;
+  recist::ReaderMeasurement click_;
+  recist::Actor who_;
+};
+
+void print_stored(const Json& stored) {
+  if (stored.is_null()) return;
+  std::printf("recorded %s (%s, treatment line %d%s) for %s at %s in %s\n", stored["lesion"].get<std::string>().c_str(),
+              stored["role"].get<std::string>().c_str(), stored["treatment_line"].get<int>(),
+              stored["treatment_line_created"].get<bool>() ? ", started at this date" : "",
+              stored["patient"].get<std::string>().c_str(), stored["date"].get<std::string>().c_str(),
+              stored["db"].get<std::string>().c_str());
 }
 
 // The CT of the same PET-CT (same Frame of Reference), when INPUT holds it.
@@ -77,7 +169,8 @@ class MaskOutput {
   std::string temp_;
 };
 
-int segment_pet_series(const Args& args, const Catalog& catalog, const SeriesInfo& s, const Vec3& seed, MaskOutput& mask) {
+int segment_pet_series(const Args& args, const Catalog& catalog, const SeriesInfo& s, const Vec3& seed, MaskOutput& mask,
+                       StoreRequest& store) {
   const std::string& mask_path = mask.path();
   lesion::PetSegmentOptions options;
   const std::string t = args.get("--pet-threshold", "auto");
@@ -119,8 +212,21 @@ int segment_pet_series(const Args& args, const Catalog& catalog, const SeriesInf
   } else {
     blood_reason = sul.error().message();
   }
-  if (Status st = mask.write(seg->mask); !st.ok()) return fail(st.error().describe());
   const auto& r = *seg;
+  Json stored;
+  if (store.wanted()) {
+    LesionMeasurement m;
+    m.long_axis_mm = r.long_axis.length_mm;
+    m.short_axis_mm = r.short_axis.length_mm;
+    m.long_axis = lesion::on_image(r.long_axis, *suv, r.axial_slice_index);
+    m.short_axis = lesion::on_image(r.short_axis, *suv, r.axial_slice_index);
+    m.volume_ml = r.mtv_ml;
+    m.suv = SuvMetrics{r.suv_max, r.suv_peak, r.suv_mean, r.mtv_ml, r.tlg, sul_peak};
+    auto recorded = store.record(catalog, s, std::move(m), lesion::lesion_mask(r.mask));
+    if (!recorded) return fail(recorded.error().describe());
+    stored = std::move(*recorded);
+  }
+  if (Status st = mask.write(seg->mask); !st.ok()) return fail(st.error().describe());
   if (args.has("--json")) {
     Json j;
     j["series_uid"] = s.uid;
@@ -163,8 +269,10 @@ int segment_pet_series(const Args& args, const Catalog& catalog, const SeriesInf
     j["background_suv"] = report_value(r.background, Quantity::kUptake);
     j["threshold_suv"] = report_value(r.threshold_value, Quantity::kUptake);
     if (!mask_path.empty()) j["mask"] = mask_path;
+    if (!stored.is_null()) j["store"] = stored;
     std::printf("%s\n", dump(j).c_str());
   } else {
+    print_stored(stored);
     std::printf("PET lesion at (%.1f, %.1f, %.1f) in series %s (%s)\n", seed[0], seed[1], seed[2], s.uid.c_str(),
                 r.method.c_str());
     std::printf("  SUVmax %.2f, SUVpeak %.2f, SUVmean %.2f, MTV %.2f ml, TLG %.1f", r.suv_max, r.suv_peak, r.suv_mean, r.mtv_ml,
@@ -187,7 +295,10 @@ int segment_pet_series(const Args& args, const Catalog& catalog, const SeriesInf
 }  // namespace
 
 int cmd_segment(int argc, char** argv) {
-  Args args(argc, argv, 2, {"--seed", "--line", "--series", "--mask", "--pet-threshold"}, {"--json", "--help", "--quiet"});
+  Args args(argc, argv, 2,
+            {"--seed", "--line", "--series", "--mask", "--pet-threshold", "--db", "--lesion", "--role", "--patient",
+             "--treatment-line", "--organ", "--author"},
+            {"--json", "--help", "--quiet", "--nodal"});
   if (args.has("--help")) {
     std::fputs(kSegmentUsage, stdout);
     return 0;
@@ -216,6 +327,8 @@ int cmd_segment(int argc, char** argv) {
   if (!mask_path.empty()) {
     if (!exporter) return usage_fail("--mask must end in .nii.gz, .nii, .nrrd or .mha: " + mask_path, kSegmentUsage);
   }
+  StoreRequest store;
+  if (const std::string e = store.parse(args); !e.empty()) return usage_fail(e, kSegmentUsage);
   if (args.has("--quiet") || args.has("--json")) Progress::set_quiet(true);
 
   const std::string input = args.positional().front();
@@ -228,16 +341,33 @@ int cmd_segment(int argc, char** argv) {
   const SeriesInfo& s = **series;
   if (s.modality != "CT" && s.modality != "PT")
     return fail(input + ": series " + s.uid + " is " + s.modality + "; segment handles CT and PET");
-  if (s.modality == "PT") return segment_pet_series(args, catalog, s, seed, mask);
+  if (s.modality == "PT") return segment_pet_series(args, catalog, s, seed, mask, store);
   LoadOptions load;
   load.units = Units::kHU;
   auto volume = load_series(s, load);
   if (!volume.ok()) return fail(volume.error().describe());
   auto seg = lesion::segment_ct(*volume, seed, options);
   if (!seg.ok()) return fail(input + ": " + seg.error().describe());
+  const auto& r = *seg;
+  Json stored;
+  if (store.wanted()) {
+    LesionMeasurement m;
+    // A node is followed by its short axis (RECIST 1.1), the largest over its slices.
+    const bool nodal = args.has("--nodal");
+    const int short_slice = nodal ? r.largest_short_axis_slice_index : r.axial_slice_index;
+    const lesion::Caliper& short_axis = nodal ? r.largest_short_axis : r.short_axis;
+    m.long_axis_mm = r.long_axis.length_mm;
+    m.short_axis_mm = short_axis.length_mm;
+    m.long_axis = lesion::on_image(r.long_axis, *volume, r.axial_slice_index);
+    m.short_axis = lesion::on_image(short_axis, *volume, short_slice);
+    m.volume_ml = r.volume_ml;
+    m.mean_hu = r.mean_hu;
+    auto recorded = store.record(catalog, s, std::move(m), lesion::lesion_mask(r.mask, r.mask_offset));
+    if (!recorded) return fail(recorded.error().describe());
+    stored = std::move(*recorded);
+  }
   if (Status st = mask.write(lesion::mask_on_series_grid(*seg, volume->grid())); !st.ok()) return fail(st.error().describe());
 
-  const auto& r = *seg;
   auto mm = [](double v) { return report_value(v, Quantity::kLengthMm); };
   auto hu = [](double v) { return report_value(v, Quantity::kHu); };
   if (args.has("--json")) {
@@ -269,8 +399,10 @@ int cmd_segment(int argc, char** argv) {
     j["confidence"] = trusted ? "high" : "low";
     j["confidence_reason"] = trusted ? Json(nullptr) : Json(r.confidence_reason);
     if (!mask_path.empty()) j["mask"] = mask_path;
+    if (!stored.is_null()) j["store"] = stored;
     std::printf("%s\n", dump(j).c_str());
   } else {
+    print_stored(stored);
     std::printf("lesion at (%.1f, %.1f, %.1f) in series %s\n", seed[0], seed[1], seed[2], s.uid.c_str());
     std::printf("  long axis  %.1f mm, short axis %.1f mm (axial slice %d); largest short axis %.1f mm (slice %d)\n",
                 r.long_axis.length_mm, r.short_axis.length_mm, r.axial_slice_index, r.largest_short_axis.length_mm,

@@ -4,6 +4,12 @@
 
 namespace oq {
 
+std::size_t LesionMask::voxels_inside() const {
+  std::size_t n = 0;
+  for (const std::uint8_t v : inside) n += v != 0;
+  return n;
+}
+
 double Caliper::length_mm() const {
   return std::sqrt((b[0] - a[0]) * (b[0] - a[0]) + (b[1] - a[1]) * (b[1] - a[1]) + (b[2] - a[2]) * (b[2] - a[2]));
 }

@@ -22,6 +22,30 @@ double deviation_deg(const Caliper& l, const Caliper& s) {
 
 }  // namespace
 
+LesionMask lesion_mask(const Volume& mask, const std::array<std::size_t, 3>& offset) {
+  const Grid& g = mask.grid();
+  std::array<std::size_t, 3> lo{g.size[0], g.size[1], g.size[2]}, hi{0, 0, 0};
+  for (std::size_t k = 0; k < g.size[2]; ++k)
+    for (std::size_t j = 0; j < g.size[1]; ++j)
+      for (std::size_t i = 0; i < g.size[0]; ++i)
+        if (mask.value((k * g.size[1] + j) * g.size[0] + i) != 0) {
+          const std::array<std::size_t, 3> p{i, j, k};
+          for (std::size_t a = 0; a < 3; ++a) lo[a] = std::min(lo[a], p[a]), hi[a] = std::max(hi[a], p[a] + 1);
+        }
+  LesionMask out;
+  if (lo[0] >= hi[0]) return out;
+  for (std::size_t a = 0; a < 3; ++a) {
+    out.offset[a] = offset[a] + lo[a];
+    out.size[a] = hi[a] - lo[a];
+  }
+  out.inside.reserve(out.size[0] * out.size[1] * out.size[2]);
+  for (std::size_t k = lo[2]; k < hi[2]; ++k)
+    for (std::size_t j = lo[1]; j < hi[1]; ++j)
+      for (std::size_t i = lo[0]; i < hi[0]; ++i)
+        out.inside.push_back(mask.value((k * g.size[1] + j) * g.size[0] + i) != 0 ? 1 : 0);
+  return out;
+}
+
 oq::Caliper on_image(const Caliper& c, const Volume& series, int slice) {
   oq::Caliper out{c.a, c.b, "", 0};
   const auto& sources = series.slice_sources();

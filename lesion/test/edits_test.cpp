@@ -69,6 +69,20 @@ TEST(Edits, ARevisionIsTheSuitesMeasurementForTheStoreAndReports) {
   EXPECT_DOUBLE_EQ(*v.volume_ml, 2.5);
 }
 
+TEST(Edits, AMaskIsKeptAsTheBoxOfItsVoxelsPlacedInTheSeries) {
+  Volume mask(grid(), VoxelType::kUInt8);
+  const Grid& g = mask.grid();
+  auto at = [&](std::size_t i, std::size_t j, std::size_t k) { return (k * g.size[1] + j) * g.size[0] + i; };
+  mask.set_value(at(3, 5, 2), 1);
+  mask.set_value(at(4, 6, 3), 1);
+  const LesionMask m = lesion_mask(mask, {10, 20, 30});
+  EXPECT_EQ(m.offset, (std::array<std::size_t, 3>{13, 25, 32}));
+  EXPECT_EQ(m.size, (std::array<std::size_t, 3>{2, 2, 2}));
+  EXPECT_EQ(m.inside, (std::vector<std::uint8_t>{1, 0, 0, 0, 0, 0, 0, 1}));
+  EXPECT_EQ(m.voxels_inside(), 2u);
+  EXPECT_TRUE(lesion_mask(Volume(grid(), VoxelType::kUInt8)).inside.empty());
+}
+
 TEST(Edits, EndpointsStayOnTheCalipersSliceAndEditsNameTheReader) {
   LesionMeasurements m(automatic(), grid(), "t0");
   EXPECT_FALSE(m.move_endpoint(Axis::kLong, 0, {6, 16, 12}, "reader", "t1").ok());  // slice 6, not 4

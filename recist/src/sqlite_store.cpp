@@ -32,6 +32,13 @@ class Statement {
     return *this;
   }
   Statement& bind(int i, const char* v) { return bind(i, std::string(v)); }
+  struct Blob {
+    const std::string& bytes;
+  };
+  Statement& bind(int i, Blob v) {
+    sqlite3_bind_blob(stmt_, i, v.bytes.data(), static_cast<int>(v.bytes.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
   Statement& bind(int i, std::int64_t v) {
     sqlite3_bind_int64(stmt_, i, v);
     return *this;
@@ -67,6 +74,10 @@ class Statement {
   std::string text(int col) const {
     const unsigned char* t = sqlite3_column_text(stmt_, col);
     return t ? reinterpret_cast<const char*>(t) : "";
+  }
+  std::string blob(int col) const {
+    const void* b = sqlite3_column_blob(stmt_, col);
+    return b ? std::string(static_cast<const char*>(b), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col))) : "";
   }
 
  private:
@@ -186,6 +197,45 @@ MeasurementStatus status_of(const std::string& name) {
   return measurement_status_from(name).value_or(MeasurementStatus::kNotEvaluated);
 }
 
+// A mask's voxels as run lengths (32-bit little-endian), alternating outside and inside and
+// starting outside: a lesion's box holds a few long runs per row, a hundredth of its voxels.
+std::string mask_runs(const std::vector<std::uint8_t>& inside) {
+  std::string out;
+  auto put = [&out](std::uint32_t n) {
+    for (int b = 0; b < 4; ++b) out.push_back(static_cast<char>((n >> (8 * b)) & 0xff));
+  };
+  bool state = false;
+  std::uint32_t run = 0;
+  for (const std::uint8_t v : inside) {
+    if ((v != 0) != state) {
+      put(run);
+      state = !state;
+      run = 0;
+    }
+    ++run;
+  }
+  put(run);
+  return out;
+}
+
+// The voxels back from their runs; nothing when the runs do not add up to `count`.
+std::optional<std::vector<std::uint8_t>> mask_voxels(const std::string& runs, std::size_t count) {
+  if (runs.size() % 4 != 0) return std::nullopt;
+  std::vector<std::uint8_t> out;
+  out.reserve(count);
+  bool state = false;
+  for (std::size_t i = 0; i < runs.size(); i += 4) {
+    std::uint32_t n = 0;
+    for (int b = 0; b < 4; ++b)
+      n |= static_cast<std::uint32_t>(static_cast<unsigned char>(runs[i + static_cast<std::size_t>(b)])) << (8 * b);
+    if (n > count - out.size()) return std::nullopt;
+    out.insert(out.end(), n, state ? 1 : 0);
+    state = !state;
+  }
+  if (out.size() != count) return std::nullopt;
+  return out;
+}
+
 std::string numbers_json(const std::vector<double>& v) {
   std::ostringstream out;
   out << '[';
@@ -293,6 +343,14 @@ UPDATE measurements SET location_x = json_extract(endpoints_json, '$[0]'), locat
 CREATE TRIGGER measurements_no_update BEFORE UPDATE ON measurements
   BEGIN SELECT RAISE(ABORT, 'measurements are never overwritten: record a new one'); END;
 ALTER TABLE measurements DROP COLUMN endpoints_json;
+CREATE TABLE masks(measurement_id INTEGER PRIMARY KEY REFERENCES measurements(id),
+  offset_i INTEGER NOT NULL, offset_j INTEGER NOT NULL, offset_k INTEGER NOT NULL,
+  size_i INTEGER NOT NULL CHECK(size_i > 0), size_j INTEGER NOT NULL CHECK(size_j > 0), size_k INTEGER NOT NULL CHECK(size_k > 0),
+  runs BLOB NOT NULL);
+CREATE TRIGGER masks_no_update BEFORE UPDATE ON masks
+  BEGIN SELECT RAISE(ABORT, 'measurements are never overwritten: record a new one'); END;
+CREATE TRIGGER masks_no_delete BEFORE DELETE ON masks
+  BEGIN SELECT RAISE(ABORT, 'measurements are never deleted: record a new one'); END;
 )",
 };
 constexpr int kSchemaVersion = static_cast<int>(sizeof kMigrations / sizeof kMigrations[0]);
@@ -477,6 +535,54 @@ class SqliteStore final : public StudyStore {
     for (StoredMeasurement& s : out)
       if (auto r = read_calipers(s.id, s.value); !r) return r.error();
     return out;
+  }
+
+  Result<bool> record_mask(RowId measurement, const LesionMask& mask, const Actor& who) override {
+    const std::size_t count = mask.size[0] * mask.size[1] * mask.size[2];
+    if (count == 0 || mask.inside.size() != count)
+      return Error(ErrorCode::kInvalidArgument, "a mask's voxels do not fill its box",
+                   "measurement #" + std::to_string(measurement));
+    return in_transaction<bool>([&]() -> Result<bool> {
+      Statement ins(db_,
+                    "INSERT INTO masks(measurement_id, offset_i, offset_j, offset_k, size_i, size_j, size_k, runs)"
+                    " VALUES (?,?,?,?,?,?,?,?)");
+      const std::string runs = mask_runs(mask.inside);
+      ins.bind(1, measurement);
+      for (int a = 0; a < 3; ++a) ins.bind(2 + a, static_cast<std::int64_t>(mask.offset[static_cast<std::size_t>(a)]));
+      for (int a = 0; a < 3; ++a) ins.bind(5 + a, static_cast<std::int64_t>(mask.size[static_cast<std::size_t>(a)]));
+      ins.bind(8, Statement::Blob{runs});
+      ins.step();
+      if (!ins.ok()) return fail(ins.error());
+      if (auto a = audit(who, "mask", "measurement #" + std::to_string(measurement),
+                         std::to_string(mask.voxels_inside()) + " voxels in a " + std::to_string(mask.size[0]) + "x" +
+                             std::to_string(mask.size[1]) + "x" + std::to_string(mask.size[2]) + " box");
+          !a)
+        return a.error();
+      return true;
+    });
+  }
+
+  Result<std::optional<LesionMask>> mask_of(RowId measurement) override {
+    Statement q(db_, "SELECT offset_i, offset_j, offset_k, size_i, size_j, size_k, runs FROM masks WHERE measurement_id = ?");
+    q.bind(1, measurement);
+    if (!q.step()) {
+      if (!q.ok()) return fail(q.error());
+      return std::optional<LesionMask>();
+    }
+    LesionMask m;
+    for (std::size_t a = 0; a < 3; ++a) {
+      m.offset[a] = static_cast<std::size_t>(q.integer(static_cast<int>(a)));
+      m.size[a] = static_cast<std::size_t>(q.integer(static_cast<int>(a) + 3));
+    }
+    auto voxels = mask_voxels(q.blob(6), m.size[0] * m.size[1] * m.size[2]);
+    if (!voxels)
+      return Error(ErrorCode::kUnreadable, "the mask of measurement #" + std::to_string(measurement) + " is damaged", path_);
+    m.inside = std::move(*voxels);
+    return std::optional<LesionMask>(std::move(m));
+  }
+
+  Result<bool> in_one_transaction(const std::function<Result<bool>()>& steps) override {
+    return in_transaction<bool>([&]() { return steps(); });
   }
 
   Result<bool> set_review_state(const std::string& pseudonym, int date, const std::string& state, const Actor& who) override {

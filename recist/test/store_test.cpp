@@ -15,6 +15,7 @@
 
 #include "helpers.h"
 #include "oq/recist/case_json.h"
+#include "oq/recist/reader_measurement.h"
 #include "oq/recist/store.h"
 
 namespace oq::recist {
@@ -320,7 +321,6 @@ TEST(StudyStore, AWriterKilledMidTransactionLeavesNoTrace) {
   EXPECT_EQ(s->build_case("PSN-KILL", 1).value().followups.size(), 60u);
 }
 
-}  // namespace
 // recist/test/data/store-schema1.sqlite was written by the oncoquant of schema version 1 (before
 // issue 21): `store import-case` of the demo's OQ-DEMO-001 baseline, `track --db` to two follow-ups
 // (automatic values with long-axis end points as JSON text, one candidate new lesion with its
@@ -376,4 +376,95 @@ TEST(StudyStore, AStoreWrittenBeforeTypedMeasurementsIsUpgradedInPlaceKeepingEve
   EXPECT_GT(log.size(), 10u) << "the audit log came through the upgrade";
 }
 
+ReaderMeasurement click(const std::string& label, const std::string& date, double long_axis_mm) {
+  ReaderMeasurement m;
+  m.pseudonym = "PSN-0100";
+  m.date = day(date);
+  m.study_uid = "2.25.100." + std::to_string(m.date);
+  m.series_uid = m.study_uid + ".2";
+  m.modality = "CT";
+  m.slice_thickness_mm = 2.5;
+  m.lesion.label = label;
+  m.lesion.organ = "liver";
+  m.value.long_axis_mm = long_axis_mm;
+  m.value.short_axis_mm = long_axis_mm / 2;
+  m.value.long_axis = Caliper{{0, 0, 10}, {long_axis_mm, 0, 10}, m.series_uid + ".7", 0};
+  m.value.short_axis =
+      Caliper{{long_axis_mm / 2, -long_axis_mm / 4, 10}, {long_axis_mm / 2, long_axis_mm / 4, 10}, m.series_uid + ".7", 0};
+  m.value.volume_ml = 5.2;
+  m.value.mean_hu = 48.5;
+  m.value.series_uid = m.series_uid;
+  m.mask.offset = {100, 120, 6};
+  m.mask.size = {4, 3, 2};
+  m.mask.inside = {0, 1, 1, 0, 1, 1, 1, 1, 0, 1, 1, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0};
+  return m;
+}
+
+TEST(StudyStore, AReadersClickKeepsTheValueItsCalipersAndItsMaskAtTheSeriesTimePoint) {
+  const fs::path p = fresh_store("click");
+  auto s = open(p);
+  ASSERT_TRUE(s);
+  const ReaderMeasurement first = click("T1", "2026-01-12", 30);
+  auto r = record_reader_measurement(*s, first, kReader);
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  EXPECT_TRUE(r->lesion_created);
+  EXPECT_TRUE(r->line_created) << "a first read before any line is that line's baseline";
+  EXPECT_EQ(r->line_number, 1);
+
+  const auto history = s->measurement_history("PSN-0100", "T1").value();
+  ASSERT_EQ(history.size(), 1u);
+  const LesionMeasurement& v = history[0].value;
+  EXPECT_EQ(history[0].date, "2026-01-12");
+  EXPECT_EQ(v.method, MeasurementMethod::kAutomatic);
+  EXPECT_FALSE(v.tracking_uid.empty());
+  ASSERT_TRUE(v.long_axis && v.short_axis);
+  EXPECT_EQ(v.long_axis->sop_instance_uid, first.series_uid + ".7");
+  EXPECT_EQ(v.short_axis->b, first.value.short_axis->b);
+  EXPECT_EQ(*v.mean_hu, 48.5);
+  auto mask = s->mask_of(history[0].id);
+  ASSERT_TRUE(mask.ok() && *mask) << "the mask is kept beside the measurement";
+  EXPECT_EQ((*mask)->offset, first.mask.offset);
+  EXPECT_EQ((*mask)->size, first.mask.size);
+  EXPECT_EQ((*mask)->inside, first.mask.inside);
+
+  // The next time point: same lesion, same line; the case has T1 as a target going 30 -> 21 mm.
+  r = record_reader_measurement(*s, click("T1", "2026-03-16", 21), kReader);
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  EXPECT_FALSE(r->lesion_created);
+  EXPECT_FALSE(r->line_created);
+  EXPECT_EQ(s->measurement_history("PSN-0100", "T1").value().back().value.tracking_uid, v.tracking_uid);
+  const Case c = s->build_case("PSN-0100", 1).value();
+  ASSERT_EQ(c.lesions.size(), 1u);
+  EXPECT_TRUE(c.lesions[0].target);
+  EXPECT_EQ(*c.lesions[0].long_axis_mm, 30);
+  ASSERT_EQ(c.followups.size(), 1u);
+  EXPECT_EQ(*c.followups[0].targets.at("T1").long_axis_mm, 21);
+  EXPECT_EQ(std::string(to_string(assess(c).value().timepoints[0].overall_response)), "PR");
+}
+
+TEST(StudyStore, AClickWhoseMaskDoesNotFillItsBoxLeavesNothingBehind) {
+  const fs::path p = fresh_store("click_bad_mask");
+  auto s = open(p);
+  ASSERT_TRUE(s);
+  ReaderMeasurement bad = click("T1", "2026-01-12", 30);
+  bad.mask.inside.pop_back();
+  auto r = record_reader_measurement(*s, bad, kReader);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message().find("do not fill its box"), std::string::npos) << r.error().describe();
+  EXPECT_FALSE(s->treatment_lines("PSN-0100").ok()) << "not even the patient was kept";
+  EXPECT_TRUE(s->audit_log().value().empty());
+}
+
+TEST(StudyStore, AClickForALineThePatientDoesNotHaveIsRefused) {
+  const fs::path p = fresh_store("click_line");
+  auto s = open(p);
+  ASSERT_TRUE(s);
+  ReaderMeasurement m = click("T1", "2026-01-12", 30);
+  m.line_number = 3;
+  auto r = record_reader_measurement(*s, m, kReader);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message().find("no treatment line 3"), std::string::npos) << r.error().describe();
+}
+
+}  // namespace
 }  // namespace oq::recist

@@ -3,6 +3,9 @@
 // JSON, CSV) write it. Nothing travels between modules as JSON text or free-text status.
 #pragma once
 
+#include <array>
+#include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -51,6 +54,15 @@ std::optional<MeasurementMethod> measurement_method_from(const std::string& name
 // PET uptake of a lesion, in SUVbw (SULpeak on the lean-body-mass image, for PERCIST).
 struct SuvMetrics {
   std::optional<double> suv_max, suv_peak, suv_mean, mtv_ml, tlg, sul_peak;
+};
+
+// A lesion's segmentation on its series' grid, kept as its bounding box: `inside` holds
+// size[0] x size[1] x size[2] voxels (x fastest), nonzero inside; `offset` is the index of the
+// box's first voxel in the series. What a DICOM SEG segment is written from.
+struct LesionMask {
+  std::array<std::size_t, 3> offset{}, size{};
+  std::vector<std::uint8_t> inside;
+  std::size_t voxels_inside() const;
 };
 
 struct LesionMeasurement {

@@ -42,6 +42,11 @@ struct CaliperRevision {
 // points and the image that slice came from (when the volume knows it).
 oq::Caliper on_image(const Caliper& c, const Volume& series, int slice);
 
+// A segmentation as the study store keeps it: the bounding box of the nonzero voxels of `mask`,
+// whose first voxel lies at `offset` in the series (a CT segmentation's box, or a PET mask on the
+// whole grid with offset 0). An empty mask gives an empty box.
+LesionMask lesion_mask(const Volume& mask, const std::array<std::size_t, 3>& offset = {0, 0, 0});
+
 enum class Axis { kLong, kShort };
 
 class LesionMeasurements {

@@ -104,6 +104,11 @@ class StudyStore {
   virtual Result<RowId> record_measurement(const std::string& pseudonym, const std::string& label, int date,
                                            const LesionMeasurement& m, const Actor& who) = 0;
   virtual Result<std::vector<StoredMeasurement>> measurement_history(const std::string& pseudonym, const std::string& label) = 0;
+  // The segmentation a measurement was made from (what a DICOM SEG is written from), kept beside it.
+  virtual Result<bool> record_mask(RowId measurement, const LesionMask& mask, const Actor& who) = 0;
+  virtual Result<std::optional<LesionMask>> mask_of(RowId measurement) = 0;
+  // Runs `steps`, calls on this store, as one transaction: all of them or, on an error, none.
+  virtual Result<bool> in_one_transaction(const std::function<Result<bool>()>& steps) = 0;
   // Review state of a time point ("pending", "confirmed", "corrected").
   virtual Result<bool> set_review_state(const std::string& pseudonym, int date, const std::string& state, const Actor& who) = 0;
   // The line's time points still pending review whose values in force include automatic ones (a

@@ -272,7 +272,6 @@ int segment_pet_series(const Args& args, const Catalog& catalog, const SeriesInf
     if (!stored.is_null()) j["store"] = stored;
     std::printf("%s\n", dump(j).c_str());
   } else {
-    print_stored(stored);
     std::printf("PET lesion at (%.1f, %.1f, %.1f) in series %s (%s)\n", seed[0], seed[1], seed[2], s.uid.c_str(),
                 r.method.c_str());
     std::printf("  SUVmax %.2f, SUVpeak %.2f, SUVmean %.2f, MTV %.2f ml, TLG %.1f", r.suv_max, r.suv_peak, r.suv_mean, r.mtv_ml,
@@ -288,6 +287,7 @@ int segment_pet_series(const Args& args, const Catalog& catalog, const SeriesInf
                   blood->centre[0], blood->centre[1], blood->centre[2]);
     std::printf("\n  long axis %.1f mm, short axis %.1f mm (axial slice %d)\n", r.long_axis.length_mm, r.short_axis.length_mm,
                 r.axial_slice_index);
+    print_stored(stored);
   }
   return 0;
 }
@@ -402,7 +402,6 @@ int cmd_segment(int argc, char** argv) {
     if (!stored.is_null()) j["store"] = stored;
     std::printf("%s\n", dump(j).c_str());
   } else {
-    print_stored(stored);
     std::printf("lesion at (%.1f, %.1f, %.1f) in series %s\n", seed[0], seed[1], seed[2], s.uid.c_str());
     std::printf("  long axis  %.1f mm, short axis %.1f mm (axial slice %d); largest short axis %.1f mm (slice %d)\n",
                 r.long_axis.length_mm, r.short_axis.length_mm, r.axial_slice_index, r.largest_short_axis.length_mm,
@@ -414,6 +413,7 @@ int cmd_segment(int argc, char** argv) {
     if (r.confidence != lesion::CtSegmentation::Confidence::kHigh)
       std::printf("  LOW CONFIDENCE: %s\n", r.confidence_reason.c_str());
     if (!mask_path.empty()) std::printf("  mask: %s\n", mask_path.c_str());
+    print_stored(stored);
   }
   return 0;
 }

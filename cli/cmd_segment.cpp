@@ -71,6 +71,7 @@ class StoreRequest {
     }
     click_.lesion.label = args.get("--lesion");
     click_.lesion.organ = args.get("--organ", "unspecified");
+    click_.lesion.nodal = args.has("--nodal");
     patient_ = args.get("--patient");
     const char* user = std::getenv("USER");
     who_.name = args.get("--author", user ? user : "oncoquant segment");
@@ -123,6 +124,32 @@ class StoreRequest {
   recist::ReaderMeasurement click_;
   recist::Actor who_;
 };
+
+// A CT segmentation as the store keeps it. A node is followed by its short axis (RECIST 1.1), the
+// largest over its slices.
+LesionMeasurement ct_measurement(const lesion::CtSegmentation& r, const Volume& ct, bool nodal) {
+  const int short_slice = nodal ? r.largest_short_axis_slice_index : r.axial_slice_index;
+  const lesion::Caliper& short_axis = nodal ? r.largest_short_axis : r.short_axis;
+  LesionMeasurement m;
+  m.long_axis_mm = r.long_axis.length_mm;
+  m.short_axis_mm = short_axis.length_mm;
+  m.long_axis = lesion::on_image(r.long_axis, ct, r.axial_slice_index);
+  m.short_axis = lesion::on_image(short_axis, ct, short_slice);
+  m.volume_ml = r.volume_ml;
+  m.mean_hu = r.mean_hu;
+  return m;
+}
+
+LesionMeasurement pet_measurement(const lesion::PetSegmentation& r, const Volume& suv, std::optional<double> sul_peak) {
+  LesionMeasurement m;
+  m.long_axis_mm = r.long_axis.length_mm;
+  m.short_axis_mm = r.short_axis.length_mm;
+  m.long_axis = lesion::on_image(r.long_axis, suv, r.axial_slice_index);
+  m.short_axis = lesion::on_image(r.short_axis, suv, r.axial_slice_index);
+  m.volume_ml = r.mtv_ml;
+  m.suv = SuvMetrics{r.suv_max, r.suv_peak, r.suv_mean, r.mtv_ml, r.tlg, sul_peak};
+  return m;
+}
 
 void print_stored(const Json& stored) {
   if (stored.is_null()) return;
@@ -215,14 +242,7 @@ int segment_pet_series(const Args& args, const Catalog& catalog, const SeriesInf
   const auto& r = *seg;
   Json stored;
   if (store.wanted()) {
-    LesionMeasurement m;
-    m.long_axis_mm = r.long_axis.length_mm;
-    m.short_axis_mm = r.short_axis.length_mm;
-    m.long_axis = lesion::on_image(r.long_axis, *suv, r.axial_slice_index);
-    m.short_axis = lesion::on_image(r.short_axis, *suv, r.axial_slice_index);
-    m.volume_ml = r.mtv_ml;
-    m.suv = SuvMetrics{r.suv_max, r.suv_peak, r.suv_mean, r.mtv_ml, r.tlg, sul_peak};
-    auto recorded = store.record(catalog, s, std::move(m), lesion::lesion_mask(r.mask));
+    auto recorded = store.record(catalog, s, pet_measurement(r, *suv, sul_peak), lesion::lesion_mask(r.mask));
     if (!recorded) return fail(recorded.error().describe());
     stored = std::move(*recorded);
   }
@@ -351,18 +371,8 @@ int cmd_segment(int argc, char** argv) {
   const auto& r = *seg;
   Json stored;
   if (store.wanted()) {
-    LesionMeasurement m;
-    // A node is followed by its short axis (RECIST 1.1), the largest over its slices.
-    const bool nodal = args.has("--nodal");
-    const int short_slice = nodal ? r.largest_short_axis_slice_index : r.axial_slice_index;
-    const lesion::Caliper& short_axis = nodal ? r.largest_short_axis : r.short_axis;
-    m.long_axis_mm = r.long_axis.length_mm;
-    m.short_axis_mm = short_axis.length_mm;
-    m.long_axis = lesion::on_image(r.long_axis, *volume, r.axial_slice_index);
-    m.short_axis = lesion::on_image(short_axis, *volume, short_slice);
-    m.volume_ml = r.volume_ml;
-    m.mean_hu = r.mean_hu;
-    auto recorded = store.record(catalog, s, std::move(m), lesion::lesion_mask(r.mask, r.mask_offset));
+    auto recorded =
+        store.record(catalog, s, ct_measurement(r, *volume, args.has("--nodal")), lesion::lesion_mask(r.mask, r.mask_offset));
     if (!recorded) return fail(recorded.error().describe());
     stored = std::move(*recorded);
   }

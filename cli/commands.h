@@ -13,5 +13,6 @@ int cmd_store(int argc, char** argv);
 int cmd_track(int argc, char** argv);
 int cmd_phenotype(int argc, char** argv);
 int cmd_ihc(int argc, char** argv);
+int cmd_report(int argc, char** argv);
 
 }  // namespace oq::cli

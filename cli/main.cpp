@@ -29,6 +29,8 @@ const char* kUsage =
     "  ihc SLIDE --marker ER|PR      ER/PR on a whole-slide image: percent positive, H-score, Allred, category\n"
     "  phenotype --er-pct P ...      the phenotype group (1 HR+/HER2-, 2 HER2+, 3 triple negative) from ER, PR, HER2\n"
     "  store ACTION --db STORE       the study store: import-case, measure (corrections), history, audit\n"
+    "  report --db STORE --patient ID --out DIR\n"
+    "                                a patient's results: DICOM SR TID 1500 per time point, JSON, CSV\n"
     "  plugins [--json]              list the loaders and exporters of this build\n"
     "\n"
     "oncoquant <command> --help describes each command's options.\n";
@@ -57,6 +59,7 @@ int dispatch(int argc, char** argv) {
   if (cmd == "track") return oq::cli::cmd_track(argc, argv);
   if (cmd == "phenotype") return oq::cli::cmd_phenotype(argc, argv);
   if (cmd == "ihc") return oq::cli::cmd_ihc(argc, argv);
+  if (cmd == "report") return oq::cli::cmd_report(argc, argv);
   std::fprintf(oq::diag(), "usage error: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
   return 2;
 }

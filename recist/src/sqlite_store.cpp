@@ -968,6 +968,56 @@ class SqliteStore final : public StudyStore {
     return c;
   }
 
+  Result<PatientRecord> patient_record(const std::string& pseudonym) override {
+    auto p = patient_id(pseudonym, false, Actor{});
+    if (!p) return p.error();
+    PatientRecord r;
+    r.pseudonym = pseudonym;
+    Statement lines(db_,
+                    "SELECT line_number, start_date, regimen, criteria FROM treatment_lines WHERE patient_id = ?"
+                    " ORDER BY line_number");
+    lines.bind(1, *p);
+    while (lines.step())
+      r.lines.push_back({static_cast<int>(lines.integer(0)), day_of(lines.text(1)), lines.text(2),
+                         lines.text(3) == "iRECIST" ? Criteria::kIrecist : Criteria::kRecist11});
+    if (!lines.ok()) return fail(lines.error());
+
+    Statement tps(db_,
+                  "SELECT t.date, COALESCE(s.study_uid, ''), t.review_state, t.study_id FROM time_points t"
+                  " LEFT JOIN studies s ON s.id = t.study_id WHERE t.patient_id = ? ORDER BY t.date");
+    tps.bind(1, *p);
+    std::vector<std::optional<RowId>> studies;
+    while (tps.step()) {
+      r.time_points.push_back({day_of(tps.text(0)), tps.text(1), tps.text(2), {}});
+      studies.push_back(tps.null(3) ? std::optional<RowId>() : tps.integer(3));
+    }
+    if (!tps.ok()) return fail(tps.error());
+    for (std::size_t i = 0; i < studies.size(); ++i) {
+      if (!studies[i]) continue;
+      Statement ser(db_, "SELECT series_uid, modality, slice_thickness_mm FROM series WHERE study_id = ? ORDER BY id");
+      ser.bind(1, *studies[i]);
+      while (ser.step()) r.time_points[i].series.push_back({ser.text(0), ser.text(1), ser.optional_real(2)});
+      if (!ser.ok()) return fail(ser.error());
+    }
+
+    Statement ls(db_,
+                 "SELECT tracking_uid, label, organ, nodal, bone, previously_irradiated FROM lesions"
+                 " WHERE patient_id = ? ORDER BY id");
+    ls.bind(1, *p);
+    while (ls.step())
+      r.lesions.push_back({ls.text(0), ls.text(1), ls.text(2), ls.integer(3) != 0, bone_of(ls.text(4)), ls.integer(5) != 0});
+    if (!ls.ok()) return fail(ls.error());
+
+    Statement roles(db_,
+                    "SELECT tl.line_number, l.label, r.role FROM lesion_roles r JOIN treatment_lines tl ON tl.id = r.line_id"
+                    " JOIN lesions l ON l.id = r.lesion_id WHERE tl.patient_id = ?");
+    roles.bind(1, *p);
+    while (roles.step())
+      if (auto role = lesion_role_from(roles.text(2))) r.roles[static_cast<int>(roles.integer(0))][roles.text(1)] = *role;
+    if (!roles.ok()) return fail(roles.error());
+    return r;
+  }
+
   Result<std::vector<AuditEntry>> audit_log() override {
     Statement q(db_, "SELECT id, at, actor, action, subject, details FROM audit_log ORDER BY id");
     std::vector<AuditEntry> out;

@@ -16,6 +16,7 @@
 #include "helpers.h"
 #include "oq/recist/case_json.h"
 #include "oq/recist/reader_measurement.h"
+#include "oq/recist/report.h"
 #include "oq/recist/store.h"
 
 namespace oq::recist {
@@ -464,6 +465,58 @@ TEST(StudyStore, AClickForALineThePatientDoesNotHaveIsRefused) {
   auto r = record_reader_measurement(*s, m, kReader);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message().find("no treatment line 3"), std::string::npos) << r.error().describe();
+}
+
+// The report (oq/recist/report.h): per time point the value in force of each lesion of the line,
+// with its calipers, mask and tracking UID, and the responses from the follow-ups on.
+TEST(PatientReport, EachTimePointCarriesTheValueInForceWithItsMaskAndTheFollowUpsTheirResponses) {
+  const fs::path p = fresh_store("report");
+  auto s = open(p);
+  ASSERT_TRUE(s);
+  ASSERT_TRUE(record_reader_measurement(*s, click("T1", "2026-01-12", 30), kReader).ok());
+  ASSERT_TRUE(record_reader_measurement(*s, click("T1", "2026-03-16", 21), kReader).ok());
+  LesionMeasurement edit;
+  edit.long_axis_mm = 18;
+  edit.method = MeasurementMethod::kEdited;
+  ASSERT_TRUE(s->record_measurement("PSN-0100", "T1", day("2026-03-16"), edit, Actor{"dr.second"}).ok());
+
+  const auto r = gather_report(*s, "PSN-0100");
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  ASSERT_EQ(r->lines.size(), 1u);
+  EXPECT_EQ(r->lines[0].best_response, "PR");
+  ASSERT_EQ(r->time_points.size(), 2u);
+  const TimePointReport& base = r->time_points[0];
+  const TimePointReport& fu = r->time_points[1];
+  EXPECT_TRUE(base.baseline);
+  EXPECT_EQ(base.time_point_id, "baseline");
+  EXPECT_FALSE(base.responses) << "a baseline has no response";
+  EXPECT_EQ(base.study_uid, click("T1", "2026-01-12", 30).study_uid);
+  ASSERT_EQ(base.lesions.size(), 1u);
+  EXPECT_EQ(*base.lesions[0].value.long_axis_mm, 30);
+  ASSERT_TRUE(base.lesions[0].mask);
+  EXPECT_EQ(base.lesions[0].mask->voxels_inside(), 10u);
+  EXPECT_EQ(*base.lesions[0].role, LesionRole::kTarget);
+
+  EXPECT_EQ(fu.time_point_id, "follow-up 1");
+  ASSERT_EQ(fu.lesions.size(), 1u);
+  EXPECT_EQ(*fu.lesions[0].value.long_axis_mm, 18) << "the reader's edit is the value in force";
+  EXPECT_EQ(fu.lesions[0].value.method, MeasurementMethod::kEdited);
+  EXPECT_FALSE(fu.lesions[0].mask) << "the edit has no mask of its own";
+  EXPECT_EQ(fu.lesions[0].tracking_uid, base.lesions[0].tracking_uid);
+  ASSERT_TRUE(fu.responses);
+  EXPECT_EQ(fu.responses->overall, "PR");  // 18 vs 30: -40 %
+  EXPECT_NEAR(*fu.responses->change_from_baseline_pct, -40, 1e-9);
+}
+
+TEST(PatientReport, AnUnknownPatientOrLineIsNotFound) {
+  const fs::path p = fresh_store("report_unknown");
+  auto s = open(p);
+  ASSERT_TRUE(s);
+  ASSERT_TRUE(record_reader_measurement(*s, click("T1", "2026-01-12", 30), kReader).ok());
+  EXPECT_EQ(gather_report(*s, "NOBODY").error().code(), ErrorCode::kNotFound);
+  const auto line = gather_report(*s, "PSN-0100", 2);
+  ASSERT_FALSE(line.ok());
+  EXPECT_NE(line.error().message().find("no treatment line 2"), std::string::npos) << line.error().describe();
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "oq/measurement.h"
+#include "oq/report.h"
 
 namespace oq {
 
@@ -43,6 +44,13 @@ Json json_point(const Vec3& p);
 Json to_json(const Caliper& c);
 Json to_json(const SuvMetrics& s);
 Json to_json(const LesionMeasurement& m);
+Json to_json(const TimePointReport& tp);
+Json to_json(const LineReport& line);
+Json to_json(const PatientReport& report);
+
+// The report as a table: one row per lesion per time point of a line (RFC 4180: comma separated,
+// fields quoted when they hold a comma, quote or line break; a header row first).
+std::string to_csv(const PatientReport& report);
 
 // The printed form: indented, invalid UTF-8 (a DICOM text in another character set) replaced.
 std::string dump(const Json& j);

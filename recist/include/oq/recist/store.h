@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -74,6 +75,32 @@ struct PendingReview {
   int automatic_values = 0;
 };
 
+// What the store holds of one patient, for the reports: treatment lines, time points with their
+// studies and series, lesions and their role in each line.
+struct SeriesRecord {
+  std::string series_uid, modality;
+  std::optional<double> slice_thickness_mm;
+};
+struct TimePointRecord {
+  int date = 0;
+  std::string study_uid;     // "" for a time point recorded without its imaging study (a case file)
+  std::string review_state;  // pending, confirmed, corrected
+  std::vector<SeriesRecord> series;
+};
+struct TreatmentLineRecord {
+  int number = 0;
+  int start_date = 0;
+  std::string regimen;
+  Criteria criteria = Criteria::kRecist11;
+};
+struct PatientRecord {
+  std::string pseudonym;
+  std::vector<TreatmentLineRecord> lines;                  // by number
+  std::vector<TimePointRecord> time_points;                // by date
+  std::vector<LesionRecord> lesions;                       // in the order they were added
+  std::map<int, std::map<std::string, LesionRole>> roles;  // line number -> lesion label -> role
+};
+
 struct AuditEntry {
   RowId id = 0;
   std::string at, actor, action, subject, details;
@@ -133,6 +160,9 @@ class StudyStore {
   // last time point on or before the line's start, its follow-ups run until the next line starts.
   virtual Result<Case> build_case(const std::string& pseudonym, int line_number) = 0;
   virtual Result<std::vector<int>> treatment_lines(const std::string& pseudonym) = 0;
+
+  // Everything the store holds of one patient except the measurements (measurement_history).
+  virtual Result<PatientRecord> patient_record(const std::string& pseudonym) = 0;
 
   virtual Result<std::vector<AuditEntry>> audit_log() = 0;
 };

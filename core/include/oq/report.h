@@ -1,0 +1,66 @@
+// What a report says about one time point of one patient: the lesions with the values in force,
+// where they were measured, and the responses the engine assessed. The study store fills it
+// (recist/report.h); the DICOM SR, SEG, JSON, CSV and HTML/PDF writers read it. Plain data.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "oq/measurement.h"
+
+namespace oq {
+
+struct ReportedLesion {
+  std::string label;         // T1, N1, NT2, NEW-2026-07-20-1: what the reader calls it
+  std::string tracking_uid;  // the same at every time point
+  std::string organ;         // as recorded ("liver", "lung", "lymph node", ...)
+  bool nodal = false;
+  std::optional<LesionRole> role;  // in the reported treatment line
+  LesionMeasurement value;         // the value in force at this time point (the newest)
+  std::optional<LesionMask> mask;  // its segmentation on `value.series_uid`, when one was recorded
+};
+
+struct ReportedSeries {
+  std::string uid, modality;
+};
+
+// The response at a time point, in the names of the response engine (recist::to_string).
+struct TimePointResponses {
+  std::string target, non_target, new_lesions, overall;
+  std::optional<double> sum_mm, change_from_baseline_pct, change_from_nadir_pct;
+};
+
+struct TimePointReport {
+  std::string patient_id;  // the pseudonym
+  std::string date;        // ISO 8601
+  std::string study_uid;   // the imaging study of the time point
+  int line = 0;            // the treatment line the roles and responses belong to
+  std::string criteria;    // "RECIST1.1" or "iRECIST"
+  bool baseline = false;
+  std::string time_point_id;  // TID 1500 Subject Time Point Identifier: "baseline", "follow-up 1", ...
+  std::vector<ReportedSeries> series;
+  std::vector<ReportedLesion> lesions;
+  std::optional<TimePointResponses> responses;  // none at baseline
+};
+
+// One treatment line as a whole: what the response engine concluded over its time points.
+struct LineReport {
+  int number = 0;
+  std::string start_date, regimen, criteria;
+  std::string baseline_date;
+  std::optional<double> baseline_sum_mm;
+  std::string best_response;  // "" when the line could not be assessed
+  std::optional<std::string> progression_date;
+  std::optional<int> pfs_days;
+  bool pfs_censored = true;
+  std::vector<std::string> warnings;  // why it could not be assessed, or what the reader should know
+};
+
+struct PatientReport {
+  std::string patient_id;
+  std::vector<LineReport> lines;
+  std::vector<TimePointReport> time_points;  // by line, then date
+};
+
+}  // namespace oq

@@ -1,0 +1,187 @@
+// `oncoquant report` (issue 21 part 3): a reader's clicks at two time points of a demo patient,
+// recorded with `segment --db`, come out as one DICOM SR TID 1500 per time point that the real
+// validators accept (dciodvfy, dsrdump) and that an independent reader (pydicom, not DCMTK) reads
+// back to the stored values and caliper end points; plus the JSON and CSV. Bad requests write nothing.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "support.h"
+
+namespace {
+
+using namespace oqtest;
+using nlohmann::json;
+
+const fs::path kArchive = OQ_PHANTOM_ARCHIVE;
+const std::string kPatient = "OQ-DEMO-001";
+const fs::path kImages = kArchive / "archive" / kPatient;
+
+// The demo patient's CT at time point `t` and the truth's seed of `lesion` there.
+struct Click {
+  std::string series, seed, date;
+};
+Click click_at(int t, const std::string& lesion) {
+  const json m = load_json(kArchive / "manifest.json");
+  for (const json& p : m["patients"]) {
+    if (p["patient_id"] != kPatient) continue;
+    const json& tp = p["time_points"][static_cast<std::size_t>(t)];
+    const std::string date = tp["date"].get<std::string>();
+    const json truth =
+        load_json(kArchive / p["truth_path"].get<std::string>() / ("t" + std::to_string(t) + "_" + date) / "ct.truth.json");
+    for (const json& l : truth["lesions"])
+      if (l["id"] == lesion) return {(kArchive / tp["ct"]["path"].get<std::string>()).string(), point_arg(l["seed_mm"]), date};
+  }
+  ADD_FAILURE() << "no lesion " << lesion << " at time point " << t;
+  return {};
+}
+
+// Two time points, two liver targets clicked by a reader at each.
+fs::path store_with_two_time_points(const fs::path& dir) {
+  const fs::path db = dir / "study.sqlite";
+  for (int t : {0, 1})
+    for (const char* lesion : {"L1", "L2"}) {
+      const Click c = click_at(t, lesion);
+      const CliRun r = oncoquant("segment " + quote(c.series) + " --seed " + c.seed + " --db " + quote(db.string()) +
+                                 " --lesion " + lesion + " --organ liver --author dr.reader --quiet");
+      EXPECT_EQ(r.exit_code, 0) << r.err;
+    }
+  return db;
+}
+
+json read_sr(const fs::path& sr) {
+  const CliRun r = shell("/usr/bin/python3 " + quote(std::string(OQ_SOURCE_DIR) + "/tests/tools/read_sr.py") + " " +
+                         quote(sr.string()) + " " + quote(kImages.string()));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return json::parse(r.out);
+}
+
+const json* group_of(const json& sr, const std::string& label) {
+  for (const json& g : sr["groups"])
+    if (g.value("label", "") == label) return &g;
+  return nullptr;
+}
+
+const json* value_of(const json& group, const std::string& name) {
+  for (const json& v : group["values"])
+    if (v["name"] == name) return &v;
+  return nullptr;
+}
+
+double distance(const json& a, const json& b) {
+  double s = 0;
+  for (int i = 0; i < 3; ++i) s += (a[i].get<double>() - b[i].get<double>()) * (a[i].get<double>() - b[i].get<double>());
+  return std::sqrt(s);
+}
+
+TEST(Report, EachTimePointGetsAnSrTheValidatorsAcceptAndPydicomReadsBackToTheStoredCalipers) {
+  const fs::path dir = scratch("report_two_time_points");
+  const fs::path db = store_with_two_time_points(dir);
+  const fs::path out = dir / "out";
+  const CliRun r = oncoquant("report --db " + quote(db.string()) + " --patient " + kPatient + " --out " + quote(out.string()) +
+                             " --images " + quote(kImages.string()) + " --author dr.reader --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json written = json::parse(r.out);
+  EXPECT_TRUE(written["not_written"].empty()) << written.dump();
+
+  std::map<std::string, std::string> tracking_uid_at_baseline;
+  for (int t : {0, 1}) {
+    const std::string date = click_at(t, "L1").date;
+    const fs::path sr = out / (kPatient + "_line1_" + date + "_sr.dcm");
+    ASSERT_TRUE(fs::exists(sr)) << sr;
+    const CliRun dump = shell("dsrdump " + quote(sr.string()));
+    EXPECT_EQ(dump.exit_code, 0) << dump.err;
+    EXPECT_NE(dump.out.find("Imaging Measurement Report"), std::string::npos);
+    const CliRun check = shell("dciodvfy " + quote(sr.string()) + " 2>&1");
+    EXPECT_EQ(check.out.find("Error"), std::string::npos) << check.out;
+
+    const json read = read_sr(sr);
+    EXPECT_EQ(read["patient_id"], kPatient);
+    for (const char* lesion : {"L1", "L2"}) {
+      const json* g = group_of(read, lesion);
+      ASSERT_NE(g, nullptr) << lesion << " at " << date;
+      EXPECT_EQ((*g)["tracking_identifier"].get<std::string>().rfind("Cornerstone3DTools@^0.1.0:Bidirectional", 0), 0u);
+      if (t == 0)
+        tracking_uid_at_baseline[lesion] = (*g)["tracking_uid"];
+      else
+        EXPECT_EQ((*g)["tracking_uid"], tracking_uid_at_baseline[lesion]) << "the same lesion keeps its Tracking UID";
+
+      const CliRun h =
+          oncoquant("store history --db " + quote(db.string()) + " --patient " + kPatient + " --lesion " + lesion + " --json");
+      ASSERT_EQ(h.exit_code, 0) << h.err;
+      const json stored = json::parse(h.out)[static_cast<std::size_t>(t)];
+      for (const char* axis : {"long_axis", "short_axis"}) {
+        const json* v = value_of(*g, axis == std::string("long_axis") ? "Long Axis" : "Short Axis");
+        ASSERT_NE(v, nullptr);
+        EXPECT_NEAR((*v)["value"].get<double>(), stored[std::string(axis) + "_mm"].get<double>(), 0.005);
+        EXPECT_EQ((*v)["image"], stored[axis]["sop_instance_uid"]);
+        // The stored end points (rounded to 0.01 mm) and the SCOORD's, back in patient space.
+        EXPECT_LT(distance((*v)["points_mm"][0], stored[axis]["endpoints_mm"][0]), 0.02) << lesion << " " << axis;
+        EXPECT_LT(distance((*v)["points_mm"][1], stored[axis]["endpoints_mm"][1]), 0.02) << lesion << " " << axis;
+      }
+    }
+    if (t == 1) {
+      EXPECT_FALSE(read["evaluations"].value("RECIST 1.1 overall response", "").empty())
+          << "a follow-up carries its responses: " << read["evaluations"].dump();
+    }
+  }
+
+  // CSV: a header and one row per lesion per time point; JSON: both time points.
+  std::ifstream csv(out / (kPatient + "_measurements.csv"));
+  std::string line;
+  int rows = 0;
+  while (std::getline(csv, line)) ++rows;
+  EXPECT_EQ(rows, 1 + 2 * 2);
+  const json report = load_json(out / (kPatient + "_report.json"));
+  ASSERT_EQ(report["time_points"].size(), 2u);
+  EXPECT_EQ(report["time_points"][1]["lesions"].size(), 2u);
+  EXPECT_FALSE(report["time_points"][1]["overall_response"].get<std::string>().empty());
+}
+
+TEST(Report, AnUnknownPatientIsOneErrorAndWritesNothing) {
+  const fs::path dir = scratch("report_unknown_patient");
+  const Click c = click_at(0, "L1");
+  const fs::path db = dir / "study.sqlite";
+  ASSERT_EQ(oncoquant("segment " + quote(c.series) + " --seed " + c.seed + " --db " + quote(db.string()) + " --lesion L1 --quiet")
+                .exit_code,
+            0);
+  const fs::path out = dir / "out";
+  const CliRun r = oncoquant("report --db " + quote(db.string()) + " --patient NOBODY --out " + quote(out.string()));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find("NOBODY"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(out)) << "nothing written";
+}
+
+TEST(Report, AStoreThatDoesNotExistIsNotCreated) {
+  const fs::path dir = scratch("report_no_store");
+  const fs::path db = dir / "missing.sqlite", out = dir / "out";
+  const CliRun r = oncoquant("report --db " + quote(db.string()) + " --patient " + kPatient + " --out " + quote(out.string()));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("missing.sqlite"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(db));
+  EXPECT_FALSE(fs::exists(out));
+}
+
+TEST(Report, ImagesOfAnotherPatientAreRefusedAndNothingIsWritten) {
+  const fs::path dir = scratch("report_other_patient");
+  const fs::path db = store_with_two_time_points(dir);
+  // The same files under another patient's name: the SR would join a study that is not the patient's.
+  const fs::path copy = dir / "images";
+  const Click c = click_at(0, "L1");
+  ASSERT_EQ(shell("cp -r " + quote(c.series) + " " + quote(copy.string()) + " && for f in " + quote(copy.string()) +
+                  "/*; do dcmodify -nb -m PatientID=SOMEONE-ELSE \"$f\" >/dev/null; done")
+                .exit_code,
+            0);
+  const fs::path out = dir / "out";
+  const CliRun r = oncoquant("report --db " + quote(db.string()) + " --patient " + kPatient + " --out " + quote(out.string()) +
+                             " --images " + quote(copy.string()));
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.err.find("SOMEONE-ELSE"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(out)) << "nothing written";
+}
+
+}  // namespace

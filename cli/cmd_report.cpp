@@ -16,6 +16,7 @@
 #include "oq/recist/report.h"
 #include "oq/recist/store.h"
 #include "oq/scan.h"
+#include "oq/seg/segmentation.h"
 #include "oq/serialize.h"
 #include "oq/sr/tid1500.h"
 
@@ -29,6 +30,7 @@ namespace {
 const char* kReportUsage =
     "usage: oncoquant report --db STORE --patient ID --out DIR [--line N] [--images DIR] [--author NAME] [--json]\n"
     "  Writes the patient's results from the study store into DIR (created if missing):\n"
+    "    ID_lineN_YYYY-MM-DD_seg.dcm a DICOM SEG per time point: one segment per lesion whose mask the store holds\n"
     "    ID_lineN_YYYY-MM-DD_sr.dcm  a DICOM SR TID 1500 Measurement Report per time point of each line: every\n"
     "                                lesion with its calipers on the images, volume, HU/SUV, status and method,\n"
     "                                and the time point's responses (OHIF opens the calipers as Bidirectional\n"
@@ -43,6 +45,12 @@ const char* kReportUsage =
 class ImageArchive {
  public:
   explicit ImageArchive(Catalog catalog) : catalog_(std::move(catalog)) {}
+
+  Result<Grid> grid(const std::string& series_uid) const {
+    for (const SeriesInfo* s : catalog_.all_series())
+      if (s->uid == series_uid) return grid_of(*s);
+    return Error(ErrorCode::kNotFound, "the images of this series are not under --images", series_uid);
+  }
 
   Result<const std::vector<dicom::SourceImage>*> frames(const std::string& series_uid) {
     if (auto it = cache_.find(series_uid); it != cache_.end()) return &it->second;
@@ -93,24 +101,57 @@ struct Written {
   std::vector<std::string> notes;  // what could not be written, and why
 };
 
-// One SR per time point that has lesions, under a temporary name in `outputs`.
-Status add_srs(const PatientReport& report, const std::string& dir, ImageArchive* archive, const sr::WriterInfo& who,
-               OutputSet& outputs, Written& written) {
+std::string output_name(const std::string& dir, const TimePointReport& tp, const std::string& what) {
+  return dir + "/" + tp.patient_id + "_line" + std::to_string(tp.line) + "_" + tp.date + "_" + what + ".dcm";
+}
+
+// One SEG per series the time point's masks lie on; what each lesion's segment is, for the SR.
+Result<sr::SegmentReferences> add_segs(const TimePointReport& tp, const std::string& dir, ImageArchive& archive,
+                                       const std::string& version, OutputSet& outputs, Written& written) {
+  std::vector<std::string> series;
+  for (const ReportedLesion& l : tp.lesions)
+    if (l.mask && std::find(series.begin(), series.end(), l.value.series_uid) == series.end())
+      series.push_back(l.value.series_uid);
+  sr::SegmentReferences refs;
+  for (std::size_t i = 0; i < series.size(); ++i) {
+    auto grid = archive.grid(series[i]);
+    if (!grid) return grid.error();
+    auto frames = archive.frames(series[i]);
+    if (!frames) return frames.error();
+    const std::string name = output_name(dir, tp, i == 0 ? "seg" : "seg" + std::to_string(i + 1));
+    auto temp = outputs.add(name);
+    if (!temp) return temp.error();
+    auto seg = seg::write_segmentation(tp, series[i], *grid, **frames, version, *temp);
+    if (!seg)
+      return Error(seg.error().code(), "the SEG of " + tp.date + " cannot be written: " + seg.error().message(),
+                   seg.error().subject() == *temp ? name : seg.error().subject());
+    for (const auto& [label, number] : seg->segment_of) refs[label] = {seg->sop_instance_uid, seg->series_uid, number};
+    written.files.push_back(name);
+  }
+  return refs;
+}
+
+// Per time point that has lesions: the SEG of its masks, then the SR referring to it.
+Status add_dicom(const PatientReport& report, const std::string& dir, ImageArchive* archive, const sr::WriterInfo& who,
+                 OutputSet& outputs, Written& written) {
   for (const TimePointReport& tp : report.time_points) {
     if (tp.lesions.empty()) continue;
-    const std::string name = dir + "/" + report.patient_id + "_line" + std::to_string(tp.line) + "_" + tp.date + "_sr.dcm";
+    const std::string when = tp.date + " (line " + std::to_string(tp.line) + ")";
     if (!archive) {
-      written.notes.push_back(tp.date + " (line " + std::to_string(tp.line) + "): no SR without --images");
+      written.notes.push_back(when + ": no SR or SEG without --images");
       continue;
     }
     auto images = images_of(tp, *archive);
     if (!images) {
-      written.notes.push_back(tp.date + " (line " + std::to_string(tp.line) + "): no SR: " + images.error().describe());
+      written.notes.push_back(when + ": no SR or SEG: " + images.error().describe());
       continue;
     }
+    auto segments = add_segs(tp, dir, *archive, who.software_version, outputs, written);
+    if (!segments) return segments.error();
+    const std::string name = output_name(dir, tp, "sr");
     auto temp = outputs.add(name);
     if (!temp) return temp.error();
-    if (auto uid = sr::write_measurement_report(tp, *images, nullptr, who, *temp); !uid)
+    if (auto uid = sr::write_measurement_report(tp, *images, *segments, who, *temp); !uid)
       return Error(uid.error().code(), "the SR of " + tp.date + " cannot be written: " + uid.error().message(),
                    uid.error().subject() == *temp ? name : uid.error().subject());
     written.files.push_back(name);
@@ -135,7 +176,7 @@ Status add_tables(const PatientReport& report, const std::string& dir, OutputSet
 Status write_all(const PatientReport& report, const std::string& dir, const std::string& db, ImageArchive* archive,
                  const sr::WriterInfo& who, Written& written) {
   OutputSet outputs({db});
-  if (auto s = add_srs(report, dir, archive, who, outputs, written); !s) return s;
+  if (auto s = add_dicom(report, dir, archive, who, outputs, written); !s) return s;
   if (auto s = add_tables(report, dir, outputs, written); !s) return s;
   return outputs.commit();
 }

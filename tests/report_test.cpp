@@ -1,13 +1,17 @@
 // `oncoquant report` (issue 21 part 3): a reader's clicks at two time points of a demo patient,
-// recorded with `segment --db`, come out as one DICOM SR TID 1500 per time point that the real
-// validators accept (dciodvfy, dsrdump) and that an independent reader (pydicom, not DCMTK) reads
-// back to the stored values and caliper end points; plus the JSON and CSV. Bad requests write nothing.
+// recorded with `segment --db`, come out as one DICOM SR TID 1500 and one SEG per time point that the
+// real validators accept (dciodvfy, dsrdump) and that an independent reader (pydicom, not DCMTK)
+// reads back to the stored values, caliper end points and masks (voxel for voxel); plus the JSON
+// and CSV. Bad requests write nothing.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "support.h"
 
@@ -39,14 +43,16 @@ Click click_at(int t, const std::string& lesion) {
   return {};
 }
 
-// Two time points, two liver targets clicked by a reader at each.
+// Two time points, two liver targets clicked by a reader at each; each mask also written as NIfTI
+// (dir/L1_t0.nii.gz, ...) for the SEG to be checked against.
 fs::path store_with_two_time_points(const fs::path& dir) {
   const fs::path db = dir / "study.sqlite";
   for (int t : {0, 1})
     for (const char* lesion : {"L1", "L2"}) {
       const Click c = click_at(t, lesion);
-      const CliRun r = oncoquant("segment " + quote(c.series) + " --seed " + c.seed + " --db " + quote(db.string()) +
-                                 " --lesion " + lesion + " --organ liver --author dr.reader --quiet");
+      const fs::path mask = dir / (std::string(lesion) + "_t" + std::to_string(t) + ".nii.gz");
+      const CliRun r = oncoquant("segment " + quote(c.series) + " --seed " + c.seed + " --db " + quote(db.string()) + " --mask " +
+                                 quote(mask.string()) + " --lesion " + lesion + " --organ liver --author dr.reader --quiet");
       EXPECT_EQ(r.exit_code, 0) << r.err;
     }
   return db;
@@ -71,13 +77,54 @@ const json* value_of(const json& group, const std::string& name) {
   return nullptr;
 }
 
+// The centres of a mask's voxels in patient coordinates (mm), sorted.
+using Points = std::vector<std::array<double, 3>>;
+Points mask_points(const VolumeData& v) {
+  Points out;
+  for (std::size_t k = 0; k < v.size[2]; ++k)
+    for (std::size_t j = 0; j < v.size[1]; ++j)
+      for (std::size_t i = 0; i < v.size[0]; ++i) {
+        if (v.voxels[(k * v.size[1] + j) * v.size[0] + i] == 0) continue;
+        const double idx[3] = {static_cast<double>(i) * v.spacing[0], static_cast<double>(j) * v.spacing[1],
+                               static_cast<double>(k) * v.spacing[2]};
+        std::array<double, 3> p{};
+        for (std::size_t r = 0; r < 3; ++r) {
+          p[r] = v.origin[r];
+          for (std::size_t c = 0; c < 3; ++c) p[r] += v.direction[3 * r + c] * idx[c];
+        }
+        out.push_back(p);
+      }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Points seg_points(const json& segment) {
+  Points out;
+  for (const json& p : segment["voxels_mm"]) out.push_back({p[0].get<double>(), p[1].get<double>(), p[2].get<double>()});
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// How many voxels differ: a count mismatch, or pairs (in sorted order) more than 0.01 mm apart.
+std::size_t differing(const Points& a, const Points& b) {
+  if (a.size() != b.size()) return std::max(a.size(), b.size());
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    for (std::size_t c = 0; c < 3; ++c)
+      if (std::fabs(a[i][c] - b[i][c]) > 0.01) {
+        ++n;
+        break;
+      }
+  return n;
+}
+
 double distance(const json& a, const json& b) {
   double s = 0;
   for (int i = 0; i < 3; ++i) s += (a[i].get<double>() - b[i].get<double>()) * (a[i].get<double>() - b[i].get<double>());
   return std::sqrt(s);
 }
 
-TEST(Report, EachTimePointGetsAnSrTheValidatorsAcceptAndPydicomReadsBackToTheStoredCalipers) {
+TEST(Report, EachTimePointGetsAnSrAndASegTheValidatorsAcceptAndPydicomReadsBackToTheStoredCalipersAndMasks) {
   const fs::path dir = scratch("report_two_time_points");
   const fs::path db = store_with_two_time_points(dir);
   const fs::path out = dir / "out";
@@ -122,6 +169,33 @@ TEST(Report, EachTimePointGetsAnSrTheValidatorsAcceptAndPydicomReadsBackToTheSto
         EXPECT_LT(distance((*v)["points_mm"][0], stored[axis]["endpoints_mm"][0]), 0.02) << lesion << " " << axis;
         EXPECT_LT(distance((*v)["points_mm"][1], stored[axis]["endpoints_mm"][1]), 0.02) << lesion << " " << axis;
       }
+    }
+    // The SEG beside it: valid, one segment per lesion, each the reader's mask voxel for voxel.
+    const fs::path segfile = out / (kPatient + "_line1_" + date + "_seg.dcm");
+    ASSERT_TRUE(fs::exists(segfile)) << segfile;
+    const CliRun segcheck = shell("dciodvfy " + quote(segfile.string()) + " 2>&1");
+    EXPECT_EQ(segcheck.out.find("Error"), std::string::npos) << segcheck.out;
+    const CliRun segread = shell("/usr/bin/python3 " + quote(std::string(OQ_SOURCE_DIR) + "/tests/tools/read_seg.py") + " " +
+                                 quote(segfile.string()));
+    ASSERT_EQ(segread.exit_code, 0) << segread.err;
+    const json seg = json::parse(segread.out);
+    EXPECT_EQ(seg["patient_id"], kPatient);
+    EXPECT_EQ(seg["study_uid"], read["study_uid"]) << "the SEG joins the imaging study, as the SR does";
+    ASSERT_EQ(seg["segments"].size(), 2u);
+    for (const json& segment : seg["segments"]) {
+      const std::string lesion = segment["label"];
+      EXPECT_EQ(segment["tracking_uid"], tracking_uid_at_baseline[lesion]);
+      const VolumeData mask = read_volume(dir / (lesion + "_t" + std::to_string(t) + ".nii.gz"));
+      const auto expected = mask_points(mask);
+      EXPECT_EQ(differing(seg_points(segment), expected), 0u) << lesion << " at " << date << ": the SEG is not the mask";
+      EXPECT_GT(expected.size(), 100u);
+      // The SR's volume of that lesion names this SEG and this segment.
+      const json* g = group_of(read, lesion);
+      ASSERT_NE(g, nullptr);
+      const json* volume = value_of(*g, "Volume");
+      ASSERT_NE(volume, nullptr);
+      EXPECT_EQ((*volume)["segment"]["sop_instance_uid"], seg["sop_instance_uid"]);
+      EXPECT_EQ((*volume)["segment"]["number"], segment["number"]);
     }
     if (t == 1) {
       EXPECT_FALSE(read["evaluations"].value("RECIST 1.1 overall response", "").empty())

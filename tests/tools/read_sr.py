@@ -57,6 +57,10 @@ def read_group(group, planes):
                     data = [float(v) for v in child.GraphicData]
                     value["image"] = ref
                     value["points_mm"] = [to_patient(planes[ref], data[i], data[i + 1]) for i in range(0, len(data), 2)]
+                if child.ValueType == "IMAGE" and "ReferencedSegmentNumber" in child.ReferencedSOPSequence[0]:
+                    ref = child.ReferencedSOPSequence[0]
+                    value["segment"] = {"sop_instance_uid": ref.ReferencedSOPInstanceUID,
+                                        "number": int(ref.ReferencedSegmentNumber)}
                 for mod in getattr(child, "ConceptCodeSequence", []):
                     if meaning(child) == "Derivation":
                         value["derivation"] = mod.CodeMeaning

@@ -52,7 +52,7 @@ using ImageIndex = std::map<std::pair<std::string, int>, const dicom::SourceImag
 // must list as evidence).
 struct Context {
   ImageIndex index;
-  const SegmentReference* seg = nullptr;
+  const SegmentReferences* segments = nullptr;
   std::set<const dicom::SourceImage*> referenced;
 };
 
@@ -116,7 +116,6 @@ bool bidirectional(const LesionMeasurement& v) {
 }
 
 Status add_values(Group& g, const ReportedLesion& l, Context& ctx) {
-  const SegmentReference* seg = ctx.seg;
   const LesionMeasurement& v = l.value;
   if (v.long_axis_mm)
     if (auto s = add_caliper(g, kLongAxis, *v.long_axis_mm, v.long_axis ? &*v.long_axis : nullptr, ctx, l.label); !s) return s;
@@ -126,9 +125,9 @@ Status add_values(Group& g, const ReportedLesion& l, Context& ctx) {
   if (v.volume_ml) {
     if (auto s = add_value(g, kVolume, *v.volume_ml, Quantity::kVolumeMl, kMl, nullptr, l.label); !s) return s;
     // The volume is that of the lesion's segment in the SEG written beside this report.
-    if (seg && seg->segment_of.count(l.label)) {
-      DSRImageReferenceValue segment(UID_SegmentationStorage, seg->sop_instance_uid.c_str());
-      segment.getSegmentList().addItem(static_cast<Uint16>(seg->segment_of.at(l.label)));
+    if (const auto seg = ctx.segments->find(l.label); seg != ctx.segments->end()) {
+      DSRImageReferenceValue segment(UID_SegmentationStorage, seg->second.sop_instance_uid.c_str());
+      segment.getSegmentList().addItem(static_cast<Uint16>(seg->second.segment));
       if (OFCondition c = g.getMeasurement().addImage(CODE_DCM_SourceOfMeasurement, segment); c.bad())
         return dcmtk_error("cannot reference the lesion's segment", c, l.label);
     }
@@ -247,24 +246,26 @@ Status list_evidence(DSRDocument& doc, const Context& ctx) {
             evidence.addItem(i->study_uid.c_str(), i->series_uid.c_str(), i->sop_class_uid.c_str(), i->sop_instance_uid.c_str());
         c.bad())
       return dcmtk_error("cannot list the referenced images", c, i->path);
-  if (ctx.seg && !ctx.referenced.empty()) {
-    const dicom::SourceImage* any = *ctx.referenced.begin();
-    if (OFCondition c = evidence.addItem(any->study_uid.c_str(), ctx.seg->series_uid.c_str(), UID_SegmentationStorage,
-                                         ctx.seg->sop_instance_uid.c_str());
-        c.bad())
-      return dcmtk_error("cannot list the segmentation", c, ctx.seg->sop_instance_uid);
-  }
+  if (ctx.referenced.empty()) return ok_status();
+  const std::string study = (*ctx.referenced.begin())->study_uid;
+  std::set<std::string> listed;
+  for (const auto& [label, seg] : *ctx.segments)
+    if (listed.insert(seg.sop_instance_uid).second)
+      if (OFCondition c =
+              evidence.addItem(study.c_str(), seg.series_uid.c_str(), UID_SegmentationStorage, seg.sop_instance_uid.c_str());
+          c.bad())
+        return dcmtk_error("cannot list the segmentation", c, label);
   return ok_status();
 }
 
 }  // namespace
 
 Result<std::string> write_measurement_report(const TimePointReport& tp, const std::vector<dicom::SourceImage>& images,
-                                             const SegmentReference* seg, const WriterInfo& who, const std::string& path) {
+                                             const SegmentReferences& segments, const WriterInfo& who, const std::string& path) {
   if (images.empty())
     return Error(ErrorCode::kInvalidArgument, "no images to refer the measurements to", tp.patient_id + " " + tp.date);
   Context ctx;
-  ctx.seg = seg;
+  ctx.segments = &segments;
   for (const dicom::SourceImage& i : images) ctx.index[{i.sop_instance_uid, i.frame}] = &i;
 
   TID1500_MeasurementReport report(CMR_CID7021::ImagingMeasurementReport);

@@ -23,11 +23,12 @@ namespace oq::sr {
 // The Tracking Identifier prefix OHIF's adapters recognise as their Bidirectional tool.
 inline constexpr const char* kBidirectionalTrackingPrefix = "Cornerstone3DTools@^0.1.0:Bidirectional";
 
-// The SEG written beside the report: its instance and each lesion's segment number (by label).
+// Where a lesion's segmentation was written (a SEG beside the report): its instance and segment.
 struct SegmentReference {
   std::string sop_instance_uid, series_uid;
-  std::map<std::string, int> segment_of;
+  int segment = 0;
 };
+using SegmentReferences = std::map<std::string, SegmentReference>;  // by lesion label
 
 struct WriterInfo {
   std::string software_version;  // the device observer's version
@@ -38,6 +39,6 @@ struct WriterInfo {
 // headers): every caliper must lie on one of them, and the patient and study of the SR are those
 // of the images, so the SR joins the imaging study. Returns the SR's SOP Instance UID.
 Result<std::string> write_measurement_report(const TimePointReport& tp, const std::vector<dicom::SourceImage>& images,
-                                             const SegmentReference* seg, const WriterInfo& who, const std::string& path);
+                                             const SegmentReferences& segments, const WriterInfo& who, const std::string& path);
 
 }  // namespace oq::sr

@@ -58,6 +58,14 @@ fs::path store_with_two_time_points(const fs::path& dir) {
   return db;
 }
 
+// The SR as OHIF reads it: dcmjs and @cornerstonejs/adapters (tests/ohif/read_sr.mjs).
+json read_with_ohif(const fs::path& sr, const fs::path& images) {
+  const CliRun r = shell("node " + quote(std::string(OQ_OHIF_DIR) + "/read_sr.mjs") + " " + quote(sr.string()) + " " +
+                         quote(images.string()) + " 2>/dev/null");
+  EXPECT_EQ(r.exit_code, 0) << "node could not run OHIF's adapters (scripts/setup installs them)";
+  return r.exit_code == 0 ? json::parse(r.out) : json::object();
+}
+
 json read_sr(const fs::path& sr) {
   const CliRun r = shell("/usr/bin/python3 " + quote(std::string(OQ_SOURCE_DIR) + "/tests/tools/read_sr.py") + " " +
                          quote(sr.string()) + " " + quote(kImages.string()));
@@ -124,7 +132,25 @@ double distance(const json& a, const json& b) {
   return std::sqrt(s);
 }
 
-TEST(Report, EachTimePointGetsAnSrAndASegTheValidatorsAcceptAndPydicomReadsBackToTheStoredCalipersAndMasks) {
+// OHIF opens the lesion as its Bidirectional tool, labelled with the lesion's name, with our long
+// and short axes (lengths within 0.1 mm) and our end points (within 0.1 mm) as its handles.
+void check_ohif_reads(const json& ohif, const std::string& lesion, const json& stored) {
+  const json* tool = nullptr;
+  if (ohif.contains("bidirectional"))
+    for (const json& b : ohif["bidirectional"])
+      if (b["label"] == lesion) tool = &b;
+  ASSERT_NE(tool, nullptr) << "OHIF finds no Bidirectional labelled " << lesion << ": " << ohif.dump();
+  EXPECT_EQ((*tool)["trackingUid"], stored["tracking_uid"]);
+  EXPECT_NEAR((*tool)["length"].get<double>(), stored["long_axis_mm"].get<double>(), 0.1);
+  EXPECT_NEAR((*tool)["width"].get<double>(), stored["short_axis_mm"].get<double>(), 0.1);
+  const json& p = (*tool)["points"];
+  EXPECT_LT(distance(p[0], stored["long_axis"]["endpoints_mm"][0]), 0.1) << lesion;
+  EXPECT_LT(distance(p[1], stored["long_axis"]["endpoints_mm"][1]), 0.1) << lesion;
+  EXPECT_LT(distance(p[2], stored["short_axis"]["endpoints_mm"][0]), 0.1) << lesion;
+  EXPECT_LT(distance(p[3], stored["short_axis"]["endpoints_mm"][1]), 0.1) << lesion;
+}
+
+TEST(Report, EachTimePointGetsAnSrAndASegThatTheValidatorsAcceptAndPydicomAndOhifReadBackToTheStoredValues) {
   const fs::path dir = scratch("report_two_time_points");
   const fs::path db = store_with_two_time_points(dir);
   const fs::path out = dir / "out";
@@ -146,6 +172,7 @@ TEST(Report, EachTimePointGetsAnSrAndASegTheValidatorsAcceptAndPydicomReadsBackT
     EXPECT_EQ(check.out.find("Error"), std::string::npos) << check.out;
 
     const json read = read_sr(sr);
+    const json ohif = read_with_ohif(sr, kImages);
     EXPECT_EQ(read["patient_id"], kPatient);
     for (const char* lesion : {"L1", "L2"}) {
       const json* g = group_of(read, lesion);
@@ -160,6 +187,7 @@ TEST(Report, EachTimePointGetsAnSrAndASegTheValidatorsAcceptAndPydicomReadsBackT
           oncoquant("store history --db " + quote(db.string()) + " --patient " + kPatient + " --lesion " + lesion + " --json");
       ASSERT_EQ(h.exit_code, 0) << h.err;
       const json stored = json::parse(h.out)[static_cast<std::size_t>(t)];
+      check_ohif_reads(ohif, lesion, stored);
       for (const char* axis : {"long_axis", "short_axis"}) {
         const json* v = value_of(*g, axis == std::string("long_axis") ? "Long Axis" : "Short Axis");
         ASSERT_NE(v, nullptr);

@@ -258,6 +258,7 @@ FollowUpResult track_follow_up(const TimePointScans& base, const TimePointScans&
       proposal.volume_ml = s.volume_ml;
       proposal.long_axis = lesion::on_image(s.long_axis, fu.ct, s.axial_slice_index);
       proposal.short_axis = lesion::on_image(short_axis, fu.ct, t.nodal ? s.largest_short_axis_slice_index : s.axial_slice_index);
+      proposal.mask = lesion::lesion_mask(s.mask, s.mask_offset);
     }
     l["note"] = t.note;
     j["lesions"].push_back(l);

@@ -782,6 +782,8 @@ class SqliteStore final : public StudyStore {
         }
         auto ins = insert_measurement(*p, pseudonym, *lesion, l.label, tp, fp.date, m, who);
         if (!ins) return ins.error();
+        if (l.found && l.mask)
+          if (auto masked = record_mask(*ins, *l.mask, who); !masked) return masked.error();
         out.recorded.push_back(l.label);
         wrote = true;
       }

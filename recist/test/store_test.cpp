@@ -204,6 +204,7 @@ TEST(StudyStore, TrackingProposalsAwaitTheReader) {
   t1.label = "T1";
   t1.found = true;
   t1.long_axis_mm = 26;
+  t1.mask = LesionMask{{10, 20, 3}, {2, 2, 1}, {1, 1, 0, 1}};
   LesionProposal nt1;
   nt1.label = "NT1";
   nt1.found = true;
@@ -227,6 +228,10 @@ TEST(StudyStore, TrackingProposalsAwaitTheReader) {
   ASSERT_EQ(history.size(), 2u);
   EXPECT_EQ(history.back().value.method, MeasurementMethod::kAutomatic);
   EXPECT_EQ(history.back().value.series_uid, "1.2.3.4.5");
+  const auto mask = s->mask_of(history.back().id).value();
+  ASSERT_TRUE(mask) << "tracking's segmentation is kept with its value";
+  EXPECT_EQ(mask->voxels_inside(), 3u);
+  EXPECT_EQ(mask->offset, (std::array<std::size_t, 3>{10, 20, 3}));
   // Three automatic values await review at that date (T1, NT1 and the candidate).
   auto pending = s->pending_reviews("PSN-0005", 1);
   ASSERT_TRUE(pending.ok());

@@ -49,6 +49,7 @@ struct LesionProposal {
   bool found = false;
   std::optional<double> long_axis_mm, short_axis_mm, volume_ml;
   std::optional<Caliper> long_axis, short_axis;  // where tracking measured them
+  std::optional<LesionMask> mask;                // the follow-up segmentation (for the reports' SEG)
 };
 // Something that may be a new lesion (new uptake on PET): stored as an equivocal new lesion, which
 // RECIST does not count as progression until a reader confirms it.

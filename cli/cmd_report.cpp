@@ -11,11 +11,11 @@
 
 #include "args.h"
 #include "commands.h"
+#include "image_archive.h"
 #include "oq/dicom/source_images.h"
 #include "oq/output.h"
 #include "oq/recist/report.h"
 #include "oq/recist/store.h"
-#include "oq/scan.h"
 #include "oq/seg/segmentation.h"
 #include "oq/serialize.h"
 #include "oq/sr/tid1500.h"
@@ -40,33 +40,6 @@ const char* kReportUsage =
     "  --images DIR: the folder (or DICOMDIR) holding the series that were measured; the SRs refer to their\n"
     "  images and join their studies. Without it only the JSON and CSV are written. --line N: that line only.\n"
     "  --author NAME: the person observer named in the SRs. Everything is written together or nothing is.\n";
-
-// The series of an archive folder, their frames' planes read once each.
-class ImageArchive {
- public:
-  explicit ImageArchive(Catalog catalog) : catalog_(std::move(catalog)) {}
-
-  Result<Grid> grid(const std::string& series_uid) const {
-    for (const SeriesInfo* s : catalog_.all_series())
-      if (s->uid == series_uid) return grid_of(*s);
-    return Error(ErrorCode::kNotFound, "the images of this series are not under --images", series_uid);
-  }
-
-  Result<const std::vector<dicom::SourceImage>*> frames(const std::string& series_uid) {
-    if (auto it = cache_.find(series_uid); it != cache_.end()) return &it->second;
-    for (const SeriesInfo* s : catalog_.all_series())
-      if (s->uid == series_uid) {
-        auto frames = dicom::read_source_images(s->files);
-        if (!frames) return frames.error();
-        return &(cache_[series_uid] = std::move(*frames));
-      }
-    return Error(ErrorCode::kNotFound, "the images of this series are not under --images", series_uid);
-  }
-
- private:
-  Catalog catalog_;
-  std::map<std::string, std::vector<dicom::SourceImage>> cache_;
-};
 
 // The images a time point's SR refers to: every series its lesions were measured on, else (values
 // typed in without images) the time point's own series.
@@ -234,7 +207,7 @@ int cmd_report(int argc, char** argv) {
   if (!report) return fail(db + ": " + report.error().describe());
 
   std::optional<ImageArchive> archive;
-  if (args.has("--images")) archive.emplace(scan_inputs({args.get("--images")}));
+  if (args.has("--images")) archive.emplace(args.get("--images"));
   bool made = false;
   if (auto s = ensure_folder(dir, made); !s) return fail(s.error().describe());
   Written written;

@@ -12,6 +12,7 @@
 #include "oq/recist/case_json.h"
 #include "oq/recist/store.h"
 #include "oq/serialize.h"
+#include "store_import_sr.h"
 
 namespace oq::cli {
 namespace {
@@ -25,13 +26,17 @@ const char* kStoreUsage =
     "                              [--author NAME]\n"
     "       oncoquant store history --db STORE --patient ID --lesion LABEL [--json]\n"
     "       oncoquant store audit --db STORE [--json]\n"
+    "       oncoquant store import-sr SR.dcm --db STORE --patient ID [--images DIR] [--author NAME]\n"
     "  The study store is one SQLite file, created on first use. import-case writes a treatment line (its\n"
     "  baseline, targets, non-targets and follow-ups, recist-case.schema.json) in one transaction.\n"
     "  measure records a new value for a lesion at a time point; the previous one is kept and the new one is\n"
     "  in force (default method: edited). review records a reader's review of a time point: once confirmed,\n"
     "  its automatic values (from `oncoquant track --db`) are the reader's too, and `recist assess` no longer\n"
     "  warns that they await review. Every write is in the append-only audit log with its author\n"
-    "  (--author, default $USER).\n";
+    "  (--author, default $USER). import-sr reads a TID 1500 SR a reader edited (in OHIF, say) back as edited\n"
+    "  measurements at the time point of its study: each matched to a lesion by its Tracking UID, else by\n"
+    "  lying on one (--images DIR: the folder holding the images it was drawn on); what matches nothing is\n"
+    "  listed.\n";
 
 std::string author(const Args& args) {
   if (args.has("--author")) return args.get("--author");
@@ -52,7 +57,7 @@ std::optional<double> number(const Args& args, const std::string& flag, std::str
 int cmd_store(int argc, char** argv) {
   Args args(argc, argv, 2,
             {"--db", "--patient", "--line", "--regimen", "--author", "--lesion", "--date", "--long-axis", "--short-axis",
-             "--status", "--method", "--state"},
+             "--status", "--method", "--state", "--images"},
             {"--help", "--json"});
   if (args.has("--help")) {
     std::fputs(kStoreUsage, stdout);
@@ -65,6 +70,11 @@ int cmd_store(int argc, char** argv) {
   const std::string db = args.get("--db");
   const recist::Actor who{author(args)};
 
+  if (action == "import-sr") {
+    if (args.positional().size() != 2 || !args.has("--patient"))
+      return usage_fail("import-sr needs SR.dcm and --patient", kStoreUsage);
+    return store_import_sr(args, db, who);
+  }
   if (action == "import-case") {
     if (args.positional().size() != 2 || !args.has("--patient") || !args.has("--line"))
       return usage_fail("import-case needs CASE.json, --patient and --line", kStoreUsage);

@@ -243,6 +243,96 @@ TEST(Report, EachTimePointGetsAnSrAndASegThatTheValidatorsAcceptAndPydicomAndOhi
   EXPECT_FALSE(report["time_points"][1]["overall_response"].get<std::string>().empty());
 }
 
+// The first time point's overall response as `recist assess --db` gives it.
+std::string first_follow_up_response(const fs::path& db) {
+  const CliRun r = oncoquant("recist assess --db " + quote(db.string()) + " --patient " + kPatient);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return json::parse(r.out)["timepoints"][0]["overall_response"];
+}
+
+TEST(ReportRoundTrip, AnSrEditedInOhifComesBackAsTheReadersEditAndTheResponseUsesIt) {
+  const fs::path dir = scratch("report_round_trip");
+  const fs::path db = store_with_two_time_points(dir), out = dir / "out";
+  ASSERT_EQ(oncoquant("report --db " + quote(db.string()) + " --patient " + kPatient + " --out " + quote(out.string()) +
+                      " --images " + quote(kImages.string()))
+                .exit_code,
+            0);
+  const std::string date = click_at(1, "L1").date;
+  EXPECT_EQ(first_follow_up_response(db), "PR") << "the demo patient's liver targets shrink";
+
+  // In OHIF, the reader redraws L1 at the follow-up twice as long as at baseline: progression.
+  const json base = json::parse(
+      oncoquant("store history --db " + quote(db.string()) + " --patient " + kPatient + " --lesion L1 --json").out)[0];
+  const double edited_long = 2 * base["long_axis_mm"].get<double>(), edited_short = 30.5;
+  const fs::path edited = dir / "edited_in_ohif.dcm";
+  const CliRun node =
+      shell("node " + quote(std::string(OQ_OHIF_DIR) + "/edit_in_ohif.mjs") + " " +
+            quote((out / (kPatient + "_line1_" + date + "_sr.dcm")).string()) + " " + quote(kImages.string()) + " L1 " +
+            std::to_string(edited_long) + " " + std::to_string(edited_short) + " " + quote(edited.string()) + " 2>&1");
+  ASSERT_EQ(node.exit_code, 0) << node.out;
+
+  const CliRun imported = oncoquant("store import-sr " + quote(edited.string()) + " --db " + quote(db.string()) + " --patient " +
+                                    kPatient + " --images " + quote(kImages.string()) + " --author dr.ohif");
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  EXPECT_NE(imported.out.find("1 edited"), std::string::npos) << imported.out;
+  EXPECT_NE(imported.out.find("L1"), std::string::npos) << imported.out;
+  EXPECT_NE(imported.out.find("location"), std::string::npos) << "OHIF gives the edit a new Tracking UID: " << imported.out;
+
+  const json history =
+      json::parse(oncoquant("store history --db " + quote(db.string()) + " --patient " + kPatient + " --lesion L1 --json").out);
+  const json& last = history.back();
+  EXPECT_EQ(last["method"], "edited");
+  EXPECT_EQ(last["author"], "dr.ohif");
+  EXPECT_NEAR(last["long_axis_mm"].get<double>(), edited_long, 0.01);
+  EXPECT_NEAR(last["short_axis_mm"].get<double>(), edited_short, 0.01);
+  EXPECT_EQ(history.size(), 3u) << "the automatic value stays beside the edit";
+  EXPECT_EQ(first_follow_up_response(db), "PD") << "the assessment uses the reader's edit";
+
+  const CliRun audit = oncoquant("store audit --db " + quote(db.string()) + " --json");
+  EXPECT_NE(audit.out.find("dr.ohif"), std::string::npos) << "the audit log names who edited";
+
+  // The same SR again changes nothing.
+  const CliRun again = oncoquant("store import-sr " + quote(edited.string()) + " --db " + quote(db.string()) + " --patient " +
+                                 kPatient + " --images " + quote(kImages.string()) + " --author dr.ohif");
+  EXPECT_NE(again.out.find("0 edited, 1 unchanged"), std::string::npos) << again.out;
+}
+
+TEST(ReportRoundTrip, AnSrOfAnotherPatientOrOfAStudyTheStoreLacksIsRefusedAndChangesNothing) {
+  const fs::path dir = scratch("report_import_refused");
+  const fs::path db = store_with_two_time_points(dir), out = dir / "out";
+  ASSERT_EQ(oncoquant("report --db " + quote(db.string()) + " --patient " + kPatient + " --out " + quote(out.string()) +
+                      " --images " + quote(kImages.string()))
+                .exit_code,
+            0);
+  const fs::path sr = out / (kPatient + "_line1_" + click_at(1, "L1").date + "_sr.dcm");
+  const std::string audit_before = oncoquant("store audit --db " + quote(db.string()) + " --json").out;
+
+  const CliRun other =
+      oncoquant("store import-sr " + quote(sr.string()) + " --db " + quote(db.string()) + " --patient OQ-DEMO-002 --author x");
+  EXPECT_EQ(other.exit_code, 1);
+  EXPECT_NE(other.err.find("the SR is of patient 'OQ-DEMO-001'"), std::string::npos) << other.err;
+  EXPECT_NE(other.err.find(sr.filename().string()), std::string::npos) << "the error names the file: " << other.err;
+
+  // A store that holds only the baseline does not know the follow-up's study.
+  const fs::path baseline_only = dir / "baseline.sqlite";
+  const Click c = click_at(0, "L1");
+  ASSERT_EQ(oncoquant("segment " + quote(c.series) + " --seed " + c.seed + " --db " + quote(baseline_only.string()) +
+                      " --lesion L1 --quiet")
+                .exit_code,
+            0);
+  const CliRun unknown = oncoquant("store import-sr " + quote(sr.string()) + " --db " + quote(baseline_only.string()) +
+                                   " --patient " + kPatient + " --author x");
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.err.find("is not a time point"), std::string::npos) << unknown.err;
+
+  // Not a measurement report at all.
+  const CliRun image = oncoquant("store import-sr " + quote(files_under(fs::path(c.series)).front().string()) + " --db " +
+                                 quote(db.string()) + " --patient " + kPatient + " --author x");
+  EXPECT_EQ(image.exit_code, 1);
+  EXPECT_NE(image.err.find("not a DICOM structured report"), std::string::npos) << image.err;
+  EXPECT_EQ(oncoquant("store audit --db " + quote(db.string()) + " --json").out, audit_before) << "nothing was written";
+}
+
 TEST(Report, AnUnknownPatientIsOneErrorAndWritesNothing) {
   const fs::path dir = scratch("report_unknown_patient");
   const Click c = click_at(0, "L1");

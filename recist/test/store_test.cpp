@@ -15,6 +15,7 @@
 
 #include "helpers.h"
 #include "oq/recist/case_json.h"
+#include "oq/recist/reader_import.h"
 #include "oq/recist/reader_measurement.h"
 #include "oq/recist/report.h"
 #include "oq/recist/store.h"
@@ -522,6 +523,50 @@ TEST(PatientReport, AnUnknownPatientOrLineIsNotFound) {
   const auto line = gather_report(*s, "PSN-0100", 2);
   ASSERT_FALSE(line.ok());
   EXPECT_NE(line.error().message().find("no treatment line 2"), std::string::npos) << line.error().describe();
+}
+
+// Readers' measurements from an SR (oq/recist/reader_import.h): matched by Tracking UID, else by
+// where they lie; a changed value is an edit by the reader, an unchanged one is left alone, and
+// what matches nothing is listed.
+TEST(ReaderImport, MatchesByTrackingUidElseByLocationAndListsWhatMatchesNothing) {
+  const fs::path p = fresh_store("import");
+  auto s = open(p);
+  ASSERT_TRUE(s);
+  ASSERT_TRUE(record_reader_measurement(*s, click("T1", "2026-01-12", 30), kReader).ok());
+  ASSERT_TRUE(record_reader_measurement(*s, click("T2", "2026-01-12", 12), kReader).ok());
+  const auto t1 = s->measurement_history("PSN-0100", "T1").value().front().value;
+
+  ImportedMeasurement same_uid;  // T1 by its UID, unchanged
+  same_uid.tracking_uid = t1.tracking_uid;
+  same_uid.long_axis_mm = 30;
+  same_uid.short_axis_mm = 15;
+  ImportedMeasurement moved;  // a new UID (as OHIF writes), lying on T1's caliper: an edit of T1
+  moved.tracking_uid = "2.25.999";
+  moved.label = "T1";
+  moved.long_axis_mm = 33;
+  moved.long_axis = Caliper{{1, 0, 10}, {34, 0, 10}, "x", 0};
+  ImportedMeasurement elsewhere;  // lies on nothing
+  elsewhere.tracking_uid = "2.25.998";
+  elsewhere.label = "somewhere";
+  elsewhere.long_axis_mm = 10;
+  elsewhere.long_axis = Caliper{{200, 200, 10}, {210, 200, 10}, "x", 0};
+
+  const auto r = import_reader_measurements(*s, "PSN-0100", day("2026-01-12"), {same_uid, moved, elsewhere}, Actor{"dr.ohif"});
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  ASSERT_EQ(r->unchanged.size(), 1u);
+  EXPECT_EQ(r->unchanged[0].lesion, "T1");
+  EXPECT_EQ(r->unchanged[0].how, "tracking UID");
+  ASSERT_EQ(r->edited.size(), 1u);
+  EXPECT_EQ(r->edited[0].lesion, "T1");
+  EXPECT_EQ(r->edited[0].how, "location");
+  ASSERT_EQ(r->unmatched.size(), 1u);
+  EXPECT_NE(r->unmatched[0].find("somewhere"), std::string::npos) << r->unmatched[0];
+  const auto history = s->measurement_history("PSN-0100", "T1").value();
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_EQ(*history.back().value.long_axis_mm, 33);
+  EXPECT_EQ(history.back().value.method, MeasurementMethod::kEdited);
+  EXPECT_EQ(history.back().value.author, "dr.ohif");
+  EXPECT_EQ(s->measurement_history("PSN-0100", "T2").value().size(), 1u) << "T2 untouched";
 }
 
 }  // namespace

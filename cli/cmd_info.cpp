@@ -18,7 +18,8 @@ const char* kInfoUsage =
     "  Scans files, folders (recursively) and DICOMDIRs. Lists studies and series (patient id, study date,\n"
     "  modality, series UID and description, instances, matrix, spacing, transfer syntaxes; for PET whether\n"
     "  SUV is available and why not), whole-slide images, and every file that could not be used, with the reason.\n"
-    "  --json   one JSON document on stdout: studies[].series[], slides[], unreadable[] (path, reason)\n";
+    "  --json   one JSON document on stdout: studies[].series[], slides[], documents[] (SRs and SEGs: what they\n"
+    "           measure or segment, the series they refer to), unreadable[] (path, reason)\n";
 
 nlohmann::json to_json(const SeriesInfo& s) {
   nlohmann::json j;
@@ -85,6 +86,19 @@ nlohmann::json to_json(const Catalog& c) {
       js["levels"].push_back({{"width", l.width}, {"height", l.height}, {"downsample", l.downsample}});
     j["slides"].push_back(js);
   }
+  j["documents"] = nlohmann::json::array();
+  for (const auto& d : c.documents) {
+    nlohmann::json jd = {{"path", d.path},
+                         {"kind", d.kind},
+                         {"patient_id", d.patient_id},
+                         {"study_uid", d.study_uid},
+                         {"series_uid", d.series_uid},
+                         {"referenced_series", d.referenced_series}};
+    jd["items"] = nlohmann::json::array();
+    for (const auto& i : d.items)
+      jd["items"].push_back({{"name", i.name}, {"tracking_uid", i.tracking_uid}, {"values", i.values}});
+    j["documents"].push_back(jd);
+  }
   j["unreadable"] = nlohmann::json::array();
   for (const auto& u : c.unreadable) j["unreadable"].push_back({{"path", u.path}, {"reason", u.reason}});
   return j;
@@ -134,6 +148,17 @@ void print_text(const Catalog& c) {
     else
       std::printf("microns per pixel unknown\n");
   }
+  if (!c.documents.empty()) std::printf("Reports and segmentations (%zu)\n", c.documents.size());
+  for (const auto& d : c.documents) {
+    std::printf("  %s  %s  patient %s\n    study UID %s\n", d.path.c_str(), d.kind.c_str(), d.patient_id.c_str(),
+                d.study_uid.c_str());
+    for (const auto& r : d.referenced_series) std::printf("    refers to series %s\n", r.c_str());
+    for (const auto& i : d.items) {
+      std::printf("    %s%s\n", i.name.c_str(),
+                  i.tracking_uid.empty() ? "" : ("  (tracking UID " + i.tracking_uid + ")").c_str());
+      for (const auto& v : i.values) std::printf("      %s\n", v.c_str());
+    }
+  }
   if (!c.unreadable.empty()) std::printf("Unusable files (%zu)\n", c.unreadable.size());
   for (const auto& u : c.unreadable) std::printf("  %s: %s\n", u.path.c_str(), u.reason.c_str());
 }
@@ -155,7 +180,7 @@ int cmd_info(int argc, char** argv) {
   else
     print_text(c);
   // Nothing usable at all: say so once, as an error, so scripts can tell.
-  if (c.studies.empty() && c.slides.empty()) {
+  if (c.studies.empty() && c.slides.empty() && c.documents.empty()) {
     if (c.unreadable.empty()) return fail("no files found in " + args.positional().front());
     return fail(c.unreadable.front().path + ": " + c.unreadable.front().reason);
   }

@@ -2,6 +2,8 @@
 // reason, every CT converts, and the named acceptance cases hold.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "support.h"
@@ -33,7 +35,11 @@ TEST(SharedDicom, EveryFileIsLoadedOrRefusedWithAReason) {
           EXPECT_FALSE(se["problem"].get<std::string>().empty());
         }
       }
-    if (series == 0) {
+    if (series == 0 && !j["documents"].empty()) {  // an SR or SEG: listed with what it holds
+      ASSERT_EQ(j["documents"].size(), 1u) << j.dump();
+      EXPECT_EQ(j["documents"][0]["path"], f.string());
+      EXPECT_FALSE(j["documents"][0]["kind"].get<std::string>().empty());
+    } else if (series == 0) {
       ASSERT_EQ(j["unreadable"].size(), 1u) << j.dump();
       EXPECT_EQ(j["unreadable"][0]["path"], f.string());
       EXPECT_GT(j["unreadable"][0]["reason"].get<std::string>().size(), 8u);
@@ -273,3 +279,83 @@ TEST(PetCt, PetIsPairedWithItsCtAndResampledOntoItsGrid) {
 }
 
 }  // namespace
+
+namespace {
+
+// A value as `info` prints it: name, derivation, the number as C's %g, unit.
+std::string value_text(const json& v) {
+  std::string out = v["name"].get<std::string>();
+  if (v.contains("derivation")) out += " (" + v["derivation"].get<std::string>() + ")";
+  char number[48];
+  std::snprintf(number, sizeof number, " %g", v["value"].get<double>());
+  return out + number + " " + v["unit"].get<std::string>();
+}
+
+const json* item_with_uid(const json& doc, const std::string& uid) {
+  for (const json& i : doc["items"])
+    if (i["tracking_uid"] == uid) return &i;
+  return nullptr;
+}
+
+}  // namespace
+
+// The TID 1500 SRs other tools wrote (dcmqi, highdicom): `info` lists every measurement group with
+// its Tracking UID and every numeric value with its unit and derivation, as pydicom reads them.
+TEST(SharedDicom, InfoListsThirdPartyMeasurementReportsAsPydicomReadsThem) {
+  const std::string sr = shared_dir() + "/data/dicom/sr/";
+  for (const std::string& file : {sr + "dcmqi_sr-example/sr_tid1500.dcm", sr + "highdicom_sr_document_tid1500.dcm",
+                                  sr + "highdicom_sr_document_tid1500_multiple_groups.dcm"}) {
+    SCOPED_TRACE(file);
+    const json j = info_json(file);
+    ASSERT_EQ(j["documents"].size(), 1u) << j.dump();
+    const json& doc = j["documents"][0];
+    EXPECT_NE(doc["kind"].get<std::string>().find("TID 1500"), std::string::npos);
+    const CliRun py =
+        shell("/usr/bin/python3 " + quote(std::string(OQ_SOURCE_DIR) + "/tests/tools/read_sr.py") + " " + quote(file));
+    ASSERT_EQ(py.exit_code, 0) << py.err;
+    const json truth = json::parse(py.out);
+    EXPECT_EQ(doc["patient_id"], truth["patient_id"]);
+    EXPECT_EQ(doc["study_uid"], truth["study_uid"]);
+    ASSERT_EQ(doc["items"].size(), truth["groups"].size());
+    std::size_t values = 0;
+    for (const json& g : truth["groups"]) {
+      const json* item = item_with_uid(doc, g["tracking_uid"]);
+      ASSERT_NE(item, nullptr) << g.dump();
+      for (const json& v : g["values"]) {
+        if (v["value"].is_null()) continue;
+        const std::string expected = value_text(v);
+        bool found = false;
+        for (const json& ours : (*item)["values"]) found = found || ours.get<std::string>().rfind(expected, 0) == 0;
+        EXPECT_TRUE(found) << "missing '" << expected << "' in " << item->dump();
+        ++values;
+      }
+    }
+    EXPECT_GT(values, 0u);
+  }
+}
+
+// Segmentations other tools wrote: each segment with its label and its frames, as pydicom reads them.
+TEST(SharedDicom, InfoListsThirdPartySegmentationsAsPydicomReadsThem) {
+  const std::string data = shared_dir() + "/data/dicom/";
+  for (const std::string& file : {data + "seg/dcmqi_23x38x3_seg.dcm", data + "seg/dcmqi_liver_seg_on_ct-3slice.dcm",
+                                  data + "seg/highdicom_seg_image_ct_binary.dcm", data + "sr/dcmqi_sr-example/seg.dcm"}) {
+    SCOPED_TRACE(file);
+    const json j = info_json(file);
+    ASSERT_EQ(j["documents"].size(), 1u) << j.dump();
+    const json& doc = j["documents"][0];
+    EXPECT_EQ(doc["kind"], "DICOM SEG (BINARY)");
+    const CliRun py =
+        shell("/usr/bin/python3 " + quote(std::string(OQ_SOURCE_DIR) + "/tests/tools/read_seg.py") + " " + quote(file));
+    ASSERT_EQ(py.exit_code, 0) << py.err;
+    const json truth = json::parse(py.out);
+    EXPECT_EQ(doc["referenced_series"], truth["referenced_series"]);
+    ASSERT_EQ(doc["items"].size(), truth["segments"].size());
+    for (std::size_t s = 0; s < doc["items"].size(); ++s) {
+      const json& ours = doc["items"][s];
+      const json& theirs = truth["segments"][s];
+      EXPECT_EQ(ours["name"], theirs["label"]);
+      const std::string frames = std::to_string(theirs["source_images"].size()) + " frame(s)";
+      EXPECT_NE(std::find(ours["values"].begin(), ours["values"].end(), frames), ours["values"].end()) << ours.dump();
+    }
+  }
+}

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -173,6 +174,7 @@ TEST(Report, EachTimePointGetsAnSrAndASegThatTheValidatorsAcceptAndPydicomAndOhi
 
     const json read = read_sr(sr);
     const json ohif = read_with_ohif(sr, kImages);
+    const json own_reading = json::parse(oncoquant("info --json --quiet " + quote(sr.string())).out);
     EXPECT_EQ(read["patient_id"], kPatient);
     for (const char* lesion : {"L1", "L2"}) {
       const json* g = group_of(read, lesion);
@@ -188,6 +190,15 @@ TEST(Report, EachTimePointGetsAnSrAndASegThatTheValidatorsAcceptAndPydicomAndOhi
       ASSERT_EQ(h.exit_code, 0) << h.err;
       const json stored = json::parse(h.out)[static_cast<std::size_t>(t)];
       check_ohif_reads(ohif, lesion, stored);
+      // And OncoQuant reads its own SR back to the same values (`info` on the SR).
+      bool own = false;
+      for (const json& item : own_reading["documents"][0]["items"])
+        if (item["tracking_uid"] == stored["tracking_uid"]) {
+          char expected[64];
+          std::snprintf(expected, sizeof expected, "Long Axis %g mm", stored["long_axis_mm"].get<double>());
+          for (const json& v : item["values"]) own = own || v.get<std::string>().rfind(expected, 0) == 0;
+        }
+      EXPECT_TRUE(own) << lesion << ": " << own_reading.dump();
       for (const char* axis : {"long_axis", "short_axis"}) {
         const json* v = value_of(*g, axis == std::string("long_axis") ? "Long Axis" : "Short Axis");
         ASSERT_NE(v, nullptr);

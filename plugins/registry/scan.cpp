@@ -132,6 +132,9 @@ Result<const SeriesInfo*> select_series(const Catalog& catalog, const std::strin
     return Error(ErrorCode::kNotFound, "no series " + uid, input);
   }
   if (all.empty()) {
+    if (catalog.documents.size() == 1 && catalog.unreadable.empty())
+      return Error(ErrorCode::kUnsupported,
+                   "a " + catalog.documents.front().kind + ", not an image series (`oncoquant info` shows what it holds)", input);
     if (catalog.unreadable.size() == 1 && catalog.unreadable.front().path == input)
       return Error(ErrorCode::kUnreadable, catalog.unreadable.front().reason, input);
     std::string why = "no image series found";

@@ -2,7 +2,7 @@
 """An independent reader of TID 1500 SRs for the tests (pydicom, not DCMTK): prints, as JSON, each
 measurement group's tracking identifier and UID, label (Comment), numeric values with units, and
 every SCOORD turned back into patient coordinates (LPS mm) through the plane of the image it
-references, found under IMAGES."""
+references, found under IMAGES (when given)."""
 import json
 import os
 import sys
@@ -12,6 +12,8 @@ import pydicom
 
 def image_planes(folder):
     planes = {}
+    if not folder:
+        return planes
     for root, _, files in os.walk(folder):
         for name in files:
             try:
@@ -56,21 +58,21 @@ def read_group(group, planes):
                     ref = child.ContentSequence[0].ReferencedSOPSequence[0].ReferencedSOPInstanceUID
                     data = [float(v) for v in child.GraphicData]
                     value["image"] = ref
-                    value["points_mm"] = [to_patient(planes[ref], data[i], data[i + 1]) for i in range(0, len(data), 2)]
+                    if ref in planes:
+                        value["points_mm"] = [to_patient(planes[ref], data[i], data[i + 1]) for i in range(0, len(data), 2)]
                 if child.ValueType == "IMAGE" and "ReferencedSegmentNumber" in child.ReferencedSOPSequence[0]:
                     ref = child.ReferencedSOPSequence[0]
                     value["segment"] = {"sop_instance_uid": ref.ReferencedSOPInstanceUID,
                                         "number": int(ref.ReferencedSegmentNumber)}
-                for mod in getattr(child, "ConceptCodeSequence", []):
-                    if meaning(child) == "Derivation":
-                        value["derivation"] = mod.CodeMeaning
+                if child.ValueType == "CODE" and meaning(child) == "Derivation":
+                    value["derivation"] = child.ConceptCodeSequence[0].CodeMeaning
             out["values"].append(value)
     return out
 
 
 def main():
     sr = pydicom.dcmread(sys.argv[1])
-    planes = image_planes(sys.argv[2])
+    planes = image_planes(sys.argv[2] if len(sys.argv) > 2 else None)
     report = {"patient_id": sr.PatientID, "study_uid": sr.StudyInstanceUID, "groups": [], "evaluations": {}}
     for item in sr.ContentSequence:
         if meaning(item) == "Imaging Measurements":

@@ -82,9 +82,25 @@ struct Unreadable {
   bool unclaimed = false;  // no loader recognised the file (as opposed to one that did and failed)
 };
 
+// A DICOM object that is about images rather than an image: a structured report (what it measures)
+// or a segmentation (its segments), with the series it refers to.
+struct DocumentItem {
+  std::string name;                 // a measurement group's label or tracking identifier; a segment's label
+  std::string tracking_uid;         // the lesion's Tracking UID, when given
+  std::vector<std::string> values;  // "Long Axis 37.36 mm (on image 1.2.3)", "12 frames", ...
+};
+struct DocumentInfo {
+  std::string path;
+  std::string kind;  // "SR TID 1500 Measurement Report", "SEG (BINARY)", ...
+  std::string patient_id, study_uid, series_uid, description;
+  std::vector<std::string> referenced_series;
+  std::vector<DocumentItem> items;
+};
+
 struct Catalog {
   std::vector<StudyInfo> studies;
   std::vector<SlideInfo> slides;
+  std::vector<DocumentInfo> documents;  // SRs and SEGs
   std::vector<Unreadable> unreadable;
 
   // Adds a series under its study, creating the study entry on first sight.

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "dicom_header.h"
+#include "documents.h"
 #include "oq/diagnostics.h"
 #include "oq/pet/suv.h"
 #include "oq/plugin.h"
@@ -49,6 +50,7 @@ struct Assembled {
 
 struct Assembly {
   std::vector<Assembled> series;
+  std::vector<DocumentInfo> documents;
   std::vector<Unreadable> unreadable;
 };
 
@@ -84,6 +86,10 @@ Assembly assemble(const std::vector<std::string>& input_files) {
       continue;
     }
     if (h->frames.empty()) {
+      if (auto doc = describe_document(path)) {
+        out.documents.push_back(std::move(*doc));
+        continue;
+      }
       out.unreadable.push_back({path, h->not_image_reason.empty() ? std::string("no image frames") : h->not_image_reason});
       continue;
     }
@@ -239,6 +245,7 @@ void catalog(const std::vector<std::string>& files, Catalog& out) {
       out.unreadable.push_back(std::move(u));
   }
   if (!slide_files.empty()) catalog_slides(slide_files, out);
+  for (auto& d : as.documents) out.documents.push_back(std::move(d));
   for (const auto& a : as.series) out.add_series(a.study, describe(a));
 }
 

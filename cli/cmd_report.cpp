@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <map>
 
@@ -13,7 +14,10 @@
 #include "commands.h"
 #include "image_archive.h"
 #include "oq/dicom/source_images.h"
+#include "oq/html_report/report_document.h"
+#include "oq/lesion/key_image.h"
 #include "oq/output.h"
+#include "oq/progress.h"
 #include "oq/recist/report.h"
 #include "oq/recist/store.h"
 #include "oq/seg/segmentation.h"
@@ -28,7 +32,7 @@ namespace oq::cli {
 namespace {
 
 const char* kReportUsage =
-    "usage: oncoquant report --db STORE --patient ID --out DIR [--line N] [--images DIR] [--author NAME] [--json]\n"
+    "usage: oncoquant report --db STORE --patient ID --out DIR [--line N] [--images DIR] [--author NAME] [--json] [--quiet]\n"
     "  Writes the patient's results from the study store into DIR (created if missing):\n"
     "    ID_lineN_YYYY-MM-DD_seg.dcm a DICOM SEG per time point: one segment per lesion whose mask the store holds\n"
     "    ID_lineN_YYYY-MM-DD_sr.dcm  a DICOM SR TID 1500 Measurement Report per time point of each line: every\n"
@@ -37,6 +41,9 @@ const char* kReportUsage =
     "                                measurements a reader can edit; `store import-sr` reads the edits back)\n"
     "    ID_report.json              everything measured and assessed, per line and time point\n"
     "    ID_measurements.csv         one row per lesion per time point\n"
+    "    ID_report.pdf, ID_report.html  the report for people: treatment lines with best response and PFS,\n"
+    "                                each time point's sums and responses, a spider plot of the targets, and\n"
+    "                                per time point the lesions with key images (outline and calipers)\n"
     "  --images DIR: the folder (or DICOMDIR) holding the series that were measured; the SRs refer to their\n"
     "  images and join their studies. Without it only the JSON and CSV are written. --line N: that line only.\n"
     "  --author NAME: the person observer named in the SRs. Everything is written together or nothing is.\n";
@@ -132,6 +139,47 @@ Status add_dicom(const PatientReport& report, const std::string& dir, ImageArchi
   return ok_status();
 }
 
+std::string now_iso() {
+  const std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+// Each CT-measured lesion's key image (its long axis slice with outline and calipers), for the
+// report people read. A lesion whose images cannot be loaded is shown without one, and said so.
+void add_key_images(PatientReport& report, ImageArchive& archive, Written& written) {
+  for (const TimePointReport& tp : report.time_points)
+    for (const ReportedLesion& l : tp.lesions) {
+      if (!l.value.long_axis || l.value.series_uid.empty()) continue;
+      auto volume = archive.volume(l.value.series_uid);
+      if (!volume || (*volume)->units() != "HU") continue;
+      auto image = lesion::key_image(**volume, l.value, l.mask);
+      if (!image) {
+        written.notes.push_back(tp.date + " " + l.label + ": no key image: " + image.error().message());
+        continue;
+      }
+      image->lesion = l.label;
+      image->date = tp.date;
+      report.key_images.push_back(std::move(*image));
+    }
+}
+
+Status add_people_report(const PatientReport& report, const std::string& dir, OutputSet& outputs, Written& written) {
+  const html_report::ReportContext context{OQ_VERSION, now_iso()};
+  const std::string pdf = dir + "/" + report.patient_id + "_report.pdf", html = dir + "/" + report.patient_id + "_report.html";
+  auto pdf_temp = outputs.add(pdf);
+  if (!pdf_temp) return pdf_temp.error();
+  if (auto s = html_report::write_pdf(report, context, *pdf_temp); !s) return Error(s.error().code(), s.error().message(), pdf);
+  auto html_temp = outputs.add(html);
+  if (!html_temp) return html_temp.error();
+  if (auto s = html_report::write_html(report, context, *html_temp); !s)
+    return Error(s.error().code(), s.error().message(), html);
+  written.files.push_back(pdf);
+  written.files.push_back(html);
+  return ok_status();
+}
+
 Status add_tables(const PatientReport& report, const std::string& dir, OutputSet& outputs, Written& written) {
   const std::pair<std::string, std::string> tables[] = {
       {dir + "/" + report.patient_id + "_report.json", dump(to_json(report)) + "\n"},
@@ -151,6 +199,7 @@ Status write_all(const PatientReport& report, const std::string& dir, const std:
   OutputSet outputs({db});
   if (auto s = add_dicom(report, dir, archive, who, outputs, written); !s) return s;
   if (auto s = add_tables(report, dir, outputs, written); !s) return s;
+  if (auto s = add_people_report(report, dir, outputs, written); !s) return s;
   return outputs.commit();
 }
 
@@ -184,13 +233,14 @@ void print(const Written& w, const PatientReport& report, bool json) {
 }  // namespace
 
 int cmd_report(int argc, char** argv) {
-  Args args(argc, argv, 2, {"--db", "--patient", "--out", "--line", "--images", "--author"}, {"--help", "--json"});
+  Args args(argc, argv, 2, {"--db", "--patient", "--out", "--line", "--images", "--author"}, {"--help", "--json", "--quiet"});
   if (args.has("--help")) {
     std::fputs(kReportUsage, stdout);
     return 0;
   }
   if (!args.ok()) return usage_fail(args.error(), kReportUsage);
   if (!args.positional().empty()) return usage_fail("report takes no positional argument", kReportUsage);
+  if (args.has("--quiet")) Progress::set_quiet(true);
   if (!args.has("--db") || !args.has("--patient") || !args.has("--out"))
     return usage_fail("report needs --db STORE, --patient ID and --out DIR", kReportUsage);
   std::optional<int> line;
@@ -211,6 +261,7 @@ int cmd_report(int argc, char** argv) {
   bool made = false;
   if (auto s = ensure_folder(dir, made); !s) return fail(s.error().describe());
   Written written;
+  if (archive) add_key_images(*report, *archive, written);
   const sr::WriterInfo who{OQ_VERSION, args.get("--author")};
   const Status s = write_all(*report, dir, db, archive ? &*archive : nullptr, who, written);
   if (!s) {

@@ -17,6 +17,17 @@ Result<Grid> ImageArchive::grid(const std::string& series_uid) const {
   return Error(ErrorCode::kNotFound, "the images of this series are not under " + folder_, series_uid);
 }
 
+Result<const Volume*> ImageArchive::volume(const std::string& series_uid) {
+  if (volume_uid_ == series_uid) return &volume_;
+  const SeriesInfo* s = series(series_uid);
+  if (!s) return Error(ErrorCode::kNotFound, "the images of this series are not under " + folder_, series_uid);
+  auto v = load_series(*s, LoadOptions{});
+  if (!v) return v.error();
+  volume_ = std::move(*v);
+  volume_uid_ = series_uid;
+  return &volume_;
+}
+
 Result<const std::vector<dicom::SourceImage>*> ImageArchive::frames(const std::string& series_uid) {
   if (auto it = frames_.find(series_uid); it != frames_.end()) return &it->second;
   const SeriesInfo* s = series(series_uid);

@@ -17,6 +17,8 @@ class ImageArchive {
   explicit ImageArchive(const std::string& folder);
 
   Result<Grid> grid(const std::string& series_uid) const;
+  // The series' voxels (CT in HU); the last one loaded is kept for the next call.
+  Result<const Volume*> volume(const std::string& series_uid);
   Result<const std::vector<dicom::SourceImage>*> frames(const std::string& series_uid);
   // The frame with this SOP Instance UID (and frame number, 0 for a single-frame image).
   Result<const dicom::SourceImage*> image(const std::string& sop_instance_uid, int frame = 0);
@@ -27,6 +29,8 @@ class ImageArchive {
   std::string folder_;
   Catalog catalog_;
   std::map<std::string, std::vector<dicom::SourceImage>> frames_;
+  std::string volume_uid_;
+  Volume volume_;
 };
 
 }  // namespace oq::cli

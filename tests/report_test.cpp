@@ -248,6 +248,21 @@ TEST(Report, EachTimePointGetsAnSrAndASegThatTheValidatorsAcceptAndPydicomAndOhi
   int rows = 0;
   while (std::getline(csv, line)) ++rows;
   EXPECT_EQ(rows, 1 + 2 * 2);
+  // The report for people: a summary page and one page per time point, which poppler renders; and
+  // one HTML file with the spider plot and a key image per lesion per time point.
+  const fs::path pdf = out / (kPatient + "_report.pdf");
+  const CliRun info = shell("pdfinfo " + quote(pdf.string()));
+  ASSERT_EQ(info.exit_code, 0) << info.err;
+  EXPECT_NE(info.out.find("Pages:           3"), std::string::npos) << info.out;
+  const CliRun render = shell("pdftoppm -r 40 -png " + quote(pdf.string()) + " " + quote((dir / "page").string()));
+  EXPECT_EQ(render.exit_code, 0) << render.err;
+  EXPECT_TRUE(fs::exists(dir / "page-1.png") && fs::exists(dir / "page-3.png"));
+  const std::string html = read_text(out / (kPatient + "_report.html"));
+  EXPECT_NE(html.find("<svg"), std::string::npos);
+  std::size_t key_images = 0;
+  for (std::size_t at = html.find("data:image/png"); at != std::string::npos; at = html.find("data:image/png", at + 1))
+    ++key_images;
+  EXPECT_EQ(key_images, 4u) << "L1 and L2 at both time points";
   const json report = load_json(out / (kPatient + "_report.json"));
   ASSERT_EQ(report["time_points"].size(), 2u);
   EXPECT_EQ(report["time_points"][1]["lesions"].size(), 2u);

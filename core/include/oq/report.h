@@ -3,6 +3,8 @@
 // (recist/report.h); the DICOM SR, SEG, JSON, CSV and HTML/PDF writers read it. Plain data.
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -57,10 +59,24 @@ struct LineReport {
   std::vector<std::string> warnings;  // why it could not be assessed, or what the reader should know
 };
 
+// A lesion's key image for the report people read: the axial slice its long axis was drawn on,
+// cropped around it and windowed to 8-bit grey, with its outline and calipers in that crop's pixels.
+struct KeyImage {
+  std::string lesion, date;
+  int width = 0, height = 0;
+  std::vector<std::uint8_t> grey;    // width x height, row by row
+  std::vector<std::uint8_t> inside;  // the lesion's mask on that slice, same size (empty when not stored)
+  double mm_per_pixel = 1;
+  std::array<double, 4> long_axis{}, short_axis{};  // x1, y1, x2, y2 (pixel centres at +0.5)
+  bool has_short_axis = false;
+  std::string window;  // "soft tissue W400/L40"
+};
+
 struct PatientReport {
   std::string patient_id;
   std::vector<LineReport> lines;
   std::vector<TimePointReport> time_points;  // by line, then date
+  std::vector<KeyImage> key_images;          // filled when the images are at hand
 };
 
 }  // namespace oq

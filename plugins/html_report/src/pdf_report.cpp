@@ -87,17 +87,17 @@ double summary_tables(cairo_t* cr, const PatientReport& report, double y) {
                       r ? r->new_lesions : "-", r ? r->overall : "baseline"});
   }
   return draw_table(cr, y,
-                    {{"Line", 28},
-                     {"Date", 58},
-                     {"Time point", 58},
-                     {"Lesions", 38},
-                     {"Sum mm", 42},
-                     {"% base", 40},
+                    {{"Line", 24},
+                     {"Date", 56},
+                     {"Time point", 56},
+                     {"Lesions", 36},
+                     {"Sum mm", 40},
+                     {"% base", 38},
                      {"% nadir", 40},
-                     {"Target", 38},
-                     {"Non-target", 60},
-                     {"New", 45},
-                     {"Overall", 45}},
+                     {"Target", 36},
+                     {"Non-target", 74},
+                     {"New", 50},
+                     {"Overall", 50}},
                     points);
 }
 

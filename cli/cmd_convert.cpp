@@ -4,6 +4,7 @@
 #include <optional>
 #include "args.h"
 #include "commands.h"
+#include "convert_segmentation.h"
 #include "oq/output.h"
 
 #include "oq/diagnostics.h"
@@ -25,12 +26,14 @@ const char* kConvertUsage =
     "  --resample-to UID       resample onto the grid of series UID (same Frame of Reference, e.g. PET onto\n"
     "                          its CT of one PET-CT); trilinear, float output\n"
     "  --allow-pet-intercept   accept a PET series with a non-zero Rescale Intercept (refused by default)\n"
-    "  --quiet                 no progress on stderr\n";
+    "  --quiet                 no progress on stderr\n"
+    "  A DICOM SEG as INPUT is written as a mask on the grid of the series it segments, which --images DIR\n"
+    "  holds: every segment as its number, or --segment N|LABEL alone as 1.\n";
 
 }  // namespace
 
 int cmd_convert(int argc, char** argv) {
-  Args args(argc, argv, 2, {"-o", "--out", "--series", "--units", "--resample-to"},
+  Args args(argc, argv, 2, {"-o", "--out", "--series", "--units", "--resample-to", "--images", "--segment"},
             {"--help", "--allow-pet-intercept", "--quiet"});
   if (args.has("--help")) {
     std::fputs(kConvertUsage, stdout);
@@ -54,6 +57,13 @@ int cmd_convert(int argc, char** argv) {
   auto temp = outputs.add(out);
   if (!temp) return fail(temp.error().describe());
   const Catalog catalog = scan_inputs({input});
+  if (catalog.studies.empty() && catalog.documents.size() == 1 &&
+      catalog.documents.front().kind.find("SEG") != std::string::npos) {
+    if (int code = convert_segmentation(args, catalog.documents.front(), *temp, out, *exporter); code != 0) return code;
+    if (Status st = outputs.commit(); !st.ok()) return fail(st.error().describe());
+    std::fprintf(oq::diag(), "wrote %s: the segmentation on its series' grid\n", out.c_str());
+    return 0;
+  }
   auto series = select_series(catalog, args.get("--series"), input);
   if (!series.ok()) return fail(series.error().describe());
   const SeriesInfo& s = **series;

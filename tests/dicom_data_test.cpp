@@ -359,3 +359,43 @@ TEST(SharedDicom, InfoListsThirdPartySegmentationsAsPydicomReadsThem) {
     }
   }
 }
+
+// Others' SEGs read back by OncoQuant (convert, onto the series they segment) as pydicom reads them,
+// voxel for voxel; and a SEG whose frames lie on none of the series' slices is refused.
+TEST(SharedDicom, ThirdPartySegmentationsReadBackVoxelForVoxelAsPydicomReadsThem) {
+  const std::string data = shared_dir() + "/data/dicom/";
+  const std::pair<std::string, std::string> cases[] = {{"seg/dcmqi_23x38x3_seg.dcm", "ct/dcmqi_23x38x3"},
+                                                       {"seg/dcmqi_liver_seg_on_ct-3slice.dcm", "ct/dcmqi_ct-3slice"}};
+  const fs::path dir = scratch("third_party_seg");
+  for (const auto& [seg, images] : cases) {
+    SCOPED_TRACE(seg);
+    const fs::path out = dir / "mask.nii.gz";
+    fs::remove(out);
+    const CliRun r = oncoquant("convert --quiet " + quote(data + seg) + " --images " + quote(data + images) + " --segment 1 -o " +
+                               quote(out.string()));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const CliRun py =
+        shell("/usr/bin/python3 " + quote(std::string(OQ_SOURCE_DIR) + "/tests/tools/read_seg.py") + " " + quote(data + seg));
+    ASSERT_EQ(py.exit_code, 0) << py.err;
+    const Points theirs = seg_points(json::parse(py.out)["segments"][0]);
+    EXPECT_GT(theirs.size(), 10u);
+    EXPECT_EQ(differing(mask_points(read_volume(out.string())), theirs), 0u);
+  }
+  // The same images moved 50 mm to the left: the SEG's frames fit none of their slices.
+  const fs::path moved = dir / "moved";
+  fs::create_directories(moved);
+  for (const fs::path& f : files_under(data + "ct/dcmqi_23x38x3")) {
+    if (f.filename().string().rfind("IMG", 0) != 0) continue;
+    fs::copy_file(f, moved / f.filename());
+    auto p = image_position(moved / f.filename());
+    p[0] += 50;
+    ASSERT_TRUE(set_image_position(moved / f.filename(), p));
+  }
+  const fs::path out = dir / "misfit.nii.gz";
+  const CliRun r = oncoquant("convert --quiet " + quote(data + "seg/dcmqi_23x38x3_seg.dcm") + " --images " +
+                             quote(moved.string()) + " -o " + quote(out.string()));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("does not fit the series"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("dcmqi_23x38x3_seg.dcm"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(out));
+}

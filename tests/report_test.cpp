@@ -86,47 +86,6 @@ const json* value_of(const json& group, const std::string& name) {
   return nullptr;
 }
 
-// The centres of a mask's voxels in patient coordinates (mm), sorted.
-using Points = std::vector<std::array<double, 3>>;
-Points mask_points(const VolumeData& v) {
-  Points out;
-  for (std::size_t k = 0; k < v.size[2]; ++k)
-    for (std::size_t j = 0; j < v.size[1]; ++j)
-      for (std::size_t i = 0; i < v.size[0]; ++i) {
-        if (v.voxels[(k * v.size[1] + j) * v.size[0] + i] == 0) continue;
-        const double idx[3] = {static_cast<double>(i) * v.spacing[0], static_cast<double>(j) * v.spacing[1],
-                               static_cast<double>(k) * v.spacing[2]};
-        std::array<double, 3> p{};
-        for (std::size_t r = 0; r < 3; ++r) {
-          p[r] = v.origin[r];
-          for (std::size_t c = 0; c < 3; ++c) p[r] += v.direction[3 * r + c] * idx[c];
-        }
-        out.push_back(p);
-      }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-Points seg_points(const json& segment) {
-  Points out;
-  for (const json& p : segment["voxels_mm"]) out.push_back({p[0].get<double>(), p[1].get<double>(), p[2].get<double>()});
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-// How many voxels differ: a count mismatch, or pairs (in sorted order) more than 0.01 mm apart.
-std::size_t differing(const Points& a, const Points& b) {
-  if (a.size() != b.size()) return std::max(a.size(), b.size());
-  std::size_t n = 0;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    for (std::size_t c = 0; c < 3; ++c)
-      if (std::fabs(a[i][c] - b[i][c]) > 0.01) {
-        ++n;
-        break;
-      }
-  return n;
-}
-
 double distance(const json& a, const json& b) {
   double s = 0;
   for (int i = 0; i < 3; ++i) s += (a[i].get<double>() - b[i].get<double>()) * (a[i].get<double>() - b[i].get<double>());
@@ -228,6 +187,12 @@ TEST(Report, EachTimePointGetsAnSrAndASegThatTheValidatorsAcceptAndPydicomAndOhi
       const auto expected = mask_points(mask);
       EXPECT_EQ(differing(seg_points(segment), expected), 0u) << lesion << " at " << date << ": the SEG is not the mask";
       EXPECT_GT(expected.size(), 100u);
+      // OncoQuant reads its SEG back (convert, onto the series' grid) to the same mask.
+      const fs::path back = dir / (lesion + "_from_seg_t" + std::to_string(t) + ".nii.gz");
+      const CliRun conv = oncoquant("convert --quiet " + quote(segfile.string()) + " --images " + quote(kImages.string()) +
+                                    " --segment " + lesion + " -o " + quote(back.string()));
+      ASSERT_EQ(conv.exit_code, 0) << conv.err;
+      EXPECT_EQ(differing(mask_points(read_volume(back.string())), expected), 0u) << lesion << ": read back differs";
       // The SR's volume of that lesion names this SEG and this segment.
       const json* g = group_of(read, lesion);
       ASSERT_NE(g, nullptr);

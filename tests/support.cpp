@@ -122,4 +122,43 @@ std::string point_arg(const nlohmann::json& p) {
   return buf;
 }
 
+Points mask_points(const VolumeData& v) {
+  Points out;
+  for (std::size_t k = 0; k < v.size[2]; ++k)
+    for (std::size_t j = 0; j < v.size[1]; ++j)
+      for (std::size_t i = 0; i < v.size[0]; ++i) {
+        if (v.voxels[(k * v.size[1] + j) * v.size[0] + i] == 0) continue;
+        const double idx[3] = {static_cast<double>(i) * v.spacing[0], static_cast<double>(j) * v.spacing[1],
+                               static_cast<double>(k) * v.spacing[2]};
+        std::array<double, 3> p{};
+        for (std::size_t r = 0; r < 3; ++r) {
+          p[r] = v.origin[r];
+          for (std::size_t c = 0; c < 3; ++c) p[r] += v.direction[3 * r + c] * idx[c];
+        }
+        out.push_back(p);
+      }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Points seg_points(const nlohmann::json& segment) {
+  Points out;
+  for (const nlohmann::json& p : segment["voxels_mm"])
+    out.push_back({p[0].get<double>(), p[1].get<double>(), p[2].get<double>()});
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::size_t differing(const Points& a, const Points& b) {
+  if (a.size() != b.size()) return std::max(a.size(), b.size());
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    for (std::size_t c = 0; c < 3; ++c)
+      if (std::fabs(a[i][c] - b[i][c]) > 0.01) {
+        ++n;
+        break;
+      }
+  return n;
+}
+
 }  // namespace oqtest

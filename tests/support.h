@@ -52,4 +52,12 @@ std::string dicom_value(const fs::path& file, const std::string& tag);
 std::array<double, 3> image_position(const fs::path& file);
 bool set_image_position(const fs::path& file, const std::array<double, 3>& p);
 
+// Voxel centres in patient coordinates (LPS mm), sorted: a mask read by ITK (`read_volume`, nonzero
+// voxels), or the "voxels_mm" list of tests/tools/read_seg.py (pydicom's reading of a SEG segment).
+using Points = std::vector<std::array<double, 3>>;
+Points mask_points(const VolumeData& v);
+Points seg_points(const nlohmann::json& segment);
+// How many voxels differ: a count mismatch, or pairs (in sorted order) more than 0.01 mm apart.
+std::size_t differing(const Points& a, const Points& b);
+
 }  // namespace oqtest

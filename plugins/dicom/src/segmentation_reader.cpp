@@ -1,0 +1,134 @@
+#include <cmath>
+#include <cstdlib>
+#include <optional>
+
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcsequen.h>
+
+#include "oq/dicom/segmentation.h"
+
+namespace oq::dicom {
+
+namespace {
+
+std::string text(DcmItem& item, const DcmTagKey& tag, unsigned long pos = 0) {
+  OFString v;
+  item.findAndGetOFString(tag, v, pos);
+  return v.c_str();
+}
+
+std::vector<DcmItem*> items(DcmItem& item, const DcmTagKey& sequence) {
+  std::vector<DcmItem*> out;
+  DcmSequenceOfItems* seq = nullptr;
+  if (item.findAndGetSequence(sequence, seq).bad() || !seq) return out;
+  for (unsigned long i = 0; i < seq->card(); ++i) out.push_back(seq->getItem(i));
+  return out;
+}
+
+DcmItem* first(DcmItem* item, const DcmTagKey& sequence) {
+  DcmItem* out = nullptr;
+  if (item && item->findAndGetSequenceItem(sequence, out, 0).good()) return out;
+  return nullptr;
+}
+
+std::optional<Vec3> triple(DcmItem* item, const DcmTagKey& tag) {
+  if (!item) return std::nullopt;
+  Float64 v[3];
+  for (unsigned long i = 0; i < 3; ++i)
+    if (item->findAndGetFloat64(tag, v[i], i).bad()) return std::nullopt;
+  return Vec3{v[0], v[1], v[2]};
+}
+
+// The plane position of frame `f`: its own, else the shared one.
+std::optional<Vec3> frame_position(DcmItem* shared, DcmItem* frame) {
+  if (auto p = triple(first(frame, DCM_PlanePositionSequence), DCM_ImagePositionPatient)) return p;
+  return triple(first(shared, DCM_PlanePositionSequence), DCM_ImagePositionPatient);
+}
+
+Error misfit(const std::string& path, std::size_t frame, const std::string& why) {
+  return Error(ErrorCode::kInconsistent, "frame " + std::to_string(frame + 1) + " does not fit the series: " + why, path);
+}
+
+// The slice of the grid frame `f` lies on: its position must be a slice's first voxel.
+Result<std::size_t> slice_of(const Grid& g, const Vec3& position, const std::string& path, std::size_t f) {
+  const Vec3 idx = g.to_index(position);
+  const double k = std::round(idx[2]);
+  if (std::fabs(idx[0]) > 0.01 || std::fabs(idx[1]) > 0.01 || std::fabs(idx[2] - k) > 0.05 || k < 0 ||
+      k >= static_cast<double>(g.size[2]))
+    return misfit(path, f, "its plane position is on none of the series' slices");
+  return static_cast<std::size_t>(k);
+}
+
+}  // namespace
+
+Result<std::vector<SegmentVoxels>> read_segmentation(const std::string& path, const Grid& g) {
+  DcmFileFormat ff;
+  if (OFCondition c = ff.loadFile(path.c_str()); c.bad())
+    return Error(ErrorCode::kUnreadable, std::string("not a readable DICOM file: ") + c.text(), path);
+  DcmDataset& ds = *ff.getDataset();
+  if (text(ds, DCM_Modality) != "SEG") return Error(ErrorCode::kInvalidArgument, "not a DICOM SEG", path);
+  const std::string type = text(ds, DCM_SegmentationType);
+  if (type != "BINARY" && type != "FRACTIONAL")
+    return Error(ErrorCode::kUnsupported, "a " + type + " segmentation (binary and fractional ones are read)", path);
+  Uint16 rows = 0, cols = 0, bits = 0, max_fraction = 255;
+  ds.findAndGetUint16(DCM_Rows, rows);
+  ds.findAndGetUint16(DCM_Columns, cols);
+  ds.findAndGetUint16(DCM_BitsAllocated, bits);
+  ds.findAndGetUint16(DCM_MaximumFractionalValue, max_fraction);
+  if (rows != g.size[1] || cols != g.size[0])
+    return misfit(path, 0,
+                  std::to_string(cols) + " x " + std::to_string(rows) + " pixels, the series' images are " +
+                      std::to_string(g.size[0]) + " x " + std::to_string(g.size[1]));
+  const std::vector<DcmItem*> frames = items(ds, DCM_PerFrameFunctionalGroupsSequence);
+  const std::size_t plane = std::size_t{rows} * cols;
+  const Uint8* pixels = nullptr;
+  unsigned long length = 0;
+  DcmElement* pd = nullptr;
+  if (ds.findAndGetElement(DCM_PixelData, pd).bad() || !pd || pd->getUint8Array(const_cast<Uint8*&>(pixels)).bad())
+    return Error(ErrorCode::kUnreadable, "no pixel data", path);
+  length = pd->getLength();
+  const std::size_t needed = bits == 1 ? (frames.size() * plane + 7) / 8 : frames.size() * plane;
+  if (length < needed) return Error(ErrorCode::kUnreadable, "its pixel data is shorter than its frames", path);
+
+  std::vector<SegmentVoxels> out;
+  for (DcmItem* s : items(ds, DCM_SegmentSequence)) {
+    SegmentVoxels v;
+    v.number = std::atoi(text(*s, DCM_SegmentNumber).c_str());
+    v.label = text(*s, DCM_SegmentLabel);
+    v.tracking_uid = text(*s, DCM_TrackingUID);
+    v.inside.assign(g.voxel_count(), 0);
+    out.push_back(std::move(v));
+  }
+  DcmItem* shared = first(&ds, DCM_SharedFunctionalGroupsSequence);
+  // Rows and columns must run as the series' do.
+  if (DcmItem* o = first(shared, DCM_PlaneOrientationSequence)) {
+    Float64 v[6];
+    bool ok = true;
+    for (unsigned long i = 0; i < 6; ++i) ok = ok && o->findAndGetFloat64(DCM_ImageOrientationPatient, v[i], i).good();
+    const Vec3 x = g.axis(0), y = g.axis(1);
+    if (ok && (v[0] * x[0] + v[1] * x[1] + v[2] * x[2] < 0.999 || v[3] * y[0] + v[4] * y[1] + v[5] * y[2] < 0.999))
+      return misfit(path, 0, "its rows and columns do not run as the series' images do");
+  }
+  for (std::size_t f = 0; f < frames.size(); ++f) {
+    DcmItem* id = first(frames[f], DCM_SegmentIdentificationSequence);
+    if (!id) id = first(shared, DCM_SegmentIdentificationSequence);
+    const int number = id ? std::atoi(text(*id, DCM_ReferencedSegmentNumber).c_str()) : 0;
+    SegmentVoxels* seg = nullptr;
+    for (SegmentVoxels& s : out) seg = s.number == number ? &s : seg;
+    if (!seg) return misfit(path, f, "it names segment " + std::to_string(number) + ", which the SEG does not describe");
+    const auto position = frame_position(shared, frames[f]);
+    if (!position) return misfit(path, f, "it has no plane position");
+    auto k = slice_of(g, *position, path, f);
+    if (!k) return k.error();
+    for (std::size_t p = 0; p < plane; ++p) {
+      const std::size_t at = f * plane + p;
+      const bool in = bits == 1 ? (pixels[at / 8] >> (at % 8)) & 1 : pixels[at] * 2 > max_fraction;
+      if (in) seg->inside[*k * plane + p] = 1;
+    }
+  }
+  return out;
+}
+
+}  // namespace oq::dicom

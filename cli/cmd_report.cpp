@@ -23,6 +23,7 @@
 #include "oq/seg/segmentation.h"
 #include "oq/serialize.h"
 #include "oq/sr/tid1500.h"
+#include "report_ihc.h"
 
 #ifndef OQ_VERSION
 #define OQ_VERSION "unknown"
@@ -32,7 +33,8 @@ namespace oq::cli {
 namespace {
 
 const char* kReportUsage =
-    "usage: oncoquant report --db STORE --patient ID --out DIR [--line N] [--images DIR] [--author NAME] [--json] [--quiet]\n"
+    "usage: oncoquant report --db STORE --patient ID --out DIR [--line N] [--images DIR] [--ihc ER.json,PR.json,HER2.json]\n"
+    "                        [--author NAME] [--json] [--quiet]\n"
     "  Writes the patient's results from the study store into DIR (created if missing):\n"
     "    ID_lineN_YYYY-MM-DD_seg.dcm a DICOM SEG per time point: one segment per lesion whose mask the store holds\n"
     "    ID_lineN_YYYY-MM-DD_sr.dcm  a DICOM SR TID 1500 Measurement Report per time point of each line: every\n"
@@ -46,6 +48,9 @@ const char* kReportUsage =
     "                                per time point the lesions with key images (outline and calipers)\n"
     "  --images DIR: the folder (or DICOMDIR) holding the series that were measured; the SRs refer to their\n"
     "  images and join their studies. Without it only the JSON and CSV are written. --line N: that line only.\n"
+    "  --ihc FILES: `oncoquant ihc --json` results of the biopsy, comma-separated: the report for people shows\n"
+    "  their scores, the phenotype group (from ER, PR and HER2 when all are evaluable) and each overlay\n"
+    "  NAME_overlay.png found beside NAME.json.\n"
     "  --author NAME: the person observer named in the SRs. Everything is written together or nothing is.\n";
 
 // The images a time point's SR refers to: every series its lesions were measured on, else (values
@@ -233,7 +238,8 @@ void print(const Written& w, const PatientReport& report, bool json) {
 }  // namespace
 
 int cmd_report(int argc, char** argv) {
-  Args args(argc, argv, 2, {"--db", "--patient", "--out", "--line", "--images", "--author"}, {"--help", "--json", "--quiet"});
+  Args args(argc, argv, 2, {"--db", "--patient", "--out", "--line", "--images", "--author", "--ihc"},
+            {"--help", "--json", "--quiet"});
   if (args.has("--help")) {
     std::fputs(kReportUsage, stdout);
     return 0;
@@ -256,6 +262,15 @@ int cmd_report(int argc, char** argv) {
   auto report = recist::gather_report(**store, args.get("--patient"), line);
   if (!report) return fail(db + ": " + report.error().describe());
 
+  if (args.has("--ihc")) {
+    std::vector<std::string> files;
+    std::string list = args.get("--ihc") + ",";
+    for (std::size_t at; (at = list.find(',')) != std::string::npos; list.erase(0, at + 1))
+      if (at > 0) files.push_back(list.substr(0, at));
+    auto panel = read_ihc_panel(files);
+    if (!panel) return fail(panel.error().describe());
+    report->ihc = std::move(*panel);
+  }
   std::optional<ImageArchive> archive;
   if (args.has("--images")) archive.emplace(args.get("--images"));
   bool made = false;

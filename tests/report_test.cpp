@@ -324,6 +324,54 @@ TEST(ReportRoundTrip, AnSrOfAnotherPatientOrOfAStudyTheStoreLacksIsRefusedAndCha
   EXPECT_EQ(oncoquant("store audit --db " + quote(db.string()) + " --json").out, audit_before) << "nothing was written";
 }
 
+// The IHC panel: `ihc --json` results given with --ihc are shown with the group they make; a slide
+// that could not be scored makes no group.
+TEST(Report, TheIhcPanelShowsTheScoresAndTheGroupOnlyFromEvaluableSlides) {
+  const fs::path dir = scratch("report_ihc");
+  const Click c = click_at(0, "L1");
+  const fs::path db = dir / "study.sqlite";
+  ASSERT_EQ(oncoquant("segment " + quote(c.series) + " --seed " + c.seed + " --db " + quote(db.string()) + " --lesion L1 --quiet")
+                .exit_code,
+            0);
+  const auto result = [&](const std::string& marker, const json& extra) {
+    json j = {{"marker", marker}, {"evaluable", true}, {"not_evaluable_reason", nullptr}, {"category", "positive"}};
+    j.update(extra);
+    const fs::path f = dir / (marker + ".json");
+    std::ofstream(f) << j.dump();
+    return f.string();
+  };
+  const std::string er = result("ER", {{"percent_positive", 85.0}, {"h_score", 200.0}});
+  const std::string pr = result("PR", {{"percent_positive", 30.0}, {"h_score", 60.0}});
+  const std::string her2 = result("HER2", {{"percent_positive", 5.0}, {"her2", {{"score", "0"}, {"category", "null"}}}});
+  const fs::path out = dir / "out";
+  const CliRun r = oncoquant("report --quiet --db " + quote(db.string()) + " --patient " + kPatient + " --out " +
+                             quote(out.string()) + " --ihc " + er + "," + pr + "," + her2);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string html = read_text(out / (kPatient + "_report.html"));
+  EXPECT_NE(html.find("Group 1: HR+/HER2-"), std::string::npos);
+  EXPECT_NE(html.find("85.0"), std::string::npos);
+  EXPECT_NE(shell("pdfinfo " + quote((out / (kPatient + "_report.pdf")).string())).out.find("Pages:           3"),
+            std::string::npos)
+      << "summary, IHC page, the time point";
+
+  const std::string unscored = result("ER", {{"evaluable", false}, {"not_evaluable_reason", "no tumour cells found"}});
+  const fs::path out2 = dir / "out2";
+  ASSERT_EQ(oncoquant("report --quiet --db " + quote(db.string()) + " --patient " + kPatient + " --out " + quote(out2.string()) +
+                      " --ihc " + unscored + "," + pr + "," + her2)
+                .exit_code,
+            0);
+  const std::string html2 = read_text(out2 / (kPatient + "_report.html"));
+  EXPECT_EQ(html2.find("Group "), std::string::npos) << "no group from a slide that could not be scored";
+  EXPECT_NE(html2.find("not evaluable"), std::string::npos);
+  EXPECT_NE(html2.find("no tumour cells found"), std::string::npos);
+
+  const CliRun bad = oncoquant("report --quiet --db " + quote(db.string()) + " --patient " + kPatient + " --out " +
+                               quote((dir / "out3").string()) + " --ihc " + quote((dir / "missing.json").string()));
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("missing.json"), std::string::npos) << bad.err;
+  EXPECT_FALSE(fs::exists(dir / "out3"));
+}
+
 TEST(Report, AnUnknownPatientIsOneErrorAndWritesNothing) {
   const fs::path dir = scratch("report_unknown_patient");
   const Click c = click_at(0, "L1");

@@ -72,11 +72,30 @@ struct KeyImage {
   std::string window;  // "soft tissue W400/L40"
 };
 
+// The biopsy's immunohistochemistry as `oncoquant ihc` scored it, and the phenotype group.
+struct IhcMarker {
+  std::string marker;  // ER, PR, HER2
+  bool evaluable = true;
+  std::string not_evaluable_reason;
+  std::optional<double> percent_positive, h_score;
+  std::optional<int> allred;
+  std::string her2_score, her2_category;  // HER2: "1+", "low"
+  std::string category;                   // positive, negative, low, ...
+  std::string overlay_png;                // the detection overlay, when there is one
+};
+struct IhcPanel {
+  std::vector<IhcMarker> markers;
+  std::optional<int> group;  // 1 HR+/HER2-, 2 HER2+, 3 triple negative; none when it cannot be told
+  std::string group_label;
+  std::vector<std::string> flags;
+};
+
 struct PatientReport {
   std::string patient_id;
   std::vector<LineReport> lines;
   std::vector<TimePointReport> time_points;  // by line, then date
   std::vector<KeyImage> key_images;          // filled when the images are at hand
+  std::optional<IhcPanel> ihc;               // when IHC results were given
 };
 
 }  // namespace oq

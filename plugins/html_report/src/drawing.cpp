@@ -26,6 +26,41 @@ std::string shown(const std::optional<double>& v, int decimals) {
   return buf;
 }
 
+bool draw_png(cairo_t* cr, const std::string& path, double x, double y, double w, double h) {
+  cairo_surface_t* png = cairo_image_surface_create_from_png(path.c_str());
+  if (cairo_surface_status(png) != CAIRO_STATUS_SUCCESS) {
+    cairo_surface_destroy(png);
+    return false;
+  }
+  const double pw = cairo_image_surface_get_width(png), ph = cairo_image_surface_get_height(png);
+  const double k = std::min(w / pw, h / ph);
+  cairo_save(cr);
+  cairo_translate(cr, x, y);
+  cairo_scale(cr, k, k);
+  cairo_set_source_surface(cr, png, 0, 0);
+  cairo_paint(cr);
+  cairo_restore(cr);
+  cairo_surface_destroy(png);
+  return true;
+}
+
+std::vector<std::vector<std::string>> ihc_rows(const IhcPanel& panel) {
+  std::vector<std::vector<std::string>> rows;
+  for (const IhcMarker& m : panel.markers) {
+    if (!m.evaluable) {
+      rows.push_back({m.marker, "not evaluable", "", "", "", m.not_evaluable_reason});
+      continue;
+    }
+    rows.push_back({m.marker, shown(m.percent_positive, 1), shown(m.h_score, 0), m.allred ? std::to_string(*m.allred) : "-",
+                    m.her2_score.empty() ? "-" : m.her2_score, m.her2_category.empty() ? m.category : "HER2-" + m.her2_category});
+  }
+  return rows;
+}
+
+std::string group_text(const IhcPanel& panel) {
+  return panel.group ? "Group " + std::to_string(*panel.group) + ": " + panel.group_label : panel.group_label;
+}
+
 double draw_text(cairo_t* cr, const std::string& text, double x, double y, double size, bool bold) {
   cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
   cairo_set_font_size(cr, size);

@@ -27,6 +27,13 @@ void draw_spider_plot(cairo_t* cr, const PatientReport& report, int line, double
 // into the square (x, y, side) with its label and scale.
 void draw_key_image(cairo_t* cr, const KeyImage& image, double x, double y, double side);
 
+// A PNG file drawn to fit the box (x, y, w, h), keeping its proportions; false when it cannot be read.
+bool draw_png(cairo_t* cr, const std::string& path, double x, double y, double w, double h);
+
+// The IHC rows as the report shows them: marker, % positive, H-score, Allred, HER2 score, category.
+std::vector<std::vector<std::string>> ihc_rows(const IhcPanel& panel);
+std::string group_text(const IhcPanel& panel);
+
 // Text at (x, y) (baseline), in points; returns the advance.
 double draw_text(cairo_t* cr, const std::string& text, double x, double y, double size, bool bold = false);
 

@@ -2,6 +2,7 @@
 #include <cairo-svg.h>
 
 #include <fstream>
+#include <iterator>
 #include <string>
 
 #include "drawing.h"
@@ -106,6 +107,27 @@ std::string lines_section(const PatientReport& report) {
   return out;
 }
 
+std::string file_bytes(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+std::string ihc_section(const IhcPanel& panel) {
+  std::string out = "<h2>Biopsy immunohistochemistry</h2><table>" +
+                    row({"Marker", "% positive", "H-score", "Allred", "HER2", "Category"}, "th");
+  for (const auto& r : ihc_rows(panel)) out += row(r);
+  out += "</table><p><b>" + escaped(group_text(panel)) + "</b></p>";
+  for (const std::string& f : panel.flags) out += "<p>" + escaped(f) + "</p>";
+  out += "<div class=\"keys\">";
+  for (const IhcMarker& m : panel.markers)
+    if (!m.overlay_png.empty())
+      if (const std::string png = file_bytes(m.overlay_png); !png.empty())
+        out += "<figure><img style=\"max-width:240px\" alt=\"" + escaped(m.marker) +
+               " detections\" src=\"data:image/png;base64," + base64(png) + "\"><figcaption>" + escaped(m.marker) +
+               " detections</figcaption></figure>";
+  return out + "</div>";
+}
+
 std::string time_point_section(const PatientReport& report, const TimePointReport& tp) {
   std::string out = "<h2>" + escaped(tp.date + " - " + tp.time_point_id + " (line " + std::to_string(tp.line) + ")") + "</h2>";
   if (tp.responses) {
@@ -138,6 +160,7 @@ Status write_html(const PatientReport& report, const ReportContext& context, con
                      "<h1>Response assessment</h1><p>Patient " +
                      escaped(report.patient_id) + " (pseudonymous)</p>\n";
   html += lines_section(report);
+  if (report.ihc) html += ihc_section(*report.ihc);
   for (const TimePointReport& tp : report.time_points) html += time_point_section(report, tp);
   html += "<footer>OncoQuant " + escaped(context.software_version) + ", generated " + escaped(context.generated_at) +
           ". Semi-automatic values: every number is for a reader to confirm. Key images: outline yellow, long axis red, "

@@ -114,6 +114,28 @@ void summary_page(cairo_t* cr, const PatientReport& report, const ReportContext&
   footer(cr, report, context, 1);
 }
 
+void ihc_page(cairo_t* cr, const PatientReport& report, const ReportContext& context, int page) {
+  const IhcPanel& panel = *report.ihc;
+  draw_text(cr, "Biopsy immunohistochemistry", kMargin, 60, 15, true);
+  double y =
+      draw_table(cr, 90, {{"Marker", 60}, {"% positive", 60}, {"H-score", 50}, {"Allred", 45}, {"HER2", 40}, {"Category", 260}},
+                 ihc_rows(panel), 9);
+  draw_text(cr, group_text(panel), kMargin, y + 6, 12, true);
+  y += 24;
+  for (const std::string& f : panel.flags) {
+    draw_text(cr, f, kMargin, y, 8);
+    y += 11;
+  }
+  // The detection overlays one under the other, each its caption above (biopsy cores are long strips).
+  y += 10;
+  for (const IhcMarker& m : panel.markers) {
+    if (m.overlay_png.empty() || y + 150 > kHeight - 40) continue;
+    draw_text(cr, m.marker + ": detected cells", kMargin, y + 10, 9, true);
+    if (draw_png(cr, m.overlay_png, kMargin, y + 16, kWidth - 2 * kMargin, 130)) y += 160;
+  }
+  footer(cr, report, context, page);
+}
+
 std::string role_of(const ReportedLesion& l) {
   return l.role ? to_string(*l.role) : "-";
 }
@@ -174,6 +196,10 @@ Status write_pdf(const PatientReport& report, const ReportContext& context, cons
   cairo_t* cr = cairo_create(surface);
   summary_page(cr, report, context);
   int page = 1;
+  if (report.ihc) {
+    cairo_show_page(cr);
+    ihc_page(cr, report, context, ++page);
+  }
   for (const TimePointReport& tp : report.time_points) {
     cairo_show_page(cr);
     time_point_page(cr, report, tp, context, ++page);

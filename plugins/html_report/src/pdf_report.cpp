@@ -101,7 +101,37 @@ double summary_tables(cairo_t* cr, const PatientReport& report, double y) {
                     points);
 }
 
-void summary_page(cairo_t* cr, const PatientReport& report, const ReportContext& context) {
+// The IHC block: scores, the group and its flags, and the detection overlays (biopsy cores are long
+// strips: one under the other, `strip` points high). Returns the y below it.
+double ihc_block(cairo_t* cr, const IhcPanel& panel, double y, double strip) {
+  draw_text(cr, "Biopsy immunohistochemistry", kMargin, y, 12, true);
+  y = draw_table(cr, y + 18,
+                 {{"Marker", 60}, {"% positive", 60}, {"H-score", 50}, {"Allred", 45}, {"HER2", 40}, {"Category", 260}},
+                 ihc_rows(panel), 8);
+  draw_text(cr, group_text(panel), kMargin, y + 2, 10, true);
+  y += 16;
+  for (const std::string& f : panel.flags) {
+    draw_text(cr, f, kMargin, y, 7);
+    y += 10;
+  }
+  for (const IhcMarker& m : panel.markers) {
+    if (m.overlay_png.empty() || y + strip + 14 > kHeight - 40) continue;
+    draw_text(cr, m.marker + ": detected cells", kMargin, y + 8, 7, true);
+    if (draw_png(cr, m.overlay_png, kMargin, y + 11, kWidth - 2 * kMargin, strip)) y += strip + 14;
+  }
+  return y;
+}
+
+// How tall the IHC block is with overlays `strip` points high.
+double ihc_height(const IhcPanel& panel, double strip) {
+  double h = 18 + 12 * static_cast<double>(panel.markers.size() + 1) + 16 + 10 * static_cast<double>(panel.flags.size());
+  for (const IhcMarker& m : panel.markers)
+    if (!m.overlay_png.empty()) h += strip + 14;
+  return h;
+}
+
+// Returns whether the IHC block found room on it.
+bool summary_page(cairo_t* cr, const PatientReport& report, const ReportContext& context) {
   draw_text(cr, "Response assessment", kMargin, 60, 18, true);
   draw_text(cr, "Patient " + report.patient_id + " (pseudonymous)", kMargin, 80, 11);
   double y = summary_tables(cr, report, 110);
@@ -111,29 +141,11 @@ void summary_page(cairo_t* cr, const PatientReport& report, const ReportContext&
     draw_spider_plot(cr, report, l.number, kMargin, y + 18, kWidth - 2 * kMargin, 200);
     y += 235;
   }
+  // The IHC on this page when it fits, else on a page of its own (write_pdf).
+  const bool ihc_here = report.ihc && y + 10 + ihc_height(*report.ihc, 55) < kHeight - 40;
+  if (ihc_here) ihc_block(cr, *report.ihc, y + 10, 55);
   footer(cr, report, context, 1);
-}
-
-void ihc_page(cairo_t* cr, const PatientReport& report, const ReportContext& context, int page) {
-  const IhcPanel& panel = *report.ihc;
-  draw_text(cr, "Biopsy immunohistochemistry", kMargin, 60, 15, true);
-  double y =
-      draw_table(cr, 90, {{"Marker", 60}, {"% positive", 60}, {"H-score", 50}, {"Allred", 45}, {"HER2", 40}, {"Category", 260}},
-                 ihc_rows(panel), 9);
-  draw_text(cr, group_text(panel), kMargin, y + 6, 12, true);
-  y += 24;
-  for (const std::string& f : panel.flags) {
-    draw_text(cr, f, kMargin, y, 8);
-    y += 11;
-  }
-  // The detection overlays one under the other, each its caption above (biopsy cores are long strips).
-  y += 10;
-  for (const IhcMarker& m : panel.markers) {
-    if (m.overlay_png.empty() || y + 150 > kHeight - 40) continue;
-    draw_text(cr, m.marker + ": detected cells", kMargin, y + 10, 9, true);
-    if (draw_png(cr, m.overlay_png, kMargin, y + 16, kWidth - 2 * kMargin, 130)) y += 160;
-  }
-  footer(cr, report, context, page);
+  return ihc_here;
 }
 
 std::string role_of(const ReportedLesion& l) {
@@ -194,11 +206,12 @@ Status write_pdf(const PatientReport& report, const ReportContext& context, cons
   cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_TITLE, ("OncoQuant report " + report.patient_id).c_str());
   cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATOR, ("OncoQuant " + context.software_version).c_str());
   cairo_t* cr = cairo_create(surface);
-  summary_page(cr, report, context);
+  const bool ihc_done = summary_page(cr, report, context);
   int page = 1;
-  if (report.ihc) {
+  if (report.ihc && !ihc_done) {
     cairo_show_page(cr);
-    ihc_page(cr, report, context, ++page);
+    ihc_block(cr, *report.ihc, 60, 130);
+    footer(cr, report, context, ++page);
   }
   for (const TimePointReport& tp : report.time_points) {
     cairo_show_page(cr);

@@ -1,5 +1,7 @@
 #include "documents.h"
 
+#include "dataset_access.h"
+
 #include <cstdio>
 #include <map>
 
@@ -15,19 +17,8 @@ namespace oq::dicom {
 
 namespace {
 
-std::string text(DcmItem& item, const DcmTagKey& tag) {
-  OFString v;
-  item.findAndGetOFStringArray(tag, v);
-  return v.c_str();
-}
-
-std::vector<DcmItem*> items(DcmItem& item, const DcmTagKey& sequence) {
-  std::vector<DcmItem*> out;
-  DcmSequenceOfItems* seq = nullptr;
-  if (item.findAndGetSequence(sequence, seq).bad() || !seq) return out;
-  for (unsigned long i = 0; i < seq->card(); ++i) out.push_back(seq->getItem(i));
-  return out;
-}
+using access::items;
+using access::text;
 
 std::string value_text(const SrMeasurement& m) {
   std::string out = m.name;

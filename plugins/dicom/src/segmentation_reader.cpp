@@ -9,28 +9,17 @@
 
 #include "oq/dicom/segmentation.h"
 
+#include "dataset_access.h"
+
 namespace oq::dicom {
 
 namespace {
 
-std::string text(DcmItem& item, const DcmTagKey& tag, unsigned long pos = 0) {
-  OFString v;
-  item.findAndGetOFString(tag, v, pos);
-  return v.c_str();
-}
-
-std::vector<DcmItem*> items(DcmItem& item, const DcmTagKey& sequence) {
-  std::vector<DcmItem*> out;
-  DcmSequenceOfItems* seq = nullptr;
-  if (item.findAndGetSequence(sequence, seq).bad() || !seq) return out;
-  for (unsigned long i = 0; i < seq->card(); ++i) out.push_back(seq->getItem(i));
-  return out;
-}
+using access::items;
+using access::text;
 
 DcmItem* first(DcmItem* item, const DcmTagKey& sequence) {
-  DcmItem* out = nullptr;
-  if (item && item->findAndGetSequenceItem(sequence, out, 0).good()) return out;
-  return nullptr;
+  return access::first_item(item, sequence);
 }
 
 std::optional<Vec3> triple(DcmItem* item, const DcmTagKey& tag) {

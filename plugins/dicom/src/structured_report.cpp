@@ -1,5 +1,7 @@
 #include "oq/dicom/structured_report.h"
 
+#include "dataset_access.h"
+
 #include <cstdlib>
 
 #include <dcmtk/config/osconfig.h>
@@ -12,23 +14,11 @@ namespace oq::dicom {
 
 namespace {
 
-std::string text(DcmItem& item, const DcmTagKey& tag) {
-  OFString v;
-  item.findAndGetOFStringArray(tag, v);
-  return v.c_str();
-}
+using access::items;
+using access::text;
 
 DcmItem* first_item(DcmItem& item, const DcmTagKey& sequence) {
-  DcmItem* out = nullptr;
-  return item.findAndGetSequenceItem(sequence, out, 0).good() ? out : nullptr;
-}
-
-std::vector<DcmItem*> items(DcmItem& item, const DcmTagKey& sequence) {
-  std::vector<DcmItem*> out;
-  DcmSequenceOfItems* seq = nullptr;
-  if (item.findAndGetSequence(sequence, seq).bad() || !seq) return out;
-  for (unsigned long i = 0; i < seq->card(); ++i) out.push_back(seq->getItem(i));
-  return out;
+  return access::first_item(&item, sequence);
 }
 
 // A coded entry as "meaning", and its code as "value scheme".

@@ -1,5 +1,6 @@
 // oncoquant convert SEG.dcm --images DIR -o mask.nii.gz [--segment N|LABEL]: a DICOM SEG back as a
 // mask on the grid of the series it segments (what OncoQuant's own SEGs and others' read back to).
+#include <algorithm>
 #include <cstdio>
 
 #include "convert_segmentation.h"
@@ -8,24 +9,6 @@
 #include "oq/dicom/segmentation.h"
 
 namespace oq::cli {
-
-namespace {
-
-// The segments to write: the one --segment names (number or label), else all, as a label map.
-Result<std::vector<const dicom::SegmentVoxels*>> chosen(const std::vector<dicom::SegmentVoxels>& segments,
-                                                        const std::string& wanted, const std::string& path) {
-  std::vector<const dicom::SegmentVoxels*> out;
-  for (const auto& s : segments)
-    if (wanted.empty() || wanted == s.label || wanted == std::to_string(s.number)) out.push_back(&s);
-  if (out.empty()) {
-    std::string names;
-    for (const auto& s : segments) names += " " + std::to_string(s.number) + " (" + s.label + ")";
-    return Error(ErrorCode::kNotFound, "no segment '" + wanted + "'; it holds:" + names, path);
-  }
-  return out;
-}
-
-}  // namespace
 
 int convert_segmentation(const Args& args, const DocumentInfo& seg, const std::string& temp, const std::string& out,
                          const PluginDescriptor& exporter) {
@@ -36,21 +19,21 @@ int convert_segmentation(const Args& args, const DocumentInfo& seg, const std::s
   ImageArchive archive(args.get("--images"));
   auto grid = archive.grid(seg.referenced_series.front());
   if (!grid) return fail(seg.path + ": " + grid.error().describe());
-  auto segments = dicom::read_segmentation(seg.path, *grid);
+  const std::string wanted = args.get("--segment");
+  auto segments = dicom::read_segmentation(seg.path, *grid, wanted);
   if (!segments) return fail(segments.error().describe());
-  auto wanted = chosen(*segments, args.get("--segment"), seg.path);
-  if (!wanted) return fail(wanted.error().describe());
-  Volume mask(*grid, VoxelType::kUInt8);
-  mask.set_units(wanted->size() == 1 ? "mask" : "segment number");
-  std::size_t overlaps = 0;
-  for (const dicom::SegmentVoxels* s : *wanted)
-    for (std::size_t n = 0; n < s->inside.size(); ++n)
-      if (s->inside[n]) {
-        if (mask.value(n) != 0) ++overlaps;
-        mask.set_value(n, wanted->size() == 1 ? 1 : s->number);
-      }
-  if (overlaps > 0)
-    std::fprintf(oq::diag(), "warning: %zu voxels lie in several segments; each holds the highest segment number\n", overlaps);
+  // One segment as a 0/1 mask; all of them as their numbers (8 bits when they fit).
+  const bool one = !wanted.empty();
+  std::uint16_t highest = 0;
+  for (const dicom::SegmentInfo& s : segments->segments)
+    highest = std::max<std::uint16_t>(highest, static_cast<std::uint16_t>(s.number));
+  Volume mask(*grid, one || highest < 256 ? VoxelType::kUInt8 : VoxelType::kUInt16);
+  mask.set_units(one ? "mask" : "segment number");
+  for (std::size_t n = 0; n < segments->labels.size(); ++n)
+    if (segments->labels[n]) mask.set_value(n, one ? 1 : segments->labels[n]);
+  if (segments->overlapping > 0)
+    std::fprintf(oq::diag(), "warning: %zu voxels lie in several segments; each holds the highest segment number\n",
+                 segments->overlapping);
   if (Status st = exporter.exporter->write_volume(mask, temp); !st.ok()) return fail(out + ": " + st.error().message());
   return 0;
 }

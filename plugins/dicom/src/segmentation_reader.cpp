@@ -52,7 +52,7 @@ Result<std::size_t> slice_of(const Grid& g, const Vec3& position, const std::str
 
 }  // namespace
 
-Result<std::vector<SegmentVoxels>> read_segmentation(const std::string& path, const Grid& g) {
+Result<SegmentationOnGrid> read_segmentation(const std::string& path, const Grid& g, const std::string& wanted) {
   DcmFileFormat ff;
   if (OFCondition c = ff.loadFile(path.c_str()); c.bad())
     return Error(ErrorCode::kUnreadable, std::string("not a readable DICOM file: ") + c.text(), path);
@@ -81,15 +81,20 @@ Result<std::vector<SegmentVoxels>> read_segmentation(const std::string& path, co
   const std::size_t needed = bits == 1 ? (frames.size() * plane + 7) / 8 : frames.size() * plane;
   if (length < needed) return Error(ErrorCode::kUnreadable, "its pixel data is shorter than its frames", path);
 
-  std::vector<SegmentVoxels> out;
-  for (DcmItem* s : items(ds, DCM_SegmentSequence)) {
-    SegmentVoxels v;
-    v.number = std::atoi(text(*s, DCM_SegmentNumber).c_str());
-    v.label = text(*s, DCM_SegmentLabel);
-    v.tracking_uid = text(*s, DCM_TrackingUID);
-    v.inside.assign(g.voxel_count(), 0);
-    out.push_back(std::move(v));
+  SegmentationOnGrid out;
+  for (DcmItem* s : items(ds, DCM_SegmentSequence))
+    out.segments.push_back(
+        {std::atoi(text(*s, DCM_SegmentNumber).c_str()), text(*s, DCM_SegmentLabel), text(*s, DCM_TrackingUID), 0});
+  int only = 0;  // the wanted segment's number; 0: all
+  if (!wanted.empty()) {
+    std::string names;
+    for (const SegmentInfo& s : out.segments) {
+      if (wanted == s.label || wanted == std::to_string(s.number)) only = s.number;
+      names += " " + std::to_string(s.number) + " (" + s.label + ")";
+    }
+    if (only == 0) return Error(ErrorCode::kNotFound, "no segment '" + wanted + "'; it holds:" + names, path);
   }
+  out.labels.assign(g.voxel_count(), 0);
   DcmItem* shared = first(&ds, DCM_SharedFunctionalGroupsSequence);
   // Rows and columns must run as the series' do.
   if (DcmItem* o = first(shared, DCM_PlaneOrientationSequence)) {
@@ -104,9 +109,10 @@ Result<std::vector<SegmentVoxels>> read_segmentation(const std::string& path, co
     DcmItem* id = first(frames[f], DCM_SegmentIdentificationSequence);
     if (!id) id = first(shared, DCM_SegmentIdentificationSequence);
     const int number = id ? std::atoi(text(*id, DCM_ReferencedSegmentNumber).c_str()) : 0;
-    SegmentVoxels* seg = nullptr;
-    for (SegmentVoxels& s : out) seg = s.number == number ? &s : seg;
+    SegmentInfo* seg = nullptr;
+    for (SegmentInfo& s : out.segments) seg = s.number == number ? &s : seg;
     if (!seg) return misfit(path, f, "it names segment " + std::to_string(number) + ", which the SEG does not describe");
+    if (only != 0 && number != only) continue;
     const auto position = frame_position(shared, frames[f]);
     if (!position) return misfit(path, f, "it has no plane position");
     auto k = slice_of(g, *position, path, f);
@@ -114,7 +120,11 @@ Result<std::vector<SegmentVoxels>> read_segmentation(const std::string& path, co
     for (std::size_t p = 0; p < plane; ++p) {
       const std::size_t at = f * plane + p;
       const bool in = bits == 1 ? (pixels[at / 8] >> (at % 8)) & 1 : pixels[at] * 2 > max_fraction;
-      if (in) seg->inside[*k * plane + p] = 1;
+      if (!in) continue;
+      std::uint16_t& label = out.labels[*k * plane + p];
+      if (label != 0 && label != number) ++out.overlapping;
+      if (label < number) label = static_cast<std::uint16_t>(number);
+      ++seg->voxels;
     }
   }
   return out;

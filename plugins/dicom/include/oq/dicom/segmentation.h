@@ -13,12 +13,23 @@
 
 namespace oq::dicom {
 
-struct SegmentVoxels {
+struct SegmentInfo {
   int number = 0;
   std::string label, tracking_uid;
-  std::vector<std::uint8_t> inside;  // the series grid's voxels (x fastest), 1 inside
+  std::size_t voxels = 0;  // of the segments read
 };
 
-Result<std::vector<SegmentVoxels>> read_segmentation(const std::string& path, const Grid& series_grid);
+// The segments read as one label map on the series grid (x fastest): each voxel the number of the
+// segment it lies in, 0 outside; a voxel in several holds the highest number (`overlapping` counts
+// them). One 16-bit volume whatever the number of segments, so a SEG of a hundred organs fits.
+struct SegmentationOnGrid {
+  std::vector<SegmentInfo> segments;  // every segment the SEG describes
+  std::vector<std::uint16_t> labels;
+  std::size_t overlapping = 0;
+};
+
+// `wanted`: one segment by number or label; empty: all of them. An unknown one is kNotFound, with
+// the segments the SEG holds.
+Result<SegmentationOnGrid> read_segmentation(const std::string& path, const Grid& series_grid, const std::string& wanted = "");
 
 }  // namespace oq::dicom

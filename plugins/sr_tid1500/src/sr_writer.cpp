@@ -182,6 +182,12 @@ Status add_lesion(TID1500_MeasurementReport& report, const TimePointReport& tp, 
                   DSRCodedEntryValue(l.role ? to_string(*l.role) : "none", kOncoQuantScheme, role_name(l.role)));
   if (c.good()) c = qualitative("status", "Lesion status", status_code(l.value.status));
   if (c.good()) c = qualitative("method", "Measurement method", method_code(l.value.method));
+  // TID 1502's Subject Time Point Identifier: which of the patient's time points this is.
+  if (c.good()) c = g.addExtraContentItem(DSRTypes::RT_hasObsContext, DSRTypes::VT_Text);
+  if (c.good()) c = g.getCurrentContentItem().setConceptName(CODE_DCM_SubjectTimePointIdentifier);
+  if (c.good())
+    c = g.getCurrentContentItem().setStringValue(
+        (tp.time_point_id + " of line " + std::to_string(tp.line) + " (" + tp.date + ")").c_str());
   // The reader's name for the lesion, where OHIF takes a measurement's label from.
   if (c.good()) c = g.addExtraContentItem(DSRTypes::RT_contains, DSRTypes::VT_Text);
   if (c.good()) c = g.getCurrentContentItem().setConceptName(CODE_DCM_Comment);

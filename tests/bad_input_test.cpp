@@ -248,4 +248,22 @@ TEST(Usage, BadFlagsAreUsageErrors) {
   EXPECT_EQ(oncoquant("segment x").exit_code, 2);
 }
 
+// A status the response engine does not know never reaches the store: a usage error naming the
+// statuses it takes, and the store file is not even created. The report commands' wrong arguments
+// are usage errors too.
+TEST(Usage, AnUnknownMeasurementStatusOrReportArgumentIsAUsageErrorAndWritesNothing) {
+  const fs::path dir = scratch("usage_store");
+  const fs::path db = dir / "s.sqlite";
+  const CliRun r = oncoquant("store measure --db " + quote(db.string()) +
+                             " --patient P --lesion T1 --date 2026-01-12 --long-axis 20 --status gone");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--status must be measured, absent, too-small"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(db));
+  EXPECT_EQ(oncoquant("report --db " + quote(db.string()) + " --patient P").exit_code, 2) << "no --out";
+  EXPECT_EQ(oncoquant("report --db x --patient P --out y --line 0").exit_code, 2);
+  EXPECT_EQ(oncoquant("report --db x --patient P --out y extra").exit_code, 2);
+  EXPECT_EQ(oncoquant("store import-sr --db x --patient P").exit_code, 2) << "no SR";
+  EXPECT_EQ(oncoquant("report --help").exit_code, 0);
+}
+
 }  // namespace

@@ -519,6 +519,35 @@ TEST(Faults, KillNineDuringConvertLeavesNoHalfVolume) {
   EXPECT_EQ(entries(dir), 1u) << "the rerun removed every leftover";
 }
 
+// kill -9 at 20 moments of an IHC analysis writing an overlay and detections: the two land together,
+// each whole (the PNG ends in its IEND chunk, the GeoJSON parses), or neither does; a rerun cleans
+// what the killed runs left.
+TEST(Faults, KillNineDuringIhcLeavesBothOutputsWholeOrNeither) {
+  const fs::path dir = scratch("kill_ihc");
+  const fs::path overlay = dir / "er.png", detections = dir / "er.geojson";
+  const std::string slide = quote(shared_dir() + "/data/wsi/CMU-1-Small-Region.svs");
+  const std::string outputs = " --overlay " + quote(overlay.string()) + " --detections " + quote(detections.string());
+  int whole = 0;
+  for (int i = 0; i < 20; ++i) {
+    const std::string delay = std::to_string(0.07 * i);
+    shell("{ " + quote(oncoquant_binary()) + " ihc --quiet " + slide + " --marker ER" + outputs + " >/dev/null & pid=$!; sleep " +
+          delay + "; kill -9 $pid; wait $pid; } 2>/dev/null");
+    EXPECT_EQ(fs::exists(overlay), fs::exists(detections)) << "after kill " << i << ": one output without the other";
+    if (!fs::exists(overlay)) continue;
+    const std::string png = read_text(overlay);
+    EXPECT_EQ(png.substr(png.size() >= 8 ? png.size() - 8 : 0, 4), "IEND") << "after kill " << i << ": a cut PNG";
+    json parsed;
+    EXPECT_NO_THROW(parsed = json::parse(read_text(detections))) << "after kill " << i << ": cut GeoJSON";
+    ++whole;
+    fs::remove(overlay);
+    fs::remove(detections);
+  }
+  const CliRun again = oncoquant("ihc --quiet " + slide + " --marker ER" + outputs);
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(entries(dir), 2u) << "the rerun removed every leftover";
+  RecordProperty("runs_that_finished_before_the_kill", whole);
+}
+
 // kill -9 of `store import-case` at 20 moments: the store stays consistent (SQLite's own check)
 // and the next import succeeds.
 TEST(Faults, KillNineDuringStoreImportKeepsTheStoreConsistent) {

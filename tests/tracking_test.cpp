@@ -7,6 +7,8 @@
 // Prints the table it judges.
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -356,6 +358,60 @@ TEST(Tracking, DemoArchiveCourses) {
 }
 
 // Refusals: each names the input and the reason; `track` writes no file, so nothing is left over.
+// kill -9 at 20 moments of `track --db` (spread over a whole run: registration, segmentation, the
+// store's transaction): every store stays consistent (SQLite's own check) and holds either the
+// baseline alone or the whole follow-up, never part of it; a rerun after a kill completes it.
+TEST(Tracking, KillNineDuringTrackDbLeavesTheBaselineOrTheWholeFollowUp) {
+  const json manifest = oqtest::load_json(kArchive / "manifest.json");
+  const json& patient = manifest["patients"][0];
+  const std::string pid = patient["patient_id"];
+  const json& tps = patient["time_points"];
+  const std::string base = oqtest::quote((kArchive / tps[0]["ct"]["path"].get<std::string>()).string());
+  const std::string fu = oqtest::quote((kArchive / tps[1]["ct"]["path"].get<std::string>()).string());
+  const fs::path dir = oqtest::scratch("tracking-kill");
+  const fs::path seeds = dir / "seeds.json";
+  std::ofstream(seeds) << patient["baseline_lesion_seeds"].dump();
+  const fs::path tdir = kArchive / patient["truth_path"].get<std::string>();
+  json c = oqtest::load_json(tdir / "recist-case-line1.json");
+  c["followups"] = json::array();
+  std::ofstream(dir / "baseline.json") << c.dump();
+  const fs::path baseline_db = dir / "baseline.sqlite";
+  ASSERT_EQ(oqtest::oncoquant("store import-case " + oqtest::quote((dir / "baseline.json").string()) + " --db " +
+                              oqtest::quote(baseline_db.string()) + " --patient " + pid + " --line 1 --author reader")
+                .exit_code,
+            0);
+  const auto rows = [](const fs::path& db) {
+    return oqtest::shell("sqlite3 " + oqtest::quote(db.string()) + " 'SELECT COUNT(*) FROM measurements'").out;
+  };
+  const std::string track = oqtest::quote(oqtest::oncoquant_binary()) + " track --quiet " + base + " " + fu + " --lesions " +
+                            oqtest::quote(seeds.string()) + " --author tracker --db ";
+  // An uninterrupted run: how long it takes and what it leaves.
+  const fs::path whole_db = dir / "whole.sqlite";
+  fs::copy_file(baseline_db, whole_db);
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_EQ(oqtest::shell(track + oqtest::quote(whole_db.string()) + " >/dev/null").exit_code, 0);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const std::string baseline_rows = rows(baseline_db), whole_rows = rows(whole_db);
+  ASSERT_NE(baseline_rows, whole_rows);
+  int killed_before_commit = 0;
+  for (int i = 0; i < 20; ++i) {
+    const fs::path db = dir / ("killed-" + std::to_string(i) + ".sqlite");
+    fs::copy_file(baseline_db, db);
+    const std::string delay = std::to_string(seconds * (i + 1) / 21);
+    oqtest::shell("{ " + track + oqtest::quote(db.string()) + " >/dev/null & pid=$!; sleep " + delay +
+                  "; kill -9 $pid; wait $pid; } 2>/dev/null");
+    EXPECT_EQ(oqtest::shell("sqlite3 " + oqtest::quote(db.string()) + " 'PRAGMA integrity_check;'").out, "ok\n") << "kill " << i;
+    const std::string now = rows(db);
+    EXPECT_TRUE(now == baseline_rows || now == whole_rows) << "kill " << i << ": " << now << " rows, part of a follow-up";
+    if (now == baseline_rows) ++killed_before_commit;
+  }
+  EXPECT_GT(killed_before_commit, 0);
+  // After a kill the reader simply runs it again.
+  const fs::path db = dir / "killed-0.sqlite";
+  ASSERT_EQ(oqtest::shell(track + oqtest::quote(db.string()) + " >/dev/null").exit_code, 0);
+  EXPECT_EQ(rows(db), whole_rows);
+}
+
 TEST(Tracking, BadInputIsRefusedNamingIt) {
   const json manifest = oqtest::load_json(kArchive / "manifest.json");
   const json& tps = manifest["patients"][0]["time_points"];

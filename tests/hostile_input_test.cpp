@@ -548,6 +548,34 @@ TEST(Faults, KillNineDuringIhcLeavesBothOutputsWholeOrNeither) {
   RecordProperty("runs_that_finished_before_the_kill", whole);
 }
 
+// The series' files deleted at 20 moments of a conversion (a network share that drops, a colleague
+// tidying up): the answer is a volume, or one error line naming what vanished, and never a
+// half-written output.
+TEST(Faults, FilesVanishingMidRunAreNamedAndLeaveNoOutput) {
+  const fs::path dir = scratch("vanishing");
+  const fs::path out = dir / "ct.nii.gz", copy = dir / "series";
+  int refused = 0;
+  for (int i = 0; i < 20; ++i) {
+    fs::remove_all(copy);
+    fs::remove(out);
+    fs::copy(shared_dir() + "/data/dicom/ct/egsnrc_bone_phantom_series", copy);
+    const CliRun r =
+        shell("{ " + quote(oncoquant_binary()) + " convert --quiet " + quote(copy.string()) + " -o " + quote(out.string()) +
+              " & pid=$!; sleep " + std::to_string(0.01 * i) + "; rm -f " + quote(copy.string()) + "/*; wait $pid; }");
+    ASSERT_TRUE(r.exit_code == 0 || r.exit_code == 1) << "run " << i << ": " << r.err;
+    if (r.exit_code == 0) {
+      VolumeData v;
+      EXPECT_NO_THROW(v = read_volume(out.string())) << "run " << i;
+      continue;
+    }
+    ++refused;
+    EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
+    EXPECT_NE(r.err.find(copy.string()), std::string::npos) << "the error names the folder or file: " << r.err;
+    EXPECT_FALSE(fs::exists(out)) << "run " << i;
+  }
+  EXPECT_GT(refused, 0) << "the files never vanished in time: the test tested nothing";
+}
+
 // kill -9 of `store import-case` at 20 moments: the store stays consistent (SQLite's own check)
 // and the next import succeeds.
 TEST(Faults, KillNineDuringStoreImportKeepsTheStoreConsistent) {

@@ -163,7 +163,8 @@ int cmd_ihc(int argc, char** argv) {
   if (quiet) Progress::set_quiet(true);
 
   const std::string path = args.positional().front();
-  if (!std::filesystem::exists(path)) return fail(path + ": no such file");
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return fail(path + ": no such file");
   // A slide a loader catalogues (OpenSlide formats); else a plain image.
   std::unique_ptr<SlideReader> slide;
   const Catalog catalog = scan_inputs({path});

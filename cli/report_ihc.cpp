@@ -29,7 +29,8 @@ Result<IhcMarker> read_marker(const std::string& path) {
   }
   const std::filesystem::path overlay =
       path.substr(0, path.size() - std::filesystem::path(path).extension().string().size()) + "_overlay.png";
-  if (std::filesystem::exists(overlay)) m.overlay_png = overlay.string();
+  std::error_code ec;
+  if (std::filesystem::exists(overlay, ec)) m.overlay_png = overlay.string();
   return m;
 }
 

@@ -273,7 +273,12 @@ std::string transfer_syntax_name(const std::string& uid) {
 constexpr int kDeepestNesting = 64;
 std::optional<std::string> nested_too_deep(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  std::vector<char> buf(static_cast<std::size_t>(std::min<std::uintmax_t>(std::filesystem::file_size(path), 64u << 20)));
+  // A file that vanished since it was listed has no size: not walked here; the read that follows
+  // names it (a throwing file_size ended the process).
+  std::error_code ec;
+  const std::uintmax_t size = std::filesystem::file_size(path, ec);
+  if (ec) return std::nullopt;
+  std::vector<char> buf(static_cast<std::size_t>(std::min<std::uintmax_t>(size, 64u << 20)));
   in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
   const auto* b = reinterpret_cast<const unsigned char*>(buf.data());
   const std::size_t n = static_cast<std::size_t>(in.gcount());

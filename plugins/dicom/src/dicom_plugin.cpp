@@ -64,7 +64,8 @@ Assembly assemble(const std::vector<std::string>& input_files) {
   // Series whose files share a SOP Instance UID but are not one image: why they are not used.
   std::map<std::string, std::string> broken;
   std::deque<std::string> queue(input_files.begin(), input_files.end());
-  for (const auto& f : input_files) seen.insert(std::filesystem::weakly_canonical(f).string());
+  std::error_code canon_ec;  // a file gone since it was listed is caught when read
+  for (const auto& f : input_files) seen.insert(std::filesystem::weakly_canonical(f, canon_ec).string());
   while (!queue.empty()) {
     const std::string path = queue.front();
     queue.pop_front();
@@ -77,7 +78,7 @@ Assembly assemble(const std::vector<std::string>& input_files) {
       for (const auto& ref : h->dicomdir_files) {
         std::error_code ec;
         const std::string canon = std::filesystem::weakly_canonical(ref, ec).string();
-        if (!std::filesystem::exists(ref)) {
+        if (!std::filesystem::exists(ref, ec)) {
           out.unreadable.push_back({ref, "listed in DICOMDIR " + path + " but missing"});
         } else if (seen.insert(canon).second) {
           queue.push_back(ref);

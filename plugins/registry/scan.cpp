@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 
 #include "oq/plugin.h"
 #include "oq/progress.h"
@@ -30,8 +31,11 @@ void collect_files(const std::string& input, std::vector<std::string>& files, Ca
     return;
   }
   std::vector<std::string> found;
-  for (fs::recursive_directory_iterator it(input, fs::directory_options::skip_permission_denied, ec), end; it != end;
-       it.increment(ec)) {
+  // Folders linked in (a cohort assembled from several exports with symbolic links) are followed,
+  // each real folder once, so a link back up the tree cannot loop and a file reached twice is read once.
+  std::set<std::string> folders_seen{fs::canonical(input, ec).string()}, files_seen;
+  const auto options = fs::directory_options::skip_permission_denied | fs::directory_options::follow_directory_symlink;
+  for (fs::recursive_directory_iterator it(input, options, ec), end; it != end; it.increment(ec)) {
     if (ec) {
       out.unreadable.push_back({it->path().string(), "cannot read folder: " + ec.message()});
       ec.clear();
@@ -39,10 +43,15 @@ void collect_files(const std::string& input, std::vector<std::string>& files, Ca
     }
     const std::string name = it->path().filename().string();
     if (!name.empty() && name[0] == '.') {  // hidden files and our own partial outputs
-      if (it->is_directory()) it.disable_recursion_pending();
+      if (it->is_directory(ec)) it.disable_recursion_pending();
       continue;
     }
-    if (it->is_regular_file(ec)) found.push_back(it->path().string());
+    if (it->is_directory(ec)) {
+      if (!folders_seen.insert(fs::canonical(it->path(), ec).string()).second) it.disable_recursion_pending();
+      continue;
+    }
+    if (!it->is_regular_file(ec)) continue;
+    if (files_seen.insert(fs::canonical(it->path(), ec).string()).second) found.push_back(it->path().string());
   }
   std::sort(found.begin(), found.end());
   files.insert(files.end(), found.begin(), found.end());

@@ -98,4 +98,33 @@ struct PatientReport {
   std::optional<IhcPanel> ihc;               // when IHC results were given
 };
 
+// A cohort as a batch sees it: per patient, what each treatment line gave and the phenotype group;
+// what the cohort's summary, waterfall, swimmer and Kaplan-Meier plots are drawn from.
+struct CohortTimePoint {
+  std::string date, overall_response;
+  std::string new_lesions;  // yes, no, equivocal (a candidate a reader has not confirmed)
+};
+
+struct CohortLine {
+  int number = 0;
+  std::string regimen, criteria, start_date;
+  std::string not_assessed;  // why there is no response, or empty
+  std::string best_response;
+  std::optional<int> pfs_days;
+  bool pfs_censored = true;
+  std::optional<std::string> progression_date;
+  std::optional<double> baseline_sum_mm, best_change_pct;  // the waterfall's bar: best change of the sum
+  int time_points = 0, pending_review = 0;
+  std::vector<CohortTimePoint> responses;  // by date
+};
+
+struct CohortCase {
+  std::string patient;
+  std::string status;  // complete, partial, failed, not-assessed
+  std::vector<std::string> problems, notes;
+  std::vector<CohortLine> lines;
+  std::optional<int> group;  // phenotype group 1-3
+  std::string group_label, er, pr, her2;
+};
+
 }  // namespace oq

@@ -68,6 +68,7 @@ double draw_text(cairo_t* cr, const std::string& text, double x, double y, doubl
   cairo_show_text(cr, text.c_str());
   cairo_text_extents_t e;
   cairo_text_extents(cr, text.c_str(), &e);
+  cairo_new_path(cr);  // the text leaves a current point a following arc would draw a line from
   return e.x_advance;
 }
 
@@ -211,6 +212,29 @@ void draw_key_image(cairo_t* cr, const KeyImage& image, double x, double y, doub
   cairo_stroke(cr);
   draw_text(cr, "10 mm", x + side - 8 - bar, y + side - 12, 7);
   cairo_set_source_rgb(cr, 0, 0, 0);
+}
+
+std::string escaped(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
 }
 
 }  // namespace oq::html_report

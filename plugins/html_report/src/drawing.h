@@ -37,6 +37,9 @@ std::string group_text(const IhcPanel& panel);
 // Text at (x, y) (baseline), in points; returns the advance.
 double draw_text(cairo_t* cr, const std::string& text, double x, double y, double size, bool bold = false);
 
+// Text made safe inside HTML (elements and attribute values).
+std::string escaped(const std::string& s);
+
 // A value as the report shows it: "37.36" for mm, "-" when there is none.
 std::string shown(const std::optional<double>& v, int decimals = 1);
 

@@ -14,5 +14,7 @@ int cmd_track(int argc, char** argv);
 int cmd_phenotype(int argc, char** argv);
 int cmd_ihc(int argc, char** argv);
 int cmd_report(int argc, char** argv);
+int cmd_batch(int argc, char** argv);
+int cmd_demo(int argc, char** argv);
 
 }  // namespace oq::cli

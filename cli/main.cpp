@@ -31,6 +31,8 @@ const char* kUsage =
     "  store ACTION --db STORE       the study store: import-case, measure (corrections), history, audit\n"
     "  report --db STORE --patient ID --out DIR\n"
     "                                a patient's results: DICOM SR TID 1500 per time point, JSON, CSV\n"
+    "  batch INPUT --out DIR         the main job: every patient of an archive, resumable and parallel\n"
+    "  demo                          the main job on the bundled demo archive (generated once)\n"
     "  plugins [--json]              list the loaders and exporters of this build\n"
     "\n"
     "oncoquant <command> --help describes each command's options.\n";
@@ -60,6 +62,8 @@ int dispatch(int argc, char** argv) {
   if (cmd == "phenotype") return oq::cli::cmd_phenotype(argc, argv);
   if (cmd == "ihc") return oq::cli::cmd_ihc(argc, argv);
   if (cmd == "report") return oq::cli::cmd_report(argc, argv);
+  if (cmd == "batch") return oq::cli::cmd_batch(argc, argv);
+  if (cmd == "demo") return oq::cli::cmd_demo(argc, argv);
   std::fprintf(oq::diag(), "usage error: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
   return 2;
 }

@@ -42,7 +42,9 @@ const char* kBatchUsage =
     "    assessed (RECIST 1.1 or iRECIST as the worklist says), the biopsy's ER, PR and HER2 scored and the\n"
     "    phenotype group assigned, and the reports written (SR and SEG per time point, JSON, CSV, PDF, HTML).\n"
     "  DIR/patients/ID/ holds each case: study.sqlite (the study store), reports/, steps/ (each step's\n"
-    "  answer), log.txt and case.json (its outcome). DIR/summary.csv has one row per patient and line.\n"
+    "  answer), log.txt and case.json (its outcome). DIR/summary.csv has one row per patient and line;\n"
+    "  DIR/index.html shows the waterfall, swimmer and Kaplan-Meier plots (PNG beside it) and links each\n"
+    "  report; DIR/unreadable.csv lists the files of INPUT that could not be used, with the reason.\n"
     "  --manifest WORKLIST  treatment lines, baseline lesion seeds and slides per patient: the demo archive's\n"
     "                       manifest.json form, or a CSV (README: \"The batch worklist\"). Default: the\n"
     "                       manifest.json in INPUT or in its parent folder, if there is one.\n"
@@ -148,33 +150,6 @@ class BatchProgress {
   std::vector<std::string> running_;
 };
 
-Status write_text(const std::string& path, const std::string& text) {
-  OutputSet outputs({});
-  auto temp = outputs.add(path);
-  if (!temp) return temp.error();
-  FILE* f = std::fopen(temp->c_str(), "wb");
-  if (!f) return Error(ErrorCode::kIo, "cannot write", path);
-  const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-  if (std::fclose(f) != 0 || !ok) return Error(ErrorCode::kIo, "cannot write", path);
-  return outputs.commit();
-}
-
-// DIR/unreadable.csv: every file of the input the catalogue could not use, with the reason, for
-// the data manager to chase (a truncated transfer, a vendor's private format).
-Status write_unreadable(const std::string& dir, const Catalog& catalog) {
-  std::vector<std::vector<std::string>> rows;
-  for (const Unreadable& u : catalog.unreadable)
-    rows.push_back({u.path, u.unclaimed ? "not an image OncoQuant reads" : u.reason});
-  return write_text(dir + "/unreadable.csv", csv_table({"path", "reason"}, rows));
-}
-
-std::string now_iso() {
-  const std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", std::localtime(&t));
-  return buf;
-}
-
 // The cohort's files from every finished case (this run's and earlier runs').
 Status write_cohort(const RunFolder& folder, std::size_t* failed, std::size_t* cases) {
   std::vector<std::string> unreadable;
@@ -183,7 +158,7 @@ Status write_cohort(const RunFolder& folder, std::size_t* failed, std::size_t* c
   *failed = 0;
   for (const CaseOutcome& c : finished) *failed += c.status == "failed";
   for (const std::string& u : unreadable) std::fprintf(diag(), "warning: %s\n", u.c_str());
-  auto written = write_cohort_outputs(folder.dir(), finished, now_iso());
+  auto written = write_cohort_outputs(folder.dir(), finished);
   if (!written) return written.error();
   return ok_status();
 }

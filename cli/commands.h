@@ -16,5 +16,6 @@ int cmd_ihc(int argc, char** argv);
 int cmd_report(int argc, char** argv);
 int cmd_batch(int argc, char** argv);
 int cmd_demo(int argc, char** argv);
+int cmd_merge(int argc, char** argv);
 
 }  // namespace oq::cli

@@ -32,6 +32,7 @@ const char* kUsage =
     "  report --db STORE --patient ID --out DIR\n"
     "                                a patient's results: DICOM SR TID 1500 per time point, JSON, CSV\n"
     "  batch INPUT --out DIR         the main job: every patient of an archive, resumable and parallel\n"
+    "  merge DIR... --out DIR        join the outputs of a sharded batch (Slurm job arrays)\n"
     "  demo                          the main job on the bundled demo archive (generated once)\n"
     "  plugins [--json]              list the loaders and exporters of this build\n"
     "\n"
@@ -64,6 +65,7 @@ int dispatch(int argc, char** argv) {
   if (cmd == "report") return oq::cli::cmd_report(argc, argv);
   if (cmd == "batch") return oq::cli::cmd_batch(argc, argv);
   if (cmd == "demo") return oq::cli::cmd_demo(argc, argv);
+  if (cmd == "merge") return oq::cli::cmd_merge(argc, argv);
   std::fprintf(oq::diag(), "usage error: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
   return 2;
 }

@@ -98,6 +98,27 @@ std::vector<CaseOutcome> RunFolder::finished_cases(std::vector<std::string>* unr
   return cases;
 }
 
+Status RunFolder::adopt(const std::string& other_dir, const std::string& patient) {
+  if (finished(patient))
+    return Error(ErrorCode::kInvalidArgument,
+                 "patient " + patient + " is in more than one of the folders merged: were the shards of one run?", other_dir);
+  auto work = start(patient);
+  if (!work) return work.error();
+  const std::string from = other_dir + "/patients/" + folder_name(patient);
+  std::error_code ec;
+  fs::copy(from, *work, fs::copy_options::recursive | fs::copy_options::create_hard_links, ec);
+  if (ec) {  // another file system: copy the bytes
+    ec.clear();
+    fs::remove_all(*work, ec);
+    fs::copy(from, *work, fs::copy_options::recursive, ec);
+  }
+  if (ec) {
+    discard(patient);
+    return Error(ErrorCode::kIo, "cannot copy the case: " + ec.message(), from);
+  }
+  return commit(patient);
+}
+
 Status RunFolder::reopen_failed(const std::string& patient) {
   const std::string final_dir = dir_ + "/patients/" + folder_name(patient);
   auto c = read_case_outcome(final_dir + "/case.json");

@@ -36,6 +36,10 @@ class RunFolder {
   std::vector<CaseOutcome> finished_cases(std::vector<std::string>* unreadable) const;
   // Makes a finished failed case unfinished again (--retry-failed).
   Status reopen_failed(const std::string& patient);
+  // Takes a finished case of another run's folder (a shard) as it is: copied (hard-linked where the
+  // file system allows) into this run, made final in one step. A patient already finished here is
+  // refused: two shards must not both have done one patient.
+  Status adopt(const std::string& other_dir, const std::string& patient);
 
  private:
   RunFolder(std::string dir, int lock_fd) : dir_(std::move(dir)), lock_fd_(lock_fd) {}

@@ -289,6 +289,44 @@ TEST(RunFolder, OneRunAtATimeAndWhatAKilledRunLeftIsCleared) {
   EXPECT_TRUE(RunFolder::open(dir)) << "the lock goes with the run";
 }
 
+void finish_case(RunFolder& folder, const std::string& patient, const std::string& status) {
+  auto work = folder.start(patient);
+  ASSERT_TRUE(work);
+  std::ofstream(*work + "/case.json") << R"({"patient": ")" << patient << R"(", "status": ")" << status
+                                      << R"(", "problems": [], "notes": [],
+    "phenotype": {"group": null, "label": "", "er_percent_positive": "", "pr_percent_positive": "", "her2_score": ""},
+    "lines": [], "steps": []})";
+  std::ofstream(*work + "/log.txt") << "the case's log";
+  ASSERT_TRUE(folder.commit(patient));
+}
+
+TEST(RunFolder, ShardsAreAdoptedWholeAndAPatientInTwoShardsIsRefused) {
+  const std::string root = oqtest::fresh_scratch("batch-merge").string();
+  {
+    auto a = RunFolder::open(root + "/a");
+    auto b = RunFolder::open(root + "/b");
+    ASSERT_TRUE(a && b);
+    finish_case(**a, "P1", "complete");
+    finish_case(**b, "P2", "partial");
+    finish_case(**b, "P1", "complete");  // a run that was not a shard of the same batch
+    fs::create_directories(root + "/b/patients/P3");  // a case the shard left unfinished: no case.json
+  }
+  auto merged = RunFolder::open(root + "/m");
+  ASSERT_TRUE(merged);
+  ASSERT_TRUE((*merged)->adopt(root + "/a", "P1"));
+  ASSERT_TRUE((*merged)->adopt(root + "/b", "P2"));
+  auto twice = (*merged)->adopt(root + "/b", "P1");
+  ASSERT_FALSE(twice);
+  EXPECT_NE(twice.error().describe().find("more than one"), std::string::npos) << twice.error().describe();
+  const auto cases = (*merged)->finished_cases(nullptr);
+  ASSERT_EQ(cases.size(), 2u);
+  EXPECT_EQ(cases[1].status, "partial");
+  std::ifstream log(root + "/m/patients/P2/log.txt");
+  std::string text((std::istreambuf_iterator<char>(log)), {});
+  EXPECT_EQ(text, "the case's log") << "the whole case folder comes along";
+  EXPECT_TRUE(fs::exists(root + "/b/patients/P2/case.json")) << "the shard is left as it was";
+}
+
 ChildStep shell(const std::string& script, const std::string& log, double limit = 60) {
   ChildStep s;
   s.program = "/bin/sh";

@@ -43,6 +43,24 @@ Json read_answer(const std::string& path) {
   return j ? Json::parse(j->dump()) : Json(nullptr);
 }
 
+// The step as a data manager would type it, for the case's log (and to replay it by hand).
+std::string command_line(const std::vector<std::string>& args) {
+  std::string out = "oncoquant";
+  for (const std::string& a : args) {
+    const bool plain =
+        !a.empty() &&
+        a.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./,:=+") == std::string::npos;
+    if (plain) {
+      out += " " + a;
+      continue;
+    }
+    out += " '";
+    for (char c : a) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    out += "'";
+  }
+  return out;
+}
+
 class CaseRunner {
  public:
   CaseRunner(const CasePlan& plan, std::string dir, const CaseOptions& options)
@@ -82,7 +100,7 @@ class CaseRunner {
     s.log_path = log_;
     s.time_limit_s = options_.step_time_limit_s;
     if (!answer.empty()) s.stdout_path = dir_ + "/steps/" + answer + ".json";
-    append_log("== " + name);
+    append_log("== " + name + "\n$ " + command_line(s.args));
     const auto started = std::chrono::steady_clock::now();
     auto r = run_child(s);
     StepRecord rec;

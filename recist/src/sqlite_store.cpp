@@ -604,14 +604,23 @@ class SqliteStore final : public StudyStore {
     if (!p) return p.error();
     auto line = line_row(*p, line_number);
     if (!line) return line.error();
+    // Only the line's own time points, as build_case spans them: from its baseline (the last time
+    // point on or before its start) up to the next line's start. A lesion kept into the next line is
+    // reviewed there, not reported as pending on this one.
+    Statement base(db_, "SELECT COALESCE(MAX(date), '0000-01-01') FROM time_points WHERE patient_id = ? AND date <= ?");
+    base.bind(1, *p).bind(2, format_date(line->start));
+    const std::string from = base.step() ? base.text(0) : "0000-01-01";
+    std::string until = "9999-12-31";
+    if (auto next = line_row(*p, line_number + 1)) until = format_date(next->start);
     Statement q(
         db_,
         "SELECT t.date, COUNT(*) FROM time_points t JOIN measurements m ON m.time_point_id = t.id"
         " WHERE t.patient_id = ? AND t.review_state = 'pending' AND m.method = 'automatic'"
         " AND m.id = (SELECT MAX(m2.id) FROM measurements m2 WHERE m2.lesion_id = m.lesion_id AND m2.time_point_id = t.id)"
         " AND m.lesion_id IN (SELECT lesion_id FROM lesion_roles WHERE line_id = ?)"
+        " AND t.date >= ? AND t.date <= ?"
         " GROUP BY t.date ORDER BY t.date");
-    q.bind(1, *p).bind(2, line->id);
+    q.bind(1, *p).bind(2, line->id).bind(3, from).bind(4, until);
     std::vector<PendingReview> out;
     while (q.step()) out.push_back({day_of(q.text(0)), static_cast<int>(q.integer(1))});
     if (!q.ok()) return fail(q.error());

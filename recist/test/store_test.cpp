@@ -569,5 +569,35 @@ TEST(ReaderImport, MatchesByTrackingUidElseByLocationAndListsWhatMatchesNothing)
   EXPECT_EQ(s->measurement_history("PSN-0100", "T2").value().size(), 1u) << "T2 untouched";
 }
 
+// A lesion kept into the next line (re-baselined at progression, as a batch does) has automatic values
+// at every scan; each line's pending reviews are its own time points only: from its baseline to the
+// next line's start.
+TEST(StudyStore, PendingReviewsAreTheLinesOwnTimePoints) {
+  const auto path = fresh_store("pending-span");
+  auto s = open(path);
+  ASSERT_TRUE(s->add_treatment_line("PSN-0200", 1, day("2025-01-10"), "", Criteria::kRecist11, kReader));
+  ASSERT_TRUE(s->add_treatment_line("PSN-0200", 2, day("2025-05-01"), "", Criteria::kRecist11, kReader));
+  LesionRecord t1;
+  t1.label = "T1";
+  t1.organ = "liver";
+  ASSERT_TRUE(s->add_lesion("PSN-0200", t1, kReader));
+  ASSERT_TRUE(s->set_role("PSN-0200", 1, "T1", LesionRole::kTarget, kReader));
+  ASSERT_TRUE(s->set_role("PSN-0200", 2, "T1", LesionRole::kTarget, kReader));
+  for (const char* date : {"2025-01-05", "2025-03-03", "2025-04-28", "2025-06-30"}) {
+    LesionMeasurement m;
+    m.long_axis_mm = 30;
+    m.method = MeasurementMethod::kAutomatic;
+    ASSERT_TRUE(s->record_measurement("PSN-0200", "T1", day(date), m, Actor{"tracker"}));
+  }
+  const auto dates = [&](int line) {
+    std::vector<std::string> out;
+    const auto pending = s->pending_reviews("PSN-0200", line);
+    for (const PendingReview& p : pending.value()) out.push_back(format_date(p.date));
+    return out;
+  };
+  EXPECT_EQ(dates(1), (std::vector<std::string>{"2025-01-05", "2025-03-03", "2025-04-28"}));
+  EXPECT_EQ(dates(2), (std::vector<std::string>{"2025-04-28", "2025-06-30"}));
+}
+
 }  // namespace
 }  // namespace oq::recist

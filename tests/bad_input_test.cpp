@@ -266,4 +266,33 @@ TEST(Usage, AnUnknownMeasurementStatusOrReportArgumentIsAUsageErrorAndWritesNoth
   EXPECT_EQ(oncoquant("report --help").exit_code, 0);
 }
 
+// The worklist's store actions: a wrong line number, date, criteria or non-target status is a usage
+// error naming the flag, and no store is created; a non-target on a line the store does not have is
+// refused naming the store, and nothing of it is written.
+TEST(Usage, StoreAddLineAndAddNonTargetRefuseWhatTheyCannotRecord) {
+  const fs::path dir = scratch("usage_add_line");
+  const fs::path db = dir / "s.sqlite";
+  const std::string store = "store --db " + quote(db.string()) + " ";
+  const std::vector<std::pair<std::string, std::string>> usage = {
+      {"add-line --patient P --line 0 --start 2026-01-10", "--line"},
+      {"add-line --patient P --line 1 --start 2026-02-30", "--start"},
+      {"add-line --patient P --line 1 --start 2026-01-10 --criteria WHO", "--criteria"},
+      {"add-line --patient P --start 2026-01-10", "needs"},
+      {"add-non-target --patient P --line 1 --lesion B1 --date 2026-01-12 --status measured", "--status"},
+      {"add-non-target --patient P --line 1 --lesion B1", "needs --date"}};
+  for (const auto& [args, why] : usage) {
+    const CliRun r = oncoquant(store + args);
+    EXPECT_EQ(r.exit_code, 2) << args;
+    EXPECT_NE(r.err.find(why), std::string::npos) << args << ": " << r.err;
+    EXPECT_FALSE(fs::exists(db)) << args;
+  }
+  ASSERT_EQ(oncoquant(store + "add-line --patient P --line 1 --start 2026-01-10 --regimen letrozole").exit_code, 0);
+  const CliRun r = oncoquant(store + "add-non-target --patient P --line 2 --lesion B1 --date 2026-01-12");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find(db.filename().string()), std::string::npos) << r.err;
+  EXPECT_EQ(oncoquant(store + "history --patient P --lesion B1").exit_code, 1) << "B1 was not added";
+  EXPECT_EQ(oncoquant(store + "add-non-target --patient P --line 1 --lesion B1 --date 2026-01-12 --organ bone").exit_code, 0);
+  EXPECT_NE(oncoquant(store + "history --patient P --lesion B1").out.find("present"), std::string::npos);
+}
+
 }  // namespace
